@@ -1,0 +1,101 @@
+"""``ledgerlink demo``: the main job, end to end on the shipped sample data.
+
+It is safe to run again: the sample import is an upsert, only uninvoiced work is drafted,
+and the credit note is made once — a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from rich.console import Console
+
+from ledgerlink.cli import render
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
+from ledgerlink.psa import invoicing
+from ledgerlink.psa.sample import load_sample_data
+from ledgerlink.store.database import Database
+from ledgerlink.store.uow import UnitOfWork
+
+#: The months the sample data covers; each is billed on its last day.
+DEMO_MONTHS = ((2026, 8), (2026, 9), (2026, 10))
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def run_demo(database: Database, console: Console) -> list[Invoice]:
+    """Load the sample consultancy, bill three months, credit one invoice, show the result."""
+    database.migrate()
+    console.rule("1. Sample data")
+    uow = UnitOfWork(database)
+    entity, reports = load_sample_data(uow)
+    console.print(
+        f"Legal entity {entity.code} — {entity.name} ({entity.country}, {entity.currency})"
+    )
+    for report in reports:
+        render.import_report(console, report)
+
+    console.rule("2. Draft and post invoices")
+    entity_id = require_id(entity)
+    with uow:
+        projects = uow.projects.list(entity_id)
+    drafted = 0
+    for year, month in DEMO_MONTHS:
+        month_end = _month_end(year, month)
+        for project in projects:
+            request = invoicing.DraftRequest(
+                legal_entity_id=entity_id,
+                project_number=project.number,
+                period=(date(year, month, 1), month_end),
+                invoice_date=month_end,
+            )
+            try:
+                draft = invoicing.draft_invoice(uow, request)
+            except ValidationError as error:
+                if "no uninvoiced" in str(error):
+                    continue
+                raise
+            posted = invoicing.post_invoice(uow, require_id(draft), posting_date=month_end)
+            drafted += 1
+            console.print(
+                f"Invoice {posted.number}: {project.number} {month_end:%B %Y}, "
+                f"{render.amount(posted.current_totals().gross)} {posted.currency}"
+            )
+    if not drafted:
+        console.print("Nothing new to invoice: every billable registration is already invoiced.")
+
+    console.rule("3. A credit note")
+    with uow:
+        invoices = uow.invoices.list(entity_id)
+    if any(i.document_type is DocumentType.CREDIT_NOTE for i in invoices):
+        console.print("The demo credit note exists already.")
+    else:
+        first = next(i for i in invoices if i.status is InvoiceStatus.POSTED)
+        # Credit two hours of the first line: a partial credit, as after a customer complaint.
+        credit = invoicing.credit_invoice(
+            uow,
+            require_id(first),
+            invoice_date=first.invoice_date,
+            quantities={1: min(first.lines[0].quantity, Decimal(2))},
+        )
+        credit = invoicing.post_invoice(uow, require_id(credit), posting_date=first.invoice_date)
+        console.print(
+            f"Credit note {credit.number} credits line 1 of invoice {first.number} partially: "
+            f"{render.amount(credit.current_totals().gross)} {credit.currency}"
+        )
+
+    console.rule("4. Invoices")
+    with uow:
+        invoices = uow.invoices.list(entity_id)
+        customers = {require_id(c): c for c in uow.customers.list(entity_id)}
+    console.print(render.invoices_table(invoices, customers))
+    credit_notes = [i for i in invoices if i.is_credit_note]
+    for invoice in invoices[:1] + credit_notes[:1]:
+        render.show_invoice(console, invoice, customers)
+    return invoices

@@ -1,0 +1,200 @@
+"""How the CLI shows things: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ledgerlink.domain.invoices import Invoice, LineKind
+from ledgerlink.domain.money import Money
+from ledgerlink.domain.parties import Customer
+from ledgerlink.psa.importing import ImportReport
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot show {type(value).__name__} as JSON")
+
+
+def amount(money: Money | None) -> str:
+    return "" if money is None else f"{money.amount:,}"
+
+
+def invoice_summary(invoice: Invoice, customers: Mapping[int, Customer]) -> dict[str, Any]:
+    totals = invoice.current_totals()
+    customer = customers.get(invoice.customer_id)
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "type": invoice.document_type.value,
+        "status": invoice.status.value,
+        "customer_number": customer.number if customer else None,
+        "customer_name": customer.name if customer else None,
+        "invoice_date": invoice.invoice_date,
+        "posting_date": invoice.posting_date,
+        "due_date": invoice.due_date,
+        "currency": invoice.currency,
+        "heading": invoice.heading,
+        "net": totals.net,
+        "vat": totals.vat,
+        "gross": totals.gross,
+        "credits_invoice_id": invoice.credits_invoice_id,
+        "revision": invoice.revision,
+    }
+
+
+def invoice_detail(invoice: Invoice, customers: Mapping[int, Customer]) -> dict[str, Any]:
+    totals = invoice.current_totals()
+    return {
+        **invoice_summary(invoice, customers),
+        "tax_date": invoice.tax_date,
+        "vat_treatment": invoice.vat_treatment.value,
+        "message": invoice.message,
+        "requisition_number": invoice.requisition_number,
+        "customer_reference": invoice.customer_reference,
+        "internal_reference": invoice.internal_reference,
+        "project_id": invoice.project_id,
+        "lines": [
+            {
+                "position": position,
+                "kind": line.kind.value,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "unit_price": line.unit_price,
+                "discount_percent": line.discount_percent,
+                "vat_category": line.vat_category.value,
+                "net": line.net_amount,
+                "credits_position": line.credits_position,
+                "time_registrations": len(line.time_registration_ids),
+                "expenses": len(line.expense_ids),
+            }
+            for position, line in enumerate(invoice.lines, start=1)
+        ],
+        "vat_lines": [
+            {"category": v.category.value, "percent": v.percent, "net": v.net, "vat": v.vat}
+            for v in totals.vat_lines
+        ],
+    }
+
+
+def invoices_table(invoices: Sequence[Invoice], customers: Mapping[int, Customer]) -> Table:
+    table = Table(title="Invoices and credit notes", show_lines=False)
+    for column in ("id", "number", "type", "status", "customer", "date", "posted", "currency"):
+        table.add_column(column)
+    for column in ("net", "VAT", "gross"):
+        table.add_column(column, justify="right")
+    for invoice in invoices:
+        totals = invoice.current_totals()
+        customer = customers.get(invoice.customer_id)
+        table.add_row(
+            str(invoice.id),
+            "" if invoice.number is None else str(invoice.number),
+            "credit note" if invoice.is_credit_note else "invoice",
+            invoice.status.value.replace("_", " "),
+            f"{customer.number} {customer.name}" if customer else "?",
+            invoice.invoice_date.isoformat(),
+            invoice.posting_date.isoformat() if invoice.posting_date else "",
+            invoice.currency,
+            amount(totals.net),
+            amount(totals.vat),
+            amount(totals.gross),
+        )
+    return table
+
+
+def show_invoice(console: Console, invoice: Invoice, customers: Mapping[int, Customer]) -> None:
+    customer = customers.get(invoice.customer_id)
+    totals = invoice.current_totals()
+    kind = "Credit note" if invoice.is_credit_note else "Invoice"
+    number = invoice.number if invoice.number is not None else f"(draft #{invoice.id})"
+    console.print(f"[bold]{kind} {number}[/bold]  {invoice.status.value.replace('_', ' ')}")
+    if customer:
+        console.print(f"Customer: {customer.number} {customer.name}, {customer.country}")
+    console.print(
+        f"Invoice date {invoice.invoice_date}  due {invoice.due_date}"
+        + (f"  posted {invoice.posting_date}" if invoice.posting_date else "")
+        + f"  VAT: {invoice.vat_treatment.value.replace('_', ' ')}"
+    )
+    if invoice.heading:
+        console.print(f"Heading: {invoice.heading}")
+    for label, value in (
+        ("Requisition", invoice.requisition_number),
+        ("Your reference", invoice.customer_reference),
+        ("Our reference", invoice.internal_reference),
+        ("Message", invoice.message),
+    ):
+        if value:
+            console.print(f"{label}: {value}")
+    table = Table(show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("kind")
+    table.add_column("description")
+    for column in ("qty", "unit", "price", "disc %", "net"):
+        table.add_column(column, justify="right" if column != "unit" else "left")
+    for position, line in enumerate(invoice.lines, start=1):
+        is_text = line.kind is LineKind.TEXT
+        table.add_row(
+            str(position),
+            line.kind.value,
+            line.description,
+            "" if is_text else str(line.quantity),
+            line.unit,
+            "" if is_text else amount(line.unit_price),
+            "" if is_text or not line.discount_percent else str(line.discount_percent),
+            "" if is_text else amount(line.net_amount),
+        )
+    console.print(table)
+    for vat_line in totals.vat_lines:
+        console.print(
+            f"VAT {vat_line.category.value} {vat_line.percent} % of {amount(vat_line.net)}: "
+            f"{amount(vat_line.vat)}"
+        )
+    console.print(
+        f"[bold]Net {amount(totals.net)}  VAT {amount(totals.vat)}  "
+        f"Total {amount(totals.gross)} {invoice.currency}[/bold]"
+    )
+
+
+def import_report(console: Console, report: ImportReport) -> None:
+    changes = ", ".join(f"{count} {change.value}" for change, count in report.changes.items())
+    if report.committed:
+        console.print(f"{report.kind.value}: {report.rows} rows read, {changes}")
+    else:
+        console.print(
+            f"{report.kind.value}: nothing imported — {len(report.errors)} of {report.rows} rows "
+            "rejected (fix them and import again, or use --partial to keep the valid rows)"
+        )
+    if report.errors:
+        table = Table(title=f"Rejected rows in {report.source}")
+        table.add_column("line", justify="right")
+        table.add_column("reason")
+        for error in report.errors:
+            table.add_row(str(error.line), error.message)
+        console.print(table)
+
+
+def import_report_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "kind": report.kind.value,
+        "source": report.source,
+        "rows": report.rows,
+        "committed": report.committed,
+        **{change.value: count for change, count in report.changes.items()},
+        "rejected": [{"line": e.line, "reason": e.message} for e in report.errors],
+    }

@@ -1,0 +1,34 @@
+"""Settings of the hub: one object, read from ``LEDGERLINK_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``~/.local/share/ledgerlink`` on Linux (the platform's user data folder elsewhere)."""
+    return user_data_path("ledgerlink", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """Where the hub keeps its data.
+
+    ``LEDGERLINK_DATA_DIR`` — the data directory (SQLite database, key file, emulator state).
+    ``LEDGERLINK_DATABASE_URL`` — a database URL; set it to a ``postgresql://`` URL to use
+    PostgreSQL. Default: ``sqlite:///<data dir>/ledgerlink.db``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERLINK_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'ledgerlink.db'}"

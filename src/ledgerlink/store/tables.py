@@ -1,0 +1,259 @@
+"""SQLAlchemy tables of the hub. Money is kept as integer minor units next to its currency;
+quantities, rates and percentages as exact decimal text; never a float column."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ledgerlink.store.types import ExactDecimal
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LegalEntityRow(Base):
+    __tablename__ = "legal_entities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    vat_number: Mapped[str] = mapped_column(String(40), default="")
+    registration_number: Mapped[str] = mapped_column(String(40), default="")
+    next_invoice_number: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("legal_entity_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    number: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(255))
+    address_line1: Mapped[str] = mapped_column(String(255), default="")
+    address_line2: Mapped[str] = mapped_column(String(255), default="")
+    address_line3: Mapped[str] = mapped_column(String(255), default="")
+    postal_code: Mapped[str] = mapped_column(String(30), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    vat_number: Mapped[str] = mapped_column(String(40), default="")
+    registration_number: Mapped[str] = mapped_column(String(40), default="")
+    ean: Mapped[str] = mapped_column(String(13), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_terms_kind: Mapped[str] = mapped_column(String(20))
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    website: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    title: Mapped[str] = mapped_column(String(100), default="")
+
+
+class EmployeeRow(Base):
+    __tablename__ = "employees"
+    __table_args__ = (UniqueConstraint("legal_entity_id", "initials"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    initials: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(255), default="")
+    department: Mapped[str] = mapped_column(String(50), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("legal_entity_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    number: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    department: Mapped[str] = mapped_column(String(50), default="")
+    hourly_rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TimeRegistrationRow(Base):
+    __tablename__ = "time_registrations"
+    __table_args__ = (
+        UniqueConstraint("legal_entity_id", "ref"),
+        Index("ix_time_registrations_project_day", "project_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    task: Mapped[str] = mapped_column(String(100), default="")
+    billable: Mapped[bool] = mapped_column(Boolean, default=True)
+    hourly_rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_currency: Mapped[str | None] = mapped_column(String(3))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+
+
+class ExpenseRow(Base):
+    __tablename__ = "expenses"
+    __table_args__ = (
+        UniqueConstraint("legal_entity_id", "ref"),
+        Index("ix_expenses_project_day", "project_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    day: Mapped[date] = mapped_column(Date)
+    expense_type: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    vat_category: Mapped[str] = mapped_column(String(20))
+    billable: Mapped[bool] = mapped_column(Boolean, default=True)
+    receipt_file: Mapped[str] = mapped_column(String(500), default="")
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("legal_entity_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    number: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    posting_date: Mapped[date | None] = mapped_column(Date)
+    tax_date: Mapped[date] = mapped_column(Date)
+    seller_country: Mapped[str] = mapped_column(String(2))
+    vat_treatment: Mapped[str] = mapped_column(String(30))
+    heading: Mapped[str] = mapped_column(String(500), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    requisition_number: Mapped[str] = mapped_column(String(100), default="")
+    customer_reference: Mapped[str] = mapped_column(String(100), default="")
+    internal_reference: Mapped[str] = mapped_column(String(100), default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    credits_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    net_minor: Mapped[int | None] = mapped_column(BigInteger)
+    vat_minor: Mapped[int | None] = mapped_column(BigInteger)
+    gross_minor: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    lines: Mapped[list[InvoiceLineRow]] = relationship(
+        order_by="InvoiceLineRow.position", cascade="all, delete-orphan"
+    )
+    vat_lines: Mapped[list[InvoiceVatLineRow]] = relationship(
+        order_by="InvoiceVatLineRow.category", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLineRow(Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_percent: Mapped[Decimal] = mapped_column(ExactDecimal)
+    vat_category: Mapped[str] = mapped_column(String(20))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    product_number: Mapped[str] = mapped_column(String(50), default="")
+    credits_position: Mapped[int | None] = mapped_column(Integer)
+
+    sources: Mapped[list[InvoiceLineSourceRow]] = relationship(cascade="all, delete-orphan")
+
+
+class InvoiceLineSourceRow(Base):
+    """Which registrations and expenses a line billed (kept even after a credit note releases
+    them, so the history of a registration stays readable)."""
+
+    __tablename__ = "invoice_line_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice_lines.id", ondelete="CASCADE"), index=True
+    )
+    time_registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("time_registrations.id"), index=True
+    )
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+
+
+class InvoiceVatLineRow(Base):
+    __tablename__ = "invoice_vat_lines"
+
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    percent: Mapped[Decimal] = mapped_column(ExactDecimal)
+    net_minor: Mapped[int] = mapped_column(BigInteger)
+    vat_minor: Mapped[int] = mapped_column(BigInteger)

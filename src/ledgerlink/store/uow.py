@@ -1,0 +1,72 @@
+"""The unit of work: one transaction, with the repositories that work inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+
+from ledgerlink.store.database import Database
+from ledgerlink.store.repositories import (
+    ContactRepository,
+    CustomerRepository,
+    EmployeeRepository,
+    ExpenseRepository,
+    InvoiceRepository,
+    LegalEntityRepository,
+    ProjectRepository,
+    TimeRegistrationRepository,
+)
+
+
+class UnitOfWork:
+    """``with UnitOfWork(db) as uow: …; uow.commit()`` — nothing is kept without ``commit``;
+    leaving the block (normally or by an exception) rolls back whatever was not committed."""
+
+    session: Session
+    legal_entities: LegalEntityRepository
+    customers: CustomerRepository
+    contacts: ContactRepository
+    employees: EmployeeRepository
+    projects: ProjectRepository
+    registrations: TimeRegistrationRepository
+    expenses: ExpenseRepository
+    invoices: InvoiceRepository
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._database.session()
+        self.legal_entities = LegalEntityRepository(self.session)
+        self.customers = CustomerRepository(self.session)
+        self.contacts = ContactRepository(self.session)
+        self.employees = EmployeeRepository(self.session)
+        self.projects = ProjectRepository(self.session)
+        self.registrations = TimeRegistrationRepository(self.session)
+        self.expenses = ExpenseRepository(self.session)
+        self.invoices = InvoiceRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only what happened inside."""
+        with self.session.begin_nested():
+            yield
