@@ -77,14 +77,16 @@ def run_demo(database: Database, console: Console) -> list[Invoice]:
         console.print("The demo credit note exists already.")
     else:
         first = next(i for i in invoices if i.status is InvoiceStatus.POSTED)
-        # Credit two hours of the first line: a partial credit, as after a customer complaint.
+        # Credit two hours of the first line: a partial credit, as after a customer complaint
+        # at the end of the last month billed.
+        credit_date = _month_end(*DEMO_MONTHS[-1])
         credit = invoicing.credit_invoice(
             uow,
             require_id(first),
-            invoice_date=first.invoice_date,
+            invoice_date=credit_date,
             quantities={1: min(first.lines[0].quantity, Decimal(2))},
         )
-        credit = invoicing.post_invoice(uow, require_id(credit), posting_date=first.invoice_date)
+        credit = invoicing.post_invoice(uow, require_id(credit), posting_date=credit_date)
         console.print(
             f"Credit note {credit.number} credits line 1 of invoice {first.number} partially: "
             f"{render.amount(credit.current_totals().gross)} {credit.currency}"

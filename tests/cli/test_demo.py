@@ -1,0 +1,71 @@
+"""``ledgerlink demo`` and the shipped sample data."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from importlib.resources import files
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ledgerlink.cli.app import app
+from ledgerlink.domain.invoices import InvoiceStatus
+from ledgerlink.store.database import Database
+from ledgerlink.store.uow import UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_sample_files_are_what_the_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "generate_sample_data", ROOT / "scripts" / "generate_sample_data.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    shipped = files("ledgerlink.psa") / "sample_data"
+    rendered: dict[str, str] = generator.render()
+    assert len(rendered) == 7
+    for name, content in rendered.items():
+        assert (shipped / name).read_text(encoding="utf-8") == content, name
+
+
+def test_demo_bills_the_sample_consultancy_and_a_second_run_adds_nothing(
+    tmp_path: Path, database: Database
+) -> None:
+    runner = CliRunner()
+    args = ["--data-dir", str(tmp_path), "--database-url", database.url, "demo"]
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    with UnitOfWork(database) as uow:
+        (entity,) = uow.legal_entities.list()
+        assert entity.id is not None
+        invoices = uow.invoices.list(entity.id)
+        registrations = uow.registrations.list(legal_entity_id=entity.id)
+    # Four projects billed for three months, plus one credit note.
+    notes = [i for i in invoices if i.is_credit_note]
+    assert len(invoices) == 13 and len(notes) == 1
+    assert all(i.status.is_posted for i in invoices)
+    assert [i.number for i in invoices] == list(range(1001, 1014))
+    credited = next(i for i in invoices if i.id == notes[0].credits_invoice_id)
+    assert credited.status is InvoiceStatus.PARTIALLY_CREDITED
+    billable = [r for r in registrations if r.billable]
+    assert billable and all(r.invoice_line_id is not None for r in billable)
+    assert all(r.invoice_line_id is None for r in registrations if not r.billable)
+    assert "Invoice 1001" in first.stdout
+
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "Nothing new to invoice" in second.stdout
+    assert "credit note exists already" in second.stdout
+    for kind in ("customers", "employees", "projects", "registrations", "expenses"):
+        assert re.search(
+            rf"{kind}: (\d+) rows read, 0 created, 0 updated, \1 unchanged", second.stdout
+        )
+    with UnitOfWork(database) as uow:
+        again = uow.invoices.list(entity.id)
+    assert [(i.id, i.number, i.revision) for i in again] == [
+        (i.id, i.number, i.revision) for i in invoices
+    ]
