@@ -1,0 +1,1 @@
+"""ERP connectors: one subpackage per ERP, built on the shared kit in ``_kit``."""
