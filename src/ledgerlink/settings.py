@@ -20,15 +20,31 @@ class Settings(BaseSettings):
     ``LEDGERLINK_DATA_DIR`` — the data directory (SQLite database, key file, emulator state).
     ``LEDGERLINK_DATABASE_URL`` — a database URL; set it to a ``postgresql://`` URL to use
     PostgreSQL. Default: ``sqlite:///<data dir>/ledgerlink.db``.
+    ``LEDGERLINK_SYSTEM_DATABASE_URL`` — the durable-workflow (DBOS) database. Default:
+    ``sqlite:///<data dir>/workflows.db``; in scale-out, the same PostgreSQL server.
+    ``LEDGERLINK_KEY_FILE`` — the key that encrypts ERP credentials. Default:
+    ``<data dir>/secret.key`` (created by ``ledgerlink init``, mode 0600; back it up).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEDGERLINK_", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
+    system_database_url: str | None = None
+    key_file: Path | None = None
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'ledgerlink.db'}"
+
+    @property
+    def effective_system_database_url(self) -> str:
+        if self.system_database_url:
+            return self.system_database_url
+        return f"sqlite:///{self.data_dir / 'workflows.db'}"
+
+    @property
+    def effective_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "secret.key"

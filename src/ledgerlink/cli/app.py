@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import re
 import shutil
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,15 +12,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
-from typer.core import TyperGroup
 
 from ledgerlink import __version__
 from ledgerlink.cli import render
+from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
+from ledgerlink.domain.errors import NotFoundError, ValidationError
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus, remaining_quantities
 from ledgerlink.domain.money import to_decimal
 from ledgerlink.domain.parties import Customer, LegalEntity
@@ -33,64 +31,19 @@ from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 
-
-class UserError(LedgerlinkError):
-    """Bad command-line input."""
-
-
-class _Group(TyperGroup):
-    """Turns errors meant for users into one line on stderr and exit code 1 (no traceback)."""
-
-    # Typer vendors click privately; its public Context is the subclass the command receives.
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except LedgerlinkError as error:
-            message = str(error)
-        except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            message = f"cannot use the database: {reason}"
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(1)
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     help="ledgerlink: keeps a PSA (customers, projects, time, invoices) and its ERP in step.",
 )
 invoices_app = typer.Typer(
-    cls=_Group, no_args_is_help=True, help="Draft, post, credit and list invoices."
+    cls=Group, no_args_is_help=True, help="Draft, post, credit and list invoices."
 )
-sample_app = typer.Typer(cls=_Group, no_args_is_help=True, help="The shipped sample data.")
+sample_app = typer.Typer(cls=Group, no_args_is_help=True, help="The shipped sample data.")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(sample_app, name="sample")
-
-
-@dataclass
-class _State:
-    settings: Settings
-    console: Console
-    _database: Database | None = None
-
-    @property
-    def database(self) -> Database:
-        if self._database is None:
-            self._database = Database(self.settings.effective_database_url)
-        return self._database
-
-    def uow(self, *, ready: bool = True) -> UnitOfWork:
-        if ready:
-            self.database.ensure_ready()
-        return UnitOfWork(self.database)
-
-
-def _state(ctx: typer.Context) -> _State:
-    state = ctx.find_object(_State)
-    assert state is not None
-    return state
 
 
 def _version(value: bool) -> None:
@@ -121,7 +74,7 @@ def _main(
         overrides["data_dir"] = data_dir
     if database_url is not None:
         overrides["database_url"] = database_url
-    ctx.obj = _State(settings=Settings(**overrides), console=Console(soft_wrap=False))
+    ctx.obj = State(settings=Settings(**overrides), console=Console(soft_wrap=False))
 
 
 # helpers ------------------------------------------------------------------------------------
@@ -179,7 +132,7 @@ def init(
     ] = 1,
 ) -> None:
     """Create (or migrate) the database, and optionally a legal entity."""
-    state = _state(ctx)
+    state = state_of(ctx)
     state.database.migrate()
     state.console.print(f"Database ready: {state.database.engine.url.render_as_string()}")
     if legal_entity:
@@ -203,7 +156,7 @@ def init(
 @sample_app.command("load")
 def sample_load(ctx: typer.Context) -> None:
     """Load the sample consultancy (idempotent)."""
-    state = _state(ctx)
+    state = state_of(ctx)
     state.database.migrate()
     entity, reports = load_sample_data(state.uow())
     state.console.print(f"Sample legal entity {entity.code} ({entity.name})")
@@ -225,7 +178,7 @@ def import_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Import customers, contacts, employees, projects, registrations or expenses."""
-    state = _state(ctx)
+    state = state_of(ctx)
     entity = find_legal_entity(state.uow(), legal_entity)
     report = import_file(
         state.uow(), legal_entity_id=require_id(entity), kind=kind, path=file, partial=partial
@@ -263,7 +216,7 @@ def invoices_draft(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Draft an invoice from a project's uninvoiced billable registrations and expenses."""
-    state = _state(ctx)
+    state = state_of(ctx)
     if month and (date_from or date_to):
         _fail("use either --month or --from/--to")
     if month:
@@ -299,7 +252,7 @@ def _date(value: str, option: str) -> date:
         _fail(f"{option} '{value}' is not a date in the form YYYY-MM-DD")
 
 
-def _print_invoice(state: _State, entity: LegalEntity, invoice: Invoice, *, as_json: bool) -> None:
+def _print_invoice(state: State, entity: LegalEntity, invoice: Invoice, *, as_json: bool) -> None:
     customers = _customers(state.uow(), entity)
     if as_json:
         typer.echo(render.to_json(render.invoice_detail(invoice, customers)))
@@ -308,7 +261,7 @@ def _print_invoice(state: _State, entity: LegalEntity, invoice: Invoice, *, as_j
 
 
 def _load(
-    state: _State, invoice_id: int | None, number: int | None, legal_entity: str | None
+    state: State, invoice_id: int | None, number: int | None, legal_entity: str | None
 ) -> tuple[LegalEntity, Invoice]:
     entity = find_legal_entity(state.uow(), legal_entity)
     with state.uow() as uow:
@@ -345,7 +298,7 @@ def invoices_post(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Post a draft: it gets the next number and can no longer change."""
-    state = _state(ctx)
+    state = state_of(ctx)
     entity, draft = _load(state, invoice_id, None, legal_entity)
     invoice = invoicing.post_invoice(
         state.uow(),
@@ -375,7 +328,7 @@ def invoices_credit(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Draft a credit note of a posted invoice: all that is open, or chosen lines."""
-    state = _state(ctx)
+    state = state_of(ctx)
     entity, invoice = _load(state, invoice_id, number, legal_entity)
     quantities = None
     if line:
@@ -403,7 +356,7 @@ def invoices_delete(
     legal_entity: LegalEntityOption = None,
 ) -> None:
     """Delete a draft; its registrations and expenses become invoiceable again."""
-    state = _state(ctx)
+    state = state_of(ctx)
     _load(state, invoice_id, None, legal_entity)
     invoicing.delete_draft(state.uow(), invoice_id)
     state.console.print(f"Draft #{invoice_id} deleted.")
@@ -432,7 +385,7 @@ def invoices_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List invoices and credit notes."""
-    state = _state(ctx)
+    state = state_of(ctx)
     entity = find_legal_entity(state.uow(), legal_entity)
     customers = _customers(state.uow(), entity)
     customer_id = None
@@ -471,7 +424,7 @@ def invoices_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one invoice or credit note with its lines and VAT."""
-    state = _state(ctx)
+    state = state_of(ctx)
     entity, invoice = _load(state, invoice_id, number, legal_entity)
     _print_invoice(state, entity, invoice, as_json=as_json)
 
@@ -486,7 +439,7 @@ def demo(
     It uses its own data directory (<data dir>/demo) unless --database-url is given, so it
     never touches your real data; running it again adds nothing twice.
     """
-    state = _state(ctx)
+    state = state_of(ctx)
     settings = state.settings
     demo_dir = settings.data_dir / "demo"
     if fresh:

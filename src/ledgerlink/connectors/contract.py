@@ -18,6 +18,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 
 # errors ---------------------------------------------------------------------------------------
@@ -94,15 +95,6 @@ class AuthExpired(ConnectorError):
 
 
 # capabilities -----------------------------------------------------------------------------------
-
-
-class CustomerMaster(enum.StrEnum):
-    """Who creates customers: the PSA (pushed with the first invoice), the ERP (imported and
-    linked), or both (NAV)."""
-
-    PSA = "psa"
-    ERP = "erp"
-    BOTH = "both"
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,3 +301,20 @@ class StatusPull(Protocol):
 
 class ExpenseImport(Protocol):
     def expenses(self, cursor: str | None) -> Batch[ErpExpense]: ...
+
+
+class ErpConnector(
+    Connector,
+    CustomerSync,
+    ContactPush,
+    EmployeePush,
+    ProjectPush,
+    ProductImport,
+    InvoicePush,
+    StatusPull,
+    ExpenseImport,
+    Protocol,
+):
+    """The whole surface the engine may call. A connector implements every method; one its
+    :class:`Capabilities` do not declare raises :class:`Permanent` ("not supported") and is
+    never called by the engine."""

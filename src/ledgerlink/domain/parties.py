@@ -40,10 +40,16 @@ class Address:
     country: str = ""
 
     def __post_init__(self) -> None:
-        lines = tuple(line.strip() for line in self.lines if line and line.strip())
+        lines = tuple(
+            optional_text(line, "address line") for line in self.lines if line and line.strip()
+        )
         if len(lines) > 3:
             raise ValidationError("an address has at most three street lines")
         object.__setattr__(self, "lines", lines)
+        object.__setattr__(
+            self, "postal_code", optional_text(self.postal_code, "postal code", max_length=30)
+        )
+        object.__setattr__(self, "city", optional_text(self.city, "city", max_length=100))
         if self.country:
             object.__setattr__(self, "country", identifiers.country_code(self.country))
 

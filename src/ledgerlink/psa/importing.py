@@ -434,7 +434,11 @@ def import_rows(
             if problems:
                 report.errors.append(RowError(line, "; ".join(problems)))
                 continue
-            key = tuple(row.raw(column) for column in fmt.key)
+            # Compare keys as they are stored: initials in upper case.
+            key = tuple(
+                row.raw(column).upper() if column.endswith("initials") else row.raw(column)
+                for column in fmt.key
+            )
             if all(key) and key in seen:
                 report.errors.append(
                     RowError(

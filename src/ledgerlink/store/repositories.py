@@ -267,6 +267,9 @@ class ContactRepository:
         contact.id = row.id
         return change
 
+    def get(self, contact_id: int) -> Contact:
+        return _contact(_get_row(self._session, ContactRow, contact_id, "contact"))
+
     def for_customer(self, customer_id: int) -> list[Contact]:
         rows = self._session.scalars(
             select(ContactRow)
@@ -808,7 +811,14 @@ class InvoiceRepository:
         posting date, totals, status), or a posted document's status change."""
         row = _get_row(self._session, InvoiceRow, invoice.id, "invoice")
         if InvoiceStatus(row.status).is_posted:
-            # Only the status may move on (posted → partially credited → credited).
+            # Only the status may move on (posted → partially credited → credited); a stale
+            # draft copy or a changed copy of a posted document is refused, not dropped.
+            stored = _invoice(row)
+            if not invoice.status.is_posted or replace(invoice, status=stored.status) != stored:
+                raise ImmutableError(
+                    f"{stored.describe()} is posted and cannot be changed; "
+                    "make the correction with a credit note"
+                )
             row.status = invoice.status.value
             self._session.flush()
             return

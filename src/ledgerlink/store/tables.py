@@ -257,3 +257,150 @@ class InvoiceVatLineRow(Base):
     percent: Mapped[Decimal] = mapped_column(ExactDecimal)
     net_minor: Mapped[int] = mapped_column(BigInteger)
     vat_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+# integration (design §5): connections, external keys, transfers and their log, pulls ------------
+
+
+class ConnectionRow(Base):
+    """A legal entity's connection to one ERP. ``credentials`` is ciphertext (never plain)."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("legal_entity_id", "erp"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_entity_id: Mapped[int] = mapped_column(ForeignKey("legal_entities.id"))
+    erp: Mapped[str] = mapped_column(String(30))
+    credentials: Mapped[str] = mapped_column(Text)
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    principles: Mapped[str] = mapped_column(Text, default="{}")
+    customer_master: Mapped[str] = mapped_column(String(10), default="psa")
+    automatic_transfer: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    account_id: Mapped[str] = mapped_column(String(100), default="")
+    company_name: Mapped[str] = mapped_column(String(255), default="")
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExternalKeyRow(Base):
+    __tablename__ = "external_keys"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "local_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    entity_type: Mapped[str] = mapped_column(String(20))
+    local_id: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str] = mapped_column(String(100), default="")
+    ignored: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ProductNumberRow(Base):
+    """A product number imported from the ERP (the ERP is the master)."""
+
+    __tablename__ = "product_numbers"
+    __table_args__ = (UniqueConstraint("connection_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    number: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    department: Mapped[str] = mapped_column(String(50), default="")
+    barred: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TransferRow(Base):
+    """One transfer of one document: a transaction of the integration log."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    steps: Mapped[list[TransferStepRow]] = relationship(
+        order_by="TransferStepRow.id", cascade="all, delete-orphan"
+    )
+
+
+class TransferStepRow(Base):
+    __tablename__ = "transfer_steps"
+    __table_args__ = (UniqueConstraint("transfer_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    erp_text: Mapped[str] = mapped_column(Text, default="")
+    hint: Mapped[str] = mapped_column(Text, default="")
+    external_id: Mapped[str] = mapped_column(String(100), default="")
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ErpDocumentRow(Base):
+    """What the ERP holds for a transferred document: balancing state (design §5)."""
+
+    __tablename__ = "erp_documents"
+    __table_args__ = (UniqueConstraint("connection_id", "invoice_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    correlation: Mapped[str] = mapped_column(String(100), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    booked_number: Mapped[str] = mapped_column(String(50), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    gross_minor: Mapped[int] = mapped_column(BigInteger)
+    remainder_minor: Mapped[int | None] = mapped_column(BigInteger)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class SyncCursorRow(Base):
+    """Where an incremental pull stopped; committed with the rows it produced."""
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("connection_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    stream: Mapped[str] = mapped_column(String(30))
+    cursor: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ErpExpenseRow(Base):
+    """An expense entry imported from the ERP (excl. VAT), once per ERP entry."""
+
+    __tablename__ = "erp_expenses"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    external_id: Mapped[str] = mapped_column(String(50))
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    base_currency: Mapped[str] = mapped_column(String(3))
+    base_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(String(255), default="")
+    voucher_number: Mapped[str] = mapped_column(String(50), default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    account: Mapped[str] = mapped_column(String(30), default="")

@@ -9,6 +9,15 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from ledgerlink.store.database import Database
+from ledgerlink.store.integration import (
+    ConnectionRepository,
+    CursorRepository,
+    ErpDocumentRepository,
+    ErpExpenseRepository,
+    ExternalKeyRepository,
+    ProductNumberRepository,
+    TransferRepository,
+)
 from ledgerlink.store.repositories import (
     ContactRepository,
     CustomerRepository,
@@ -34,6 +43,13 @@ class UnitOfWork:
     registrations: TimeRegistrationRepository
     expenses: ExpenseRepository
     invoices: InvoiceRepository
+    connections: ConnectionRepository
+    external_keys: ExternalKeyRepository
+    product_numbers: ProductNumberRepository
+    transfers: TransferRepository
+    erp_documents: ErpDocumentRepository
+    cursors: CursorRepository
+    erp_expenses: ErpExpenseRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -48,6 +64,13 @@ class UnitOfWork:
         self.registrations = TimeRegistrationRepository(self.session)
         self.expenses = ExpenseRepository(self.session)
         self.invoices = InvoiceRepository(self.session)
+        self.connections = ConnectionRepository(self.session)
+        self.external_keys = ExternalKeyRepository(self.session)
+        self.product_numbers = ProductNumberRepository(self.session)
+        self.transfers = TransferRepository(self.session)
+        self.erp_documents = ErpDocumentRepository(self.session)
+        self.cursors = CursorRepository(self.session)
+        self.erp_expenses = ErpExpenseRepository(self.session)
         return self
 
     def __exit__(

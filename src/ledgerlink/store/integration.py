@@ -1,0 +1,603 @@
+"""Repositories of the integration side: connections, external keys, product numbers,
+transfers with their steps (the integration log), ERP documents (balancing), pull cursors and
+expenses imported from the ERP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ledgerlink.domain.errors import ConflictError, NotFoundError
+from ledgerlink.domain.money import Money
+from ledgerlink.domain.transfers import (
+    Connection,
+    CustomerMaster,
+    EntityType,
+    ExternalKey,
+    ProductNumberPrinciples,
+    StepKind,
+    StepStatus,
+    Transfer,
+    TransferStatus,
+    TransferStep,
+)
+from ledgerlink.store.tables import (
+    ConnectionRow,
+    ErpDocumentRow,
+    ErpExpenseRow,
+    ExternalKeyRow,
+    ProductNumberRow,
+    SyncCursorRow,
+    TransferRow,
+    TransferStepRow,
+    utcnow,
+)
+
+
+def _connection(row: ConnectionRow) -> Connection:
+    return Connection(
+        id=row.id,
+        legal_entity_id=row.legal_entity_id,
+        erp=row.erp,
+        credentials=row.credentials,
+        settings=json.loads(row.settings),
+        principles=ProductNumberPrinciples.from_json(json.loads(row.principles)),
+        customer_master=CustomerMaster(row.customer_master),
+        automatic_transfer=row.automatic_transfer,
+        active=row.active,
+        account_id=row.account_id,
+        company_name=row.company_name,
+        verified_at=row.verified_at,
+    )
+
+
+class ConnectionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def save(self, connection: Connection) -> Connection:
+        """Insert, or update the connection with the same legal entity and ERP."""
+        row = self._session.scalar(
+            select(ConnectionRow).where(
+                ConnectionRow.legal_entity_id == connection.legal_entity_id,
+                ConnectionRow.erp == connection.erp,
+            )
+        )
+        if row is None:
+            row = ConnectionRow(legal_entity_id=connection.legal_entity_id, erp=connection.erp)
+            self._session.add(row)
+        row.credentials = connection.credentials
+        row.settings = json.dumps(connection.settings, sort_keys=True)
+        row.principles = json.dumps(connection.principles.to_json(), sort_keys=True)
+        row.customer_master = connection.customer_master.value
+        row.automatic_transfer = connection.automatic_transfer
+        row.active = connection.active
+        row.account_id = connection.account_id
+        row.company_name = connection.company_name
+        row.verified_at = connection.verified_at
+        self._session.flush()
+        connection.id = row.id
+        return connection
+
+    def get(self, connection_id: int) -> Connection:
+        row = self._session.get(ConnectionRow, connection_id)
+        if row is None:
+            raise NotFoundError(
+                f"there is no connection #{connection_id}; see 'ledgerlink connections'"
+            )
+        return _connection(row)
+
+    def find(self, legal_entity_id: int, erp: str) -> Connection | None:
+        row = self._session.scalar(
+            select(ConnectionRow).where(
+                ConnectionRow.legal_entity_id == legal_entity_id, ConnectionRow.erp == erp
+            )
+        )
+        return None if row is None else _connection(row)
+
+    def list(self, legal_entity_id: int | None = None) -> list[Connection]:
+        query = select(ConnectionRow).order_by(ConnectionRow.id)
+        if legal_entity_id is not None:
+            query = query.where(ConnectionRow.legal_entity_id == legal_entity_id)
+        return [_connection(row) for row in self._session.scalars(query)]
+
+
+def _key(row: ExternalKeyRow) -> ExternalKey:
+    return ExternalKey(
+        id=row.id,
+        connection_id=row.connection_id,
+        entity_type=EntityType(row.entity_type),
+        local_id=row.local_id,
+        external_id=row.external_id,
+        ignored=row.ignored,
+    )
+
+
+class ExternalKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _row(
+        self, connection_id: int, entity_type: EntityType, local_id: int
+    ) -> ExternalKeyRow | None:
+        return self._session.scalar(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                ExternalKeyRow.entity_type == entity_type.value,
+                ExternalKeyRow.local_id == local_id,
+            )
+        )
+
+    def get(self, connection_id: int, entity_type: EntityType, local_id: int) -> ExternalKey | None:
+        row = self._row(connection_id, entity_type, local_id)
+        return None if row is None else _key(row)
+
+    def by_external_id(
+        self, connection_id: int, entity_type: EntityType, external_id: str
+    ) -> ExternalKey | None:
+        row = self._session.scalar(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                ExternalKeyRow.entity_type == entity_type.value,
+                ExternalKeyRow.external_id == external_id,
+            )
+        )
+        return None if row is None else _key(row)
+
+    def link(
+        self, connection_id: int, entity_type: EntityType, local_id: int, external_id: str
+    ) -> ExternalKey:
+        """Link a local record to an ERP id (replacing an earlier link; keeps ``ignored``)."""
+        other = self.by_external_id(connection_id, entity_type, external_id)
+        if other is not None and other.local_id != local_id:
+            raise ConflictError(
+                f"ERP {entity_type.value} {external_id} is already linked to another "
+                f"{entity_type.value} (#{other.local_id}); unlink that one first"
+            )
+        row = self._row(connection_id, entity_type, local_id)
+        if row is None:
+            row = ExternalKeyRow(
+                connection_id=connection_id, entity_type=entity_type.value, local_id=local_id
+            )
+            self._session.add(row)
+        row.external_id = external_id
+        self._session.flush()
+        return _key(row)
+
+    def unlink(self, connection_id: int, entity_type: EntityType, local_id: int) -> bool:
+        row = self._row(connection_id, entity_type, local_id)
+        if row is None or not row.external_id:
+            return False
+        if row.ignored:
+            row.external_id = ""
+        else:
+            self._session.delete(row)
+        self._session.flush()
+        return True
+
+    def set_ignored(
+        self, connection_id: int, entity_type: EntityType, local_id: int, ignored: bool
+    ) -> None:
+        row = self._row(connection_id, entity_type, local_id)
+        if row is None:
+            if not ignored:
+                return
+            row = ExternalKeyRow(
+                connection_id=connection_id, entity_type=entity_type.value, local_id=local_id
+            )
+            self._session.add(row)
+        row.ignored = ignored
+        self._session.flush()
+
+    def for_type(self, connection_id: int, entity_type: EntityType) -> dict[int, ExternalKey]:
+        rows = self._session.scalars(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                ExternalKeyRow.entity_type == entity_type.value,
+            )
+        )
+        return {row.local_id: _key(row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductNumber:
+    number: str
+    name: str = ""
+    unit: str = ""
+    department: str = ""
+    barred: bool = False
+
+
+class ProductNumberRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def replace_all(self, connection_id: int, products: Sequence[ProductNumber]) -> tuple[int, int]:
+        """Make the stored list equal ``products``; returns (added or changed, removed)."""
+        rows = {
+            row.number: row
+            for row in self._session.scalars(
+                select(ProductNumberRow).where(ProductNumberRow.connection_id == connection_id)
+            )
+        }
+        changed = 0
+        for product in products:
+            row = rows.pop(product.number, None)
+            if row is None:
+                row = ProductNumberRow(connection_id=connection_id, number=product.number)
+                self._session.add(row)
+            new = (product.name, product.unit, product.department, product.barred)
+            if (row.name, row.unit, row.department, row.barred) != new or row.id is None:
+                row.name, row.unit, row.department, row.barred = new
+                changed += 1
+        for row in rows.values():
+            self._session.delete(row)
+        self._session.flush()
+        return changed, len(rows)
+
+    def list(self, connection_id: int) -> list[ProductNumber]:
+        rows = self._session.scalars(
+            select(ProductNumberRow)
+            .where(ProductNumberRow.connection_id == connection_id)
+            .order_by(ProductNumberRow.number)
+        )
+        return [ProductNumber(r.number, r.name, r.unit, r.department, r.barred) for r in rows]
+
+    def get(self, connection_id: int, number: str) -> ProductNumber | None:
+        return next((p for p in self.list(connection_id) if p.number == number), None)
+
+
+def _step(row: TransferStepRow) -> TransferStep:
+    return TransferStep(
+        id=row.id,
+        kind=StepKind(row.kind),
+        status=StepStatus(row.status),
+        attempts=row.attempts,
+        message=row.message,
+        erp_text=row.erp_text,
+        hint=row.hint,
+        external_id=row.external_id,
+        finished_at=row.finished_at,
+    )
+
+
+def _transfer(row: TransferRow) -> Transfer:
+    return Transfer(
+        id=row.id,
+        connection_id=row.connection_id,
+        invoice_id=row.invoice_id,
+        revision=row.revision,
+        workflow_id=row.workflow_id,
+        status=TransferStatus(row.status),
+        message=row.message,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        steps=[_step(s) for s in row.steps],
+    )
+
+
+class TransferRepository:
+    """Transfers and their steps: the integration log."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def start(self, transfer: Transfer) -> Transfer:
+        """Record a transfer, or return the one already recorded under its workflow id."""
+        row = self._session.scalar(
+            select(TransferRow).where(TransferRow.workflow_id == transfer.workflow_id)
+        )
+        if row is None:
+            row = TransferRow(
+                connection_id=transfer.connection_id,
+                invoice_id=transfer.invoice_id,
+                revision=transfer.revision,
+                workflow_id=transfer.workflow_id,
+                status=TransferStatus.PENDING.value,
+            )
+            self._session.add(row)
+            self._session.flush()
+        return _transfer(row)
+
+    def get(self, transfer_id: int) -> Transfer:
+        row = self._session.get(TransferRow, transfer_id)
+        if row is None:
+            raise NotFoundError(f"there is no transfer #{transfer_id}")
+        return _transfer(row)
+
+    def by_workflow_id(self, workflow_id: str) -> Transfer | None:
+        row = self._session.scalar(
+            select(TransferRow).where(TransferRow.workflow_id == workflow_id)
+        )
+        return None if row is None else _transfer(row)
+
+    def begin_step(self, transfer_id: int, kind: StepKind) -> TransferStep:
+        """Mark a step as started (one more attempt) before it calls the ERP; the caller
+        commits, so a crash afterwards leaves evidence that the ERP may have been reached."""
+        row = self._session.scalar(
+            select(TransferStepRow).where(
+                TransferStepRow.transfer_id == transfer_id, TransferStepRow.kind == kind.value
+            )
+        )
+        if row is None:
+            row = TransferStepRow(transfer_id=transfer_id, kind=kind.value, attempts=0)
+            self._session.add(row)
+        row.status = StepStatus.PENDING.value
+        row.attempts += 1
+        self._session.flush()
+        return _step(row)
+
+    def finish_step(
+        self,
+        transfer_id: int,
+        kind: StepKind,
+        status: StepStatus,
+        *,
+        message: str = "",
+        erp_text: str = "",
+        hint: str = "",
+        external_id: str = "",
+    ) -> None:
+        row = self._session.scalar(
+            select(TransferStepRow).where(
+                TransferStepRow.transfer_id == transfer_id, TransferStepRow.kind == kind.value
+            )
+        )
+        if row is None:
+            row = TransferStepRow(transfer_id=transfer_id, kind=kind.value, attempts=0)
+            self._session.add(row)
+        row.status = status.value
+        row.message, row.erp_text, row.hint = message, erp_text, hint
+        row.external_id = external_id
+        row.finished_at = utcnow()
+        self._session.flush()
+
+    def finish(self, transfer_id: int, status: TransferStatus, message: str = "") -> None:
+        self._session.execute(
+            update(TransferRow)
+            .where(TransferRow.id == transfer_id)
+            .values(status=status.value, message=message, finished_at=utcnow())
+        )
+
+    def attempts_so_far(self, connection_id: int, invoice_id: int, kind: StepKind) -> int:
+        """How often any transfer of this document started ``kind`` (for lookup-first)."""
+        total = self._session.scalar(
+            select(func.coalesce(func.sum(TransferStepRow.attempts), 0))
+            .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
+            .where(
+                TransferRow.connection_id == connection_id,
+                TransferRow.invoice_id == invoice_id,
+                TransferStepRow.kind == kind.value,
+            )
+        )
+        return int(total or 0)
+
+    def count_for(self, connection_id: int, invoice_id: int) -> int:
+        return int(
+            self._session.scalar(
+                select(func.count()).where(
+                    TransferRow.connection_id == connection_id,
+                    TransferRow.invoice_id == invoice_id,
+                )
+            )
+            or 0
+        )
+
+    def latest(self, connection_id: int) -> dict[int, Transfer]:
+        """The latest transfer per invoice on a connection."""
+        newest = (
+            select(func.max(TransferRow.id))
+            .where(TransferRow.connection_id == connection_id)
+            .group_by(TransferRow.invoice_id)
+        )
+        rows = self._session.scalars(select(TransferRow).where(TransferRow.id.in_(newest)))
+        return {row.invoice_id: _transfer(row) for row in rows}
+
+    def list(
+        self,
+        connection_id: int,
+        *,
+        invoice_id: int | None = None,
+        statuses: Sequence[TransferStatus] = (),
+        limit: int = 100,
+    ) -> list[Transfer]:
+        query = select(TransferRow).where(TransferRow.connection_id == connection_id)
+        if invoice_id is not None:
+            query = query.where(TransferRow.invoice_id == invoice_id)
+        if statuses:
+            query = query.where(TransferRow.status.in_([s.value for s in statuses]))
+        query = query.order_by(TransferRow.id.desc()).limit(limit)
+        return [_transfer(row) for row in self._session.scalars(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class ErpDocumentState:
+    """Balancing state of one transferred document."""
+
+    invoice_id: int
+    correlation: str
+    external_id: str
+    status: str
+    booked_number: str
+    gross: Money
+    remainder: Money | None
+    paid: bool
+
+
+class ErpDocumentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(
+        self,
+        connection_id: int,
+        invoice_id: int,
+        *,
+        correlation: str,
+        external_id: str,
+        gross: Money,
+    ) -> None:
+        row = self._session.scalar(
+            select(ErpDocumentRow).where(
+                ErpDocumentRow.connection_id == connection_id,
+                ErpDocumentRow.invoice_id == invoice_id,
+            )
+        )
+        if row is None:
+            row = ErpDocumentRow(connection_id=connection_id, invoice_id=invoice_id)
+            self._session.add(row)
+        row.correlation, row.external_id = correlation, external_id
+        row.currency, row.gross_minor = gross.currency, gross.minor_units
+        self._session.flush()
+
+    def update_status(
+        self,
+        connection_id: int,
+        correlation: str,
+        *,
+        status: str,
+        booked_number: str,
+        remainder: Money | None,
+        paid: bool,
+    ) -> bool:
+        """Apply a balancing update; ``False`` if the document is not one we sent."""
+        row = self._session.scalar(
+            select(ErpDocumentRow).where(
+                ErpDocumentRow.connection_id == connection_id,
+                ErpDocumentRow.correlation == correlation,
+            )
+        )
+        if row is None:
+            return False
+        row.status, row.booked_number, row.paid = status, booked_number, paid
+        row.remainder_minor = None if remainder is None else remainder.minor_units
+        self._session.flush()
+        return True
+
+    def for_connection(self, connection_id: int) -> dict[int, ErpDocumentState]:
+        rows = self._session.scalars(
+            select(ErpDocumentRow).where(ErpDocumentRow.connection_id == connection_id)
+        )
+        return {
+            row.invoice_id: ErpDocumentState(
+                invoice_id=row.invoice_id,
+                correlation=row.correlation,
+                external_id=row.external_id,
+                status=row.status,
+                booked_number=row.booked_number,
+                gross=Money.from_minor_units(row.gross_minor, row.currency),
+                remainder=None
+                if row.remainder_minor is None
+                else Money.from_minor_units(row.remainder_minor, row.currency),
+                paid=row.paid,
+            )
+            for row in rows
+        }
+
+
+class CursorRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, connection_id: int, stream: str) -> str | None:
+        return self._session.scalar(
+            select(SyncCursorRow.cursor).where(
+                SyncCursorRow.connection_id == connection_id, SyncCursorRow.stream == stream
+            )
+        )
+
+    def set(self, connection_id: int, stream: str, cursor: str) -> None:
+        row = self._session.scalar(
+            select(SyncCursorRow).where(
+                SyncCursorRow.connection_id == connection_id, SyncCursorRow.stream == stream
+            )
+        )
+        if row is None:
+            row = SyncCursorRow(connection_id=connection_id, stream=stream)
+            self._session.add(row)
+        row.cursor = cursor
+        self._session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedExpense:
+    external_id: str
+    day: date
+    amount: Money
+    base_amount: Money
+    text: str = ""
+    voucher_number: str = ""
+    project_id: int | None = None
+    account: str = ""
+
+
+class ErpExpenseRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_new(self, connection_id: int, expense: ImportedExpense) -> bool:
+        """Store an ERP expense entry unless it was imported before (by its ERP id)."""
+        exists = self._session.scalar(
+            select(ErpExpenseRow.id).where(
+                ErpExpenseRow.connection_id == connection_id,
+                ErpExpenseRow.external_id == expense.external_id,
+            )
+        )
+        if exists is not None:
+            return False
+        self._session.add(
+            ErpExpenseRow(
+                connection_id=connection_id,
+                external_id=expense.external_id,
+                day=expense.day,
+                currency=expense.amount.currency,
+                amount_minor=expense.amount.minor_units,
+                base_currency=expense.base_amount.currency,
+                base_amount_minor=expense.base_amount.minor_units,
+                text=expense.text,
+                voucher_number=expense.voucher_number,
+                project_id=expense.project_id,
+                account=expense.account,
+            )
+        )
+        self._session.flush()
+        return True
+
+    def list(self, connection_id: int) -> list[ImportedExpense]:
+        rows = self._session.scalars(
+            select(ErpExpenseRow)
+            .where(ErpExpenseRow.connection_id == connection_id)
+            .order_by(ErpExpenseRow.day, ErpExpenseRow.id)
+        )
+        return [
+            ImportedExpense(
+                external_id=r.external_id,
+                day=r.day,
+                amount=Money.from_minor_units(r.amount_minor, r.currency),
+                base_amount=Money.from_minor_units(r.base_amount_minor, r.base_currency),
+                text=r.text,
+                voucher_number=r.voucher_number,
+                project_id=r.project_id,
+                account=r.account,
+            )
+            for r in rows
+        ]
+
+
+__all__ = [
+    "ConnectionRepository",
+    "CursorRepository",
+    "ErpDocumentRepository",
+    "ErpDocumentState",
+    "ErpExpenseRepository",
+    "ExternalKeyRepository",
+    "ImportedExpense",
+    "ProductNumber",
+    "ProductNumberRepository",
+    "TransferRepository",
+]
