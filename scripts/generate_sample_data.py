@@ -203,7 +203,7 @@ def expenses(rng: random.Random) -> list[dict[str, object]]:
                 quantity=str(rng.randint(18, 64)),
                 unit="km",
                 unit_price="3.79",
-                vat_category="exempt",
+                vat_category="standard",  # re-invoiced mileage is part of the taxable service
             )
         day = rng.choice(in_month)
         add(

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import shutil
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import structlog
 import typer
 from rich.console import Console
 
 from ledgerlink import __version__
-from ledgerlink.cli import render
+from ledgerlink.cli import integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
+from ledgerlink.cli.demo_economic import EconomicTarget
+from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import NotFoundError, ValidationError
@@ -44,6 +49,12 @@ invoices_app = typer.Typer(
 sample_app = typer.Typer(cls=Group, no_args_is_help=True, help="The shipped sample data.")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(sample_app, name="sample")
+app.add_typer(integration.connect_app, name="connect")
+app.add_typer(integration.connections_app, name="connections")
+app.add_typer(integration.sync_app, name="sync")
+app.add_typer(integration.transfers_app, name="transfers")
+app.add_typer(emulate_app, name="emulate")
+app.command()(integration.worker)
 
 
 def _version(value: bool) -> None:
@@ -68,6 +79,7 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    verbose: Annotated[bool, typer.Option(help="Log every ERP call to stderr.")] = False,
 ) -> None:
     overrides: dict[str, Any] = {}
     if data_dir is not None:
@@ -75,6 +87,14 @@ def _main(
     if database_url is not None:
         overrides["database_url"] = database_url
     ctx.obj = State(settings=Settings(**overrides), console=Console(soft_wrap=False))
+    # Structured logs (HTTP calls, steps) go to stderr, warnings and up unless --verbose.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.DEBUG if verbose else logging.WARNING
+        ),
+        # Resolve stderr when a logger is made, not now: it may be replaced (tests, pipes).
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+    )
 
 
 # helpers ------------------------------------------------------------------------------------
@@ -135,6 +155,8 @@ def init(
     state = state_of(ctx)
     state.database.migrate()
     state.console.print(f"Database ready: {state.database.engine.url.render_as_string()}")
+    integration.secrets_of(state)  # creates the key file that encrypts ERP credentials
+    state.console.print(f"Credentials key: {state.settings.effective_key_file}")
     if legal_entity:
         if not (name and country and currency):
             _fail("--legal-entity needs --name, --country and --currency")
@@ -433,8 +455,16 @@ def invoices_show(
 def demo(
     ctx: typer.Context,
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo data directory.")] = False,
+    economic_url: Annotated[
+        str | None,
+        typer.Option(help="Use this e-conomic (default: the emulator on loopback)."),
+    ] = None,
+    app_secret_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
+    agreement_grant_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
+    psa_only: Annotated[bool, typer.Option(help="Stop after the PSA part.")] = False,
 ) -> None:
-    """Run the main job on the sample data: import, draft, post, credit, show.
+    """Run the main job on the sample data: import, draft, post, credit, then connect to
+    e-conomic, transfer, book and pay in the ERP, pull balancing, show table and log.
 
     It uses its own data directory (<data dir>/demo) unless --database-url is given, so it
     never touches your real data; running it again adds nothing twice.
@@ -447,7 +477,15 @@ def demo(
     url = settings.database_url or f"sqlite:///{demo_dir / 'ledgerlink.db'}"
     database = Database(url)
     try:
-        run_demo(database, state.console)
+        if economic_url and not (app_secret_token and agreement_grant_token):
+            raise UserError("--economic-url needs --app-secret-token and --agreement-grant-token")
+        target = EconomicTarget(economic_url, app_secret_token, agreement_grant_token)
+        run_demo(
+            database,
+            state.console,
+            demo_dir=demo_dir,
+            economic=None if psa_only else target,
+        )
     finally:
         database.dispose()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import calendar
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from rich.console import Console
 
 from ledgerlink.cli import render
+from ledgerlink.cli.demo_economic import EconomicTarget, run_economic_demo
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
@@ -29,7 +31,13 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def run_demo(database: Database, console: Console) -> list[Invoice]:
+def run_demo(
+    database: Database,
+    console: Console,
+    *,
+    demo_dir: Path | None = None,
+    economic: EconomicTarget | None = None,
+) -> list[Invoice]:
     """Load the sample consultancy, bill three months, credit one invoice, show the result."""
     database.migrate()
     console.rule("1. Sample data")
@@ -100,4 +108,6 @@ def run_demo(database: Database, console: Console) -> list[Invoice]:
     credit_notes = [i for i in invoices if i.is_credit_note]
     for invoice in invoices[:1] + credit_notes[:1]:
         render.show_invoice(console, invoice, customers)
+    if economic is not None and demo_dir is not None:
+        run_economic_demo(database.url, demo_dir, console, economic, entity_id)
     return invoices

@@ -35,13 +35,16 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA busy_timeout = 30000")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at the start. A deferred transaction that reads and then
+    # writes fails at once with "database is locked" when another writer committed meanwhile
+    # (SQLite cannot wait for a stale WAL snapshot); waiting at BEGIN honours busy_timeout.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

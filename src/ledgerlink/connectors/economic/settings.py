@@ -1,0 +1,50 @@
+"""Per-connection settings of the e-conomic connector (chosen in the guided setup)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ledgerlink.domain.vat import VatTreatment
+
+DEFAULT_VAT_ZONES: dict[VatTreatment, int] = {
+    VatTreatment.DOMESTIC: 1,
+    VatTreatment.EU_REVERSE_CHARGE: 2,
+    VatTreatment.EXPORT: 3,
+}
+
+
+class EconomicSettings(BaseModel):
+    """Defaults e-conomic requires when the hub creates customers and draft invoices.
+
+    ``vat_zone`` maps a sale's VAT treatment to the e-conomic VAT zone number (the standard
+    zones are domestic 1, EU 2, abroad 3). ``home_country`` is the agreement's country, used to
+    decide a new customer's VAT treatment. ``requisition_in_text1`` keeps the behaviour of
+    integrations created before 06-11-2018 (requisition number written into Text 1).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    layout_number: int = Field(default=1, ge=1)
+    customer_group_number: int = Field(default=1, ge=1)
+    payment_terms_number: int = Field(default=1, ge=1)
+    vat_zone: dict[VatTreatment, int] = Field(default_factory=lambda: dict(DEFAULT_VAT_ZONES))
+    employee_group_number: int = Field(default=1, ge=1)
+    project_module: bool = False
+    expense_accounts: list[int] = Field(default_factory=list)
+    base_url: str = "https://restapi.e-conomic.com"
+    app_public_token: str = ""
+    requisition_in_text1: bool = True
+    home_country: str = "DK"
+
+    @field_validator("vat_zone")
+    @classmethod
+    def _every_treatment_has_a_zone(cls, value: dict[VatTreatment, int]) -> dict[VatTreatment, int]:
+        missing = [t.value for t in VatTreatment if t not in value]
+        if missing:
+            raise ValueError(f"no e-conomic VAT zone for {', '.join(missing)}")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")

@@ -1,0 +1,193 @@
+"""Setting a connection up: connect and verify, settings, product numbers and principles,
+customer master and linking (design §1.1 of each fact sheet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.parties import Address, Customer
+from ledgerlink.domain.transfers import (
+    Connection,
+    CustomerMaster,
+    EntityType,
+    ProductNumberPrinciples,
+)
+from ledgerlink.store.integration import ProductNumber
+from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.registry import factory_for
+from ledgerlink.sync.secrets import SecretBox
+
+
+def connect(
+    engine: Engine,
+    secrets: SecretBox,
+    *,
+    legal_entity_id: int,
+    erp: str,
+    credentials: dict[str, str],
+    settings: dict[str, Any],
+    customer_master: CustomerMaster | None = None,
+    automatic_transfer: bool | None = None,
+) -> tuple[Connection, ConnectionInfo]:
+    """Verify the credentials against the ERP, then store the connection (credentials
+    encrypted). Nothing is stored if the ERP refuses them."""
+    connector = factory_for(erp)(credentials, settings)
+    try:
+        info = engine.call(connector.verify)
+        if customer_master is not None and customer_master not in (
+            connector.capabilities.customer_master_modes
+        ):
+            modes = ", ".join(sorted(m.value for m in connector.capabilities.customer_master_modes))
+            raise ValidationError(
+                f"{erp} supports customer master {modes}, not {customer_master.value}"
+            )
+    finally:
+        connector.close()
+    with engine.uow() as uow:
+        connection = uow.connections.find(legal_entity_id, erp) or Connection(
+            legal_entity_id=legal_entity_id, erp=erp, credentials=""
+        )
+        connection.credentials = secrets.seal(credentials)
+        connection.settings = {**connection.settings, **settings}
+        if customer_master is not None:
+            connection.customer_master = customer_master
+        if automatic_transfer is not None:
+            connection.automatic_transfer = automatic_transfer
+        connection.account_id = info.account_id
+        connection.company_name = info.company_name
+        connection.verified_at = datetime.now(UTC)
+        uow.connections.save(connection)
+        uow.commit()
+    return connection, info
+
+
+def configure(
+    engine: Engine,
+    connection_id: int,
+    *,
+    settings: dict[str, Any] | None = None,
+    principles: ProductNumberPrinciples | None = None,
+    customer_master: CustomerMaster | None = None,
+    automatic_transfer: bool | None = None,
+) -> Connection:
+    """Change settings, principles, customer master or automatic transfer."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        if settings:
+            connection.settings = {**connection.settings, **settings}
+        if principles is not None:
+            known = {p.number for p in uow.product_numbers.list(connection_id)}
+            wanted = {*principles.by_kind.values(), principles.default} - {""}
+            unknown = sorted(wanted - known) if known else []
+            if unknown:
+                raise ValidationError(
+                    f"product number(s) {', '.join(unknown)} are not among the "
+                    f"{len(known)} imported from {connection.erp}; import product numbers "
+                    "again or pick one of them"
+                )
+            connection.principles = principles
+        if customer_master is not None:
+            connection.customer_master = customer_master
+        if automatic_transfer is not None:
+            connection.automatic_transfer = automatic_transfer
+        uow.connections.save(connection)
+        uow.commit()
+    return connection
+
+
+def import_products(engine: Engine, connection_id: int) -> tuple[int, int, int]:
+    """Replace the stored product numbers with the ERP's; returns (total, changed, removed)."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+    connector = engine.connectors(connection)
+    products = engine.call(connector.products)
+    with engine.uow() as uow:
+        changed, removed = uow.product_numbers.replace_all(
+            connection_id,
+            [ProductNumber(p.number, p.name, p.unit, p.department, p.barred) for p in products],
+        )
+        uow.commit()
+    return len(products), changed, removed
+
+
+@dataclass
+class CustomerImport:
+    """What a customer import did."""
+
+    linked: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (number, reason)
+    unchanged: int = 0
+
+
+def import_customers(engine: Engine, connection_id: int) -> CustomerImport:
+    """Read the ERP's customers (incrementally) and link each to the PSA customer with the
+    same number; with customer master ``erp`` create the missing ones in the PSA. Rows that
+    cannot be created are reported, not lost: the cursor only moves past a batch whose rows
+    were all handled."""
+    report = CustomerImport()
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        cursor = uow.cursors.get(connection_id, "customers")
+    connector = engine.connectors(connection)
+    while True:
+        batch = engine.call(lambda c=cursor: connector.customers(c))  # type: ignore[misc]
+        with engine.uow() as uow:
+            for erp_customer in batch.items:
+                _link_customer(uow, connection, erp_customer, report)
+            if batch.cursor is not None:
+                uow.cursors.set(connection_id, "customers", batch.cursor)
+            uow.commit()
+        cursor = batch.cursor
+        if not batch.more:
+            return report
+
+
+def _link_customer(
+    uow: Any, connection: Connection, erp: ErpCustomer, report: CustomerImport
+) -> None:
+    connection_id = require_id(connection)
+    local = uow.customers.by_number(connection.legal_entity_id, erp.number)
+    if local is None:
+        if connection.customer_master is CustomerMaster.PSA:
+            report.rejected.append(
+                (erp.number, "not in the PSA (customer master is the PSA; create it there)")
+            )
+            return
+        try:
+            local = Customer(
+                legal_entity_id=connection.legal_entity_id,
+                number=erp.number,
+                name=erp.name,
+                address=Address(
+                    lines=erp.address_lines,
+                    postal_code=erp.postal_code,
+                    city=erp.city,
+                    country=erp.country,
+                ),
+                vat_number=erp.vat_number,
+                ean=erp.ean,
+                currency=erp.currency,
+                email=erp.email,
+                phone=erp.phone,
+                website=erp.website,
+                active=not erp.barred,
+            )
+            with uow.savepoint():
+                uow.customers.save(local)
+        except ValidationError as error:
+            report.rejected.append((erp.number, str(error)))
+            return
+        report.created.append(erp.number)
+    key = uow.external_keys.get(connection_id, EntityType.CUSTOMER, require_id(local))
+    if key is not None and key.external_id == erp.external_id:
+        report.unchanged += 1
+        return
+    uow.external_keys.link(connection_id, EntityType.CUSTOMER, require_id(local), erp.external_id)
+    if erp.number not in report.created:
+        report.linked.append(erp.number)

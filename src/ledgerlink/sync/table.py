@@ -1,0 +1,106 @@
+"""The transfer table: every posted document of a connection's legal entity, in one of the
+views non-transferred / transferred / ignored / failed, with filters; ignore and un-ignore."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
+from ledgerlink.domain.transfers import EntityType, Transfer, TransferView, transfer_view
+from ledgerlink.store.integration import ErpDocumentState
+from ledgerlink.sync.engine import Engine
+
+POSTED = (InvoiceStatus.POSTED, InvoiceStatus.PARTIALLY_CREDITED, InvoiceStatus.CREDITED)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRow:
+    """One row of the transfer table."""
+
+    invoice: Invoice
+    customer_number: str
+    customer_name: str
+    view: TransferView
+    external_id: str
+    latest: Transfer | None
+    erp: ErpDocumentState | None
+
+
+@dataclass(frozen=True, slots=True)
+class TableFilter:
+    views: Sequence[TransferView] = ()
+    customer_id: int | None = None
+    document_type: DocumentType | None = None
+    period: tuple[date, date] | None = None  # posting date
+    text: str = ""
+
+
+def transfer_table(
+    engine: Engine, connection_id: int, where: TableFilter = TableFilter()
+) -> list[TransferRow]:
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        invoices = uow.invoices.list(
+            connection.legal_entity_id,
+            statuses=POSTED,
+            document_type=where.document_type,
+            customer_id=where.customer_id,
+            period=where.period,
+            text=where.text or None,
+        )
+        keys = uow.external_keys.for_type(connection_id, EntityType.INVOICE)
+        latest = uow.transfers.latest(connection_id)
+        erp = uow.erp_documents.for_connection(connection_id)
+        customers = {require_id(c): c for c in uow.customers.list(connection.legal_entity_id)}
+    rows = []
+    for invoice in invoices:
+        invoice_id = require_id(invoice)
+        key = keys.get(invoice_id)
+        last = latest.get(invoice_id)
+        view = transfer_view(key=key, latest=last.status if last else None)
+        if where.views and view not in where.views:
+            continue
+        customer = customers[invoice.customer_id]
+        rows.append(
+            TransferRow(
+                invoice=invoice,
+                customer_number=customer.number,
+                customer_name=customer.name,
+                view=view,
+                external_id=key.external_id if key else "",
+                latest=last,
+                erp=erp.get(invoice_id),
+            )
+        )
+    return rows
+
+
+def set_ignored(
+    engine: Engine, connection_id: int, invoice_ids: Sequence[int], *, ignored: bool
+) -> int:
+    """Ignore (or un-ignore) documents for a connection; a transferred one cannot be ignored."""
+    with engine.uow() as uow:
+        uow.connections.get(connection_id)
+        for invoice_id in invoice_ids:
+            invoice = uow.invoices.get(invoice_id)
+            key = uow.external_keys.get(connection_id, EntityType.INVOICE, invoice_id)
+            if ignored and key is not None and key.external_id:
+                raise ValidationError(
+                    f"{invoice.describe()} is already in the ERP ({key.external_id}); "
+                    "it cannot be ignored"
+                )
+            uow.external_keys.set_ignored(connection_id, EntityType.INVOICE, invoice_id, ignored)
+        uow.commit()
+    return len(invoice_ids)
+
+
+def integration_log(
+    engine: Engine, connection_id: int, *, invoice_id: int | None = None, limit: int = 50
+) -> list[Transfer]:
+    """Transactions (newest first) with their steps."""
+    with engine.uow() as uow:
+        return uow.transfers.list(connection_id, invoice_id=invoice_id, limit=limit)

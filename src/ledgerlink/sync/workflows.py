@@ -1,0 +1,187 @@
+"""Durable transfers on DBOS (design §8).
+
+A transfer is a DBOS workflow whose id is the transfer's workflow id
+(``transfer:{connection}:{document}:{revision}``), so enqueueing the same transfer twice runs it
+once. Each step of :class:`~ledgerlink.sync.engine.Engine` is a DBOS step: a worker that dies
+is recovered by the next one from the last finished step, and the step it was in runs again —
+which the engine makes safe by looking the correlation reference up first. The queue is
+partitioned by connection: one connection's transfers are rate-limited together while
+connections run side by side.
+
+DBOS registers workflows on module-level functions and keeps one instance per process; the
+engine those functions use is therefore held by :class:`Runtime` for the process's lifetime.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
+
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.transfers import StepKind, StepStatus, Transfer, TransferStatus
+from ledgerlink.sync.engine import STEP_ORDER, Engine
+
+QUEUE = "ledgerlink-transfers"
+
+
+class Runtime:
+    """The process's engine and DBOS instance."""
+
+    engine: ClassVar[Engine | None] = None
+    launched: ClassVar[bool] = False
+
+    @classmethod
+    def require(cls) -> Engine:
+        if cls.engine is None:
+            raise RuntimeError("the transfer runtime is not started (Workers.start)")
+        return cls.engine
+
+
+@DBOS.step()
+def _run_step(transfer_id: int, kind: str) -> str:
+    return Runtime.require().run_step(transfer_id, StepKind(kind)).value
+
+
+@DBOS.step()
+def _finish(transfer_id: int) -> str:
+    return Runtime.require().finish_transfer(transfer_id).value
+
+
+@DBOS.workflow()
+def transfer_workflow(transfer_id: int) -> str:
+    """Customer → contact → employee → invoice → totals; a failed customer or invoice step
+    ends the transfer (the later steps depend on it)."""
+    for kind in STEP_ORDER:
+        status = StepStatus(_run_step(transfer_id, kind.value))
+        if status is StepStatus.FAILED and kind in (StepKind.CUSTOMER, StepKind.INVOICE):
+            break
+    return _finish(transfer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """``system_database_url``: DBOS's own database (SQLite next to the app database in the
+    embedded setup, PostgreSQL in scale-out). ``per_connection`` transfers of one connection
+    run at a time on one worker; ``concurrency`` in all."""
+
+    system_database_url: str
+    per_connection: int = 4
+    concurrency: int = 8
+    polling_interval: float = 0.05
+
+
+class Workers:
+    """Starts DBOS in this process and runs transfers through its queue."""
+
+    def __init__(self, engine: Engine, options: WorkerOptions) -> None:
+        self.engine = engine
+        self.options = options
+
+    def start(self) -> None:
+        if Runtime.launched:
+            Runtime.engine = self.engine
+            return
+        Runtime.engine = self.engine
+        _follow_stderr(logging.getLogger("dbos"))  # handlers left by an earlier start
+        DBOS(
+            config={
+                "name": "ledgerlink",
+                "system_database_url": self.options.system_database_url,
+                "log_level": "WARNING",
+            }
+        )
+        _follow_stderr(logging.getLogger("dbos"))
+        DBOS.launch()  # also recovers the workflows a dead worker left pending
+        DBOS.register_queue(
+            QUEUE,
+            partition_concurrency=self.options.per_connection,
+            worker_concurrency=self.options.concurrency,
+            polling_interval_sec=self.options.polling_interval,
+        )
+        Runtime.launched = True
+
+    @staticmethod
+    def stop() -> None:
+        if Runtime.launched:
+            DBOS.destroy(destroy_registry=False)
+            Runtime.launched = False
+        Runtime.engine = None
+
+    def enqueue(self, transfer: Transfer) -> WorkflowHandle[str]:
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        with (
+            SetWorkflowID(transfer.workflow_id),
+            SetEnqueueOptions(queue_partition_key=f"connection-{transfer.connection_id}"),
+        ):
+            return queue.enqueue(transfer_workflow, require_id(transfer))
+
+    def run(
+        self,
+        transfers: Sequence[Transfer],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[int, TransferStatus]:
+        """Enqueue ``transfers`` and wait for all of them; ``progress(done, total)``."""
+        handles = {t.id or 0: self.enqueue(t) for t in transfers}
+        return self.wait(handles, progress=progress)
+
+    @staticmethod
+    def wait(
+        handles: dict[int, WorkflowHandle[str]],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[int, TransferStatus]:
+        results: dict[int, TransferStatus] = {}
+        pending = dict(handles)
+        while pending:
+            for transfer_id, handle in list(pending.items()):
+                status = handle.get_status().status
+                if status in ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+                    results[transfer_id] = _result(handle, status)
+                    del pending[transfer_id]
+            if progress is not None:
+                progress(len(results), len(handles))
+            if pending:
+                time.sleep(0.05)
+        return results
+
+    @staticmethod
+    def pending_count() -> int:
+        """Workflows enqueued or running in this system database (all processes)."""
+        workflows: list[Any] = DBOS.list_workflows(status=["PENDING", "ENQUEUED"])
+        return len(workflows)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (it may be replaced after start)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return
+
+
+def _follow_stderr(logger: logging.Logger) -> None:
+    for handler in list(logger.handlers):
+        if type(handler) is logging.StreamHandler:
+            replacement = _StderrHandler()
+            replacement.setLevel(handler.level)
+            replacement.setFormatter(handler.formatter)
+            logger.removeHandler(handler)
+            logger.addHandler(replacement)
+
+
+def _result(handle: WorkflowHandle[str], status: str) -> TransferStatus:
+    if status != "SUCCESS":
+        return TransferStatus.FAILED
+    return TransferStatus(handle.get_result())

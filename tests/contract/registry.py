@@ -1,0 +1,74 @@
+"""The connectors the contract suite runs against, each with its emulator.
+
+An :class:`ErpCase` says how to build the emulator and a connector pointed at it, which seed
+data to use (an existing customer and product number), and how to play the ERP user (book a
+document, register a payment). Adding an ERP means adding one entry to :data:`CASES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+from ledgerlink.connectors.contract import ErpConnector
+from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
+from ledgerlink.emulators.economic import EconomicEmulator
+
+
+@dataclass(frozen=True)
+class ErpCase:
+    name: str
+    make_emulator: Callable[[], Any]
+    make_connector: Callable[[str], ErpConnector]
+    existing_customer: str
+    product: str
+    new_customer_number: str
+    book: Callable[[str, str], str]  # (base_url, document external id) → booked number
+    pay: Callable[[str, str, str], None]  # (base_url, booked number, amount)
+
+
+ECONOMIC_APP = "app-secret"
+ECONOMIC_GRANT = "grant-token"
+_ECONOMIC_ADMIN = {"X-AppSecretToken": ECONOMIC_APP, "X-AgreementGrantToken": ECONOMIC_GRANT}
+
+
+def economic_connector(base_url: str, **settings: Any) -> EconomicConnector:
+    return EconomicConnector(
+        app_secret_token=ECONOMIC_APP,
+        agreement_grant_token=ECONOMIC_GRANT,
+        settings=EconomicSettings(base_url=base_url, **settings),
+    )
+
+
+def economic_admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = httpx2.post(f"{base_url}/_emulator{path}", headers=_ECONOMIC_ADMIN, json=body or {})
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def _economic_book(base_url: str, draft_number: str) -> str:
+    booked = economic_admin(base_url, f"/invoices/drafts/{draft_number}/book")
+    return str(booked["bookedInvoiceNumber"])
+
+
+def _economic_pay(base_url: str, booked_number: str, amount: str) -> None:
+    economic_admin(base_url, f"/invoices/booked/{booked_number}/payments", {"amount": amount})
+
+
+CASES = [
+    ErpCase(
+        name="economic",
+        make_emulator=lambda: EconomicEmulator(
+            app_secret_token=ECONOMIC_APP, agreement_grant_token=ECONOMIC_GRANT
+        ),
+        make_connector=economic_connector,
+        existing_customer="9001",
+        product="WORK-DEV",
+        new_customer_number="4242",
+        book=_economic_book,
+        pay=_economic_pay,
+    ),
+]

@@ -1,0 +1,173 @@
+"""Kit pieces over real HTTP: paging envelope, fault injector, request journal, running()."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx2
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ledgerlink.emulators._kit.faults import FaultInjector, FaultMiddleware, FaultRule
+from ledgerlink.emulators._kit.journal import JournalMiddleware, RequestJournal
+from ledgerlink.emulators._kit.paging import PageRequest, PagingError, envelope
+from ledgerlink.emulators._kit.serve import running
+
+
+def test_page_request_defaults_limits_and_errors() -> None:
+    assert PageRequest.from_query({}) == PageRequest(0, 20, 1000)
+    assert PageRequest.from_query({"SkipPages": "2", "PageSize": "1000"}) == PageRequest(
+        2, 1000, 1000
+    )
+    for bad in ({"pagesize": "1001"}, {"pagesize": "0"}, {"skippages": "-1"}, {"pagesize": "x"}):
+        with pytest.raises(PagingError):
+            PageRequest.from_query(bad)
+
+
+def test_envelope_links_and_counts() -> None:
+    items = list(range(45))
+    document = envelope(
+        items, PageRequest(1, 20), results_without_filter=50, link=lambda n: f"p{n}"
+    )
+    assert document["collection"] == list(range(20, 40))
+    assert document["pagination"] == {
+        "skipPages": 1,
+        "pageSize": 20,
+        "maxPageSizeAllowed": 1000,
+        "results": 45,
+        "resultsWithoutFilter": 50,
+        "firstPage": "p0",
+        "previousPage": "p0",
+        "nextPage": "p2",
+        "lastPage": "p2",
+    }
+    assert document["self"] == "pNone"
+    last = envelope(items, PageRequest(2, 20), results_without_filter=45, link=lambda n: f"p{n}")
+    assert "nextPage" not in last["pagination"]
+    assert last["collection"] == list(range(40, 45))
+    empty = envelope([], PageRequest(), results_without_filter=0, link=lambda n: f"p{n}")
+    assert empty["pagination"]["lastPage"] == "p0"
+    assert empty["collection"] == []
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.writes = 0
+
+
+def _app(store: _Store, faults: FaultInjector, journal: RequestJournal) -> Starlette:
+    async def write(request: Request) -> JSONResponse:
+        store.writes += 1
+        return JSONResponse({"n": store.writes, "got": await request.json()}, status_code=201)
+
+    async def read(_request: Request) -> JSONResponse:
+        return JSONResponse({"writes": store.writes})
+
+    app = Starlette(
+        routes=[
+            Route("/things", write, methods=["POST"]),
+            Route("/things", read, methods=["GET"]),
+            Route("/_emulator/ping", read, methods=["GET"]),
+        ]
+    )
+    app.add_middleware(FaultMiddleware, injector=faults)
+    app.add_middleware(JournalMiddleware, journal=journal)
+    return app
+
+
+@pytest.fixture
+def kit() -> tuple[_Store, FaultInjector, RequestJournal, Starlette]:
+    store, faults, journal = _Store(), FaultInjector(seed=1), RequestJournal()
+    return store, faults, journal, _app(store, faults, journal)
+
+
+def test_running_serves_on_loopback_and_stops(
+    kit: tuple[_Store, FaultInjector, RequestJournal, Starlette],
+) -> None:
+    _store, _faults, _journal, app = kit
+    with running(app) as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx2.get(f"{url}/things").json() == {"writes": 0}
+        port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_error_and_rate_limit_faults(
+    kit: tuple[_Store, FaultInjector, RequestJournal, Starlette],
+) -> None:
+    store, faults, journal, app = kit
+    faults.set("/things", methods={"POST"}, error_rate=1.0, error_status=502)
+    with running(app) as url:
+        assert httpx2.post(f"{url}/things", json={}).status_code == 502
+        assert httpx2.get(f"{url}/things").status_code == 200
+        faults.set("/things", methods={"POST"}, rate_limit_rate=1.0, retry_after=7)
+        limited = httpx2.post(f"{url}/things", json={})
+        assert limited.status_code == 429
+        assert limited.headers["retry-after"] == "7"
+        faults.clear()
+        assert httpx2.post(f"{url}/things", json={"a": 1}).status_code == 201
+    assert store.writes == 1
+    assert [e.status for e in journal.entries] == [502, 200, 429, 201]
+    assert journal.count("POST") == 3
+    assert journal.count(path_prefix="/things") == 4
+    assert journal.entries[-1].body == {"a": 1}
+
+
+def test_drop_after_commit_performs_the_write_but_the_client_sees_a_transport_error(
+    kit: tuple[_Store, FaultInjector, RequestJournal, Starlette],
+) -> None:
+    store, faults, journal, app = kit
+    faults.set("/things", methods={"POST"}, drop_after_commit_rate=1.0)
+    with running(app) as url:
+        with pytest.raises(httpx2.TransportError):
+            httpx2.post(f"{url}/things", json={"x": 1})
+        assert store.writes == 1
+        faults.set("/things", methods={"POST"}, reset_rate=1.0)
+        with pytest.raises(httpx2.TransportError):
+            httpx2.post(f"{url}/things", json={"x": 2})
+        assert store.writes == 1
+    assert [(e.status, e.dropped) for e in journal.entries] == [(201, True), (500, True)]
+
+
+def test_slow_faults_delay_and_admin_paths_are_exempt(
+    kit: tuple[_Store, FaultInjector, RequestJournal, Starlette],
+) -> None:
+    _store, faults, journal, app = kit
+    faults.set("", slow_seconds=0.3, error_rate=1.0)
+    with running(app) as url:
+        started = time.monotonic()
+        assert httpx2.get(f"{url}/things").status_code == 503
+        assert time.monotonic() - started >= 0.3
+        assert httpx2.get(f"{url}/_emulator/ping").status_code == 200
+    assert journal.count(path_prefix="/_emulator") == 0
+
+
+def test_faults_are_deterministic_for_a_seed() -> None:
+    def pattern(seed: int) -> list[bool]:
+        injector = FaultInjector(seed=seed)
+        injector.set(error_rate=0.5)
+        return [injector.decide("GET", "/x").error_status is not None for _ in range(50)]
+
+    assert pattern(3) == pattern(3)
+    assert pattern(3) != pattern(4)
+    assert 5 < sum(pattern(3)) < 45
+
+
+def test_most_specific_rule_wins_and_rules_validate() -> None:
+    injector = FaultInjector()
+    injector.set("", error_rate=1.0)
+    injector.set("/invoices", methods={"post"}, rate_limit_rate=1.0)
+    assert injector.decide("POST", "/invoices/drafts").rate_limited
+    assert injector.decide("POST", "/invoices/drafts").error_status is None
+    assert injector.decide("GET", "/invoices").error_status == 503
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        FaultRule(error_rate=1.5)
+    rule = FaultRule.from_json({"path_prefix": "/a", "methods": ["get"], "reset_rate": 0.25})
+    assert FaultRule.from_json(rule.to_json()) == rule
+    injector.clear()
+    assert injector.rules == []
