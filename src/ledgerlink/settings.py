@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     PostgreSQL. Default: ``sqlite:///<data dir>/ledgerlink.db``.
     ``LEDGERLINK_SYSTEM_DATABASE_URL`` — the durable-workflow (DBOS) database. Default:
     ``sqlite:///<data dir>/workflows.db``; in scale-out, the same PostgreSQL server.
+    ``LEDGERLINK_SYSTEM_DATABASE_SCHEMA`` — the schema of DBOS's tables on PostgreSQL
+    (default ``dbos``); lets several hubs share one PostgreSQL database.
     ``LEDGERLINK_KEY_FILE`` — the key that encrypts ERP credentials. Default:
     ``<data dir>/secret.key`` (created by ``ledgerlink init``, mode 0600; back it up).
     """
@@ -31,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     system_database_url: str | None = None
+    system_database_schema: str | None = None
     key_file: Path | None = None
 
     @property

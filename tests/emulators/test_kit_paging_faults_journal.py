@@ -147,6 +147,23 @@ def test_slow_faults_delay_and_admin_paths_are_exempt(
     assert journal.count(path_prefix="/_emulator") == 0
 
 
+def test_a_held_answer_comes_after_the_write_so_a_client_that_gives_up_misses_it(
+    kit: tuple[_Store, FaultInjector, RequestJournal, Starlette],
+) -> None:
+    store, faults, _journal, app = kit
+    faults.set("/things", methods={"POST"}, hold_seconds=0.5)
+    with running(app) as url:
+        with pytest.raises(httpx2.TimeoutException):
+            httpx2.post(f"{url}/things", json={"x": 1}, timeout=0.2)
+        assert store.writes == 1  # done, although the client never heard of it
+        started = time.monotonic()
+        assert httpx2.post(f"{url}/things", json={"x": 2}).status_code == 201
+        assert time.monotonic() - started >= 0.5
+    assert store.writes == 2
+    with pytest.raises(ValueError, match="negative"):
+        FaultRule(hold_seconds=-1)
+
+
 def test_faults_are_deterministic_for_a_seed() -> None:
     def pattern(seed: int) -> list[bool]:
         injector = FaultInjector(seed=seed)

@@ -54,7 +54,11 @@ def engine_of(state: State) -> Engine:
 def workers_of(state: State, engine: Engine) -> Workers:
     state.settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Workers(
-        engine, WorkerOptions(system_database_url=state.settings.effective_system_database_url)
+        engine,
+        WorkerOptions(
+            system_database_url=state.settings.effective_system_database_url,
+            system_database_schema=state.settings.system_database_schema,
+        ),
     )
 
 

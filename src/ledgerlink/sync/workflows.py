@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import StepKind, StepStatus, Transfer, TransferStatus
@@ -67,10 +67,12 @@ def transfer_workflow(transfer_id: int) -> str:
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     """``system_database_url``: DBOS's own database (SQLite next to the app database in the
-    embedded setup, PostgreSQL in scale-out). ``per_connection`` transfers of one connection
-    run at a time on one worker; ``concurrency`` in all."""
+    embedded setup, PostgreSQL in scale-out) and, on PostgreSQL, the schema of its tables
+    (``None``: DBOS's default ``dbos``). ``per_connection`` transfers of one connection run at
+    a time on one worker; ``concurrency`` in all."""
 
     system_database_url: str
+    system_database_schema: str | None = None
     per_connection: int = 4
     concurrency: int = 8
     polling_interval: float = 0.05
@@ -89,13 +91,14 @@ class Workers:
             return
         Runtime.engine = self.engine
         _follow_stderr(logging.getLogger("dbos"))  # handlers left by an earlier start
-        DBOS(
-            config={
-                "name": "ledgerlink",
-                "system_database_url": self.options.system_database_url,
-                "log_level": "WARNING",
-            }
-        )
+        config: DBOSConfig = {
+            "name": "ledgerlink",
+            "system_database_url": self.options.system_database_url,
+            "log_level": "WARNING",
+        }
+        if self.options.system_database_schema:
+            config["dbos_system_schema"] = self.options.system_database_schema
+        DBOS(config=config)
         _follow_stderr(logging.getLogger("dbos"))
         DBOS.launch()  # also recovers the workflows a dead worker left pending
         DBOS.register_queue(

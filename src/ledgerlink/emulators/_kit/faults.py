@@ -8,7 +8,9 @@ sequence injects the same faults.
 ``drop_after_commit`` lets the application perform the request (the write takes effect), then
 starts the response and aborts the connection, so the client sees a transport error although
 the server state changed: the "Uncertain" outcome that exactly-once logic has to reconcile.
-``reset`` aborts the same way *before* the application runs.
+``reset`` aborts the same way *before* the application runs. ``slow_seconds`` delays a request
+before the application sees it; ``hold_seconds`` delays the answer *after* the application has
+done the work — a client that dies in that window leaves a write it never heard of.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class FaultRule:
     slow_seconds: float = 0.0
     drop_after_commit_rate: float = 0.0
     reset_rate: float = 0.0
+    hold_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "rate_limit_rate", "drop_after_commit_rate", "reset_rate"):
@@ -56,8 +59,8 @@ class FaultRule:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate}")
         if not 400 <= self.error_status <= 599:
             raise ValueError(f"error_status must be a 4xx or 5xx status, not {self.error_status}")
-        if self.slow_seconds < 0:
-            raise ValueError("slow_seconds must not be negative")
+        if self.slow_seconds < 0 or self.hold_seconds < 0:
+            raise ValueError("slow_seconds and hold_seconds must not be negative")
         object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def matches(self, method: str, path: str) -> bool:
@@ -89,6 +92,7 @@ class Decision:
     retry_after: float | None = None
     slow_seconds: float = 0.0
     drop_after_commit: bool = False
+    hold_seconds: float = 0.0
 
 
 class FaultInjector:
@@ -123,6 +127,7 @@ class FaultInjector:
         slow_seconds: float = 0.0,
         drop_after_commit_rate: float = 0.0,
         reset_rate: float = 0.0,
+        hold_seconds: float = 0.0,
     ) -> FaultRule:
         """Add a rule, replacing any rule with the same prefix and methods."""
         rule = FaultRule(
@@ -135,6 +140,7 @@ class FaultInjector:
             slow_seconds,
             drop_after_commit_rate,
             reset_rate,
+            hold_seconds,
         )
         self.add(rule)
         return rule
@@ -182,6 +188,7 @@ class FaultInjector:
             retry_after=rule.retry_after,
             slow_seconds=rule.slow_seconds,
             drop_after_commit=dropped,
+            hold_seconds=rule.hold_seconds,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -236,6 +243,15 @@ class FaultMiddleware:
             body = {"message": "Too many requests.", "httpStatusCode": 429}
             for message in _json_response(429, body, extra):
                 await send(message)
+            return
+        if decision.hold_seconds and not decision.drop_after_commit:
+
+            async def hold(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(decision.hold_seconds)
+                await send(message)
+
+            await self.app(scope, receive, hold)
             return
         if not decision.drop_after_commit:
             await self.app(scope, receive, send)
