@@ -24,7 +24,7 @@ from ledgerlink.cli.demo_economic import EconomicTarget
 from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import NotFoundError, ValidationError
+from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus, remaining_quantities
 from ledgerlink.domain.money import to_decimal
 from ledgerlink.domain.parties import Customer, LegalEntity
@@ -329,6 +329,7 @@ def invoices_post(
         release_sources=release_registrations,
     )
     _print_invoice(state, entity, invoice, as_json=as_json)
+    _transfer_on_posting(state, invoice, as_json=as_json)
 
 
 @invoices_app.command("credit")
@@ -369,6 +370,18 @@ def invoices_credit(
     if post:
         credit_note = invoicing.post_invoice(state.uow(), require_id(credit_note), posting_date=day)
     _print_invoice(state, entity, credit_note, as_json=as_json)
+    if post:
+        _transfer_on_posting(state, credit_note, as_json=as_json)
+
+
+def _transfer_on_posting(state: State, invoice: Invoice, *, as_json: bool) -> None:
+    """Automatic transfer: the posted document is on its way; posting never fails on it."""
+    try:
+        line = integration.transfer_on_posting(state, invoice)
+    except LedgerlinkError as error:
+        line = f"Not queued for transfer: {error}. 'ledgerlink worker' will start it."
+    if line and not as_json:
+        state.console.print(line)
 
 
 @invoices_app.command("delete")

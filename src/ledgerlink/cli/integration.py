@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import urllib.parse
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.invoices import DocumentType, LineKind
+from ledgerlink.domain.invoices import DocumentType, Invoice, LineKind
 from ledgerlink.domain.transfers import (
     Connection,
     CustomerMaster,
@@ -25,12 +25,12 @@ from ledgerlink.domain.transfers import (
     TransferView,
 )
 from ledgerlink.psa.setup import find_legal_entity
+from ledgerlink.sync import automatic, pulls, table
 from ledgerlink.sync import connections as setup
-from ledgerlink.sync import pulls, table
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.workflows import WorkerOptions, Workers
+from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
 
 connect_app = typer.Typer(cls=Group, no_args_is_help=True, help="Connect a legal entity to an ERP.")
 connections_app = typer.Typer(cls=Group, no_args_is_help=True, help="List and set up connections.")
@@ -518,30 +518,27 @@ def log_grid(transfers: list[Any], numbers: dict[int, int | None]) -> Table:
 def worker(
     ctx: typer.Context,
     until_idle: Annotated[
-        bool, typer.Option(help="Stop when no transfer is waiting (after recovering).")
+        bool, typer.Option(help="Stop when no transfer or pull is waiting (after recovering).")
     ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between automatic rounds.")] = 30,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 30,
 ) -> None:
-    """Run transfers and pulls: recovers unfinished transfers, transfers posted documents of
-    connections with automatic transfer, and pulls balancing — until stopped."""
+    """Run transfers and pulls until stopped: recovers the transfers a stopped worker left,
+    runs the transfers queued by posting, and every round starts the transfers of posted
+    documents of connections with automatic transfer and pulls balancing and expenses."""
     state = state_of(ctx)
     engine = engine_of(state)
     workers = workers_of(state, engine)
     workers.start()
     try:
         while True:
+            round_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+            for transfer in automatic.waiting_transfers(engine):
+                workers.enqueue(transfer)
             with engine.uow() as uow:
-                automatic = [c for c in uow.connections.list() if c.automatic_transfer]
-            for connection in automatic:
-                rows = table.transfer_table(
-                    engine,
-                    require_id(connection),
-                    table.TableFilter(views=(TransferView.NON_TRANSFERRED,)),
-                )
-                for row in rows:
-                    workers.enqueue(
-                        engine.start_transfer(require_id(connection), require_id(row.invoice))
-                    )
+                every = uow.connections.list()
+            for connection in every:
+                for stream in ("balancing", "expenses"):
+                    workers.enqueue_pull(require_id(connection), stream, round_id)
             while until_idle and workers.pending_count():
                 time.sleep(0.2)
             if until_idle:
@@ -550,3 +547,21 @@ def worker(
             time.sleep(interval)
     finally:
         workers.stop()
+
+
+def transfer_on_posting(state: State, invoice: Invoice) -> str:
+    """Start the automatic transfers of a just-posted document and queue them for the
+    worker; returns a line for the user ('' when no connection transfers automatically)."""
+    engine = engine_of(state)
+    try:
+        transfers = automatic.transfers_on_posting(engine, require_id(invoice))
+    finally:
+        engine.connectors.close()
+    if not transfers:
+        return ""
+    options = workers_of(state, engine).options
+    queued = Submitter(options).submit(transfers)
+    with engine.uow() as uow:
+        names = ", ".join(uow.connections.get(t.connection_id).erp for t in transfers)
+    where = "queued for the worker" if queued == len(transfers) else "the worker's next round"
+    return f"Transfer to {names}: {where} ('ledgerlink worker' sends it)."

@@ -21,10 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, DBOSClient, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
+from dbos._registrations import get_dbos_func_name  # the name DBOS registered, for its client
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import StepKind, StepStatus, Transfer, TransferStatus
+from ledgerlink.sync import pulls
 from ledgerlink.sync.engine import STEP_ORDER, Engine
 
 QUEUE = "ledgerlink-transfers"
@@ -62,6 +65,24 @@ def transfer_workflow(transfer_id: int) -> str:
         if status is StepStatus.FAILED and kind in (StepKind.CUSTOMER, StepKind.INVOICE):
             break
     return _finish(transfer_id)
+
+
+@DBOS.step()
+def _pull_step(connection_id: int, stream: str) -> str:
+    pull = {"balancing": pulls.pull_balancing, "expenses": pulls.pull_expenses}[stream]
+    report = pull(Runtime.require(), connection_id)
+    return f"{report.stream}: {report.read} read, {report.applied} applied"
+
+
+@DBOS.workflow()
+def pull_workflow(connection_id: int, stream: str) -> str:
+    """One incremental pull of one stream (``balancing`` or ``expenses``); the cursor is
+    stored with each batch, so a pull recovered after a crash goes on where it stopped."""
+    return _pull_step(connection_id, stream)
+
+
+def _partition(connection_id: int) -> str:
+    return f"connection-{connection_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +142,20 @@ class Workers:
         assert queue is not None
         with (
             SetWorkflowID(transfer.workflow_id),
-            SetEnqueueOptions(queue_partition_key=f"connection-{transfer.connection_id}"),
+            SetEnqueueOptions(queue_partition_key=_partition(transfer.connection_id)),
         ):
             return queue.enqueue(transfer_workflow, require_id(transfer))
+
+    def enqueue_pull(self, connection_id: int, stream: str, round_id: str) -> WorkflowHandle[str]:
+        """Queue a pull behind the connection's transfers; ``round_id`` makes the workflow id
+        (``pull:{connection}:{stream}:{round}``), so one round pulls each stream once."""
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        with (
+            SetWorkflowID(f"pull:{connection_id}:{stream}:{round_id}"),
+            SetEnqueueOptions(queue_partition_key=_partition(connection_id)),
+        ):
+            return queue.enqueue(pull_workflow, connection_id, stream)
 
     def run(
         self,
@@ -160,6 +192,45 @@ class Workers:
         """Workflows enqueued or running in this system database (all processes)."""
         workflows: list[Any] = DBOS.list_workflows(status=["PENDING", "ENQUEUED"])
         return len(workflows)
+
+
+class Submitter:
+    """Puts transfers on the queue from a process that runs no workers (the command that
+    posted a document); a running ``ledgerlink worker`` picks them up at once."""
+
+    def __init__(self, options: WorkerOptions) -> None:
+        self.options = options
+
+    def submit(self, transfers: Sequence[Transfer]) -> int:
+        """Enqueue ``transfers``; returns how many were queued. 0 when no worker has ever
+        prepared the queue's database: the worker's next round starts them instead."""
+        if not transfers:
+            return 0
+        try:
+            client = DBOSClient(
+                system_database_url=self.options.system_database_url,
+                dbos_system_schema=self.options.system_database_schema or "dbos",
+            )
+        except (SQLAlchemyError, OSError):
+            return 0
+        queued = 0
+        try:
+            for transfer in transfers:
+                client.enqueue(
+                    {
+                        "workflow_name": get_dbos_func_name(transfer_workflow),
+                        "queue_name": QUEUE,
+                        "workflow_id": transfer.workflow_id,
+                        "queue_partition_key": _partition(transfer.connection_id),
+                    },
+                    require_id(transfer),
+                )
+                queued += 1
+        except SQLAlchemyError:
+            return queued
+        finally:
+            client.destroy()
+        return queued
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

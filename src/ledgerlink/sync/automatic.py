@@ -1,0 +1,57 @@
+"""Automatic transfer (design §4, step 3): a posted document goes to every connection of its
+legal entity that has automatic transfer switched on.
+
+Posting starts the transfers at once (:func:`transfers_on_posting`); the worker's rounds start
+whatever posting could not (:func:`waiting_transfers`: the process died after posting, or the
+connection was switched to automatic later). Both return transfers whose workflow ids are
+their idempotency keys, so a document started by both runs once.
+"""
+
+from __future__ import annotations
+
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.transfers import Connection, Transfer, TransferView
+from ledgerlink.sync import table
+from ledgerlink.sync.engine import Engine
+
+
+def automatic_connections(engine: Engine, legal_entity_id: int | None = None) -> list[Connection]:
+    """Connections with automatic transfer on (of one legal entity, or all)."""
+    with engine.uow() as uow:
+        return [
+            c
+            for c in uow.connections.list()
+            if c.automatic_transfer
+            and (legal_entity_id is None or c.legal_entity_id == legal_entity_id)
+        ]
+
+
+def transfers_on_posting(engine: Engine, invoice_id: int) -> list[Transfer]:
+    """Start the transfers of a just-posted document; a draft or an ignored document starts
+    none."""
+    with engine.uow() as uow:
+        invoice = uow.invoices.get(invoice_id)
+    if not invoice.status.is_posted:
+        return []
+    started = []
+    for connection in automatic_connections(engine, invoice.legal_entity_id):
+        try:
+            started.append(engine.start_transfer(require_id(connection), invoice_id))
+        except ValidationError:  # ignored for this connection: the user said so
+            continue
+    return started
+
+
+def waiting_transfers(engine: Engine) -> list[Transfer]:
+    """Transfers to start for posted documents of automatic connections that are not
+    transferred yet (failed ones wait for the user: retrying is a decision)."""
+    started = []
+    for connection in automatic_connections(engine):
+        connection_id = require_id(connection)
+        rows = table.transfer_table(
+            engine, connection_id, table.TableFilter(views=(TransferView.NON_TRANSFERRED,))
+        )
+        for row in rows:
+            started.append(engine.start_transfer(connection_id, require_id(row.invoice)))
+    return started
