@@ -91,6 +91,9 @@ def test_connect_set_up_and_transfer_automatically_on_posting(
     log = run(cli, "transfers", "log", "--invoice", str(posted["number"]))
     assert "successful" in log and "created ERP draft" in log
 
+    # No project module on this agreement: no projects go.
+    assert "projects: 0 pushed, 0 failed" in run(cli, "sync", "projects")
+
     # Running the worker again sends nothing twice.
     run(cli, "worker", "--until-idle")
     assert len(drafts(emulator_url, reference)) == 1

@@ -610,8 +610,61 @@ def test_project_requires_the_module_and_an_integer(api: httpx2.Client) -> None:
     api.put("/_emulator/settings", json={"projectModule": True})
     text = api.post("/invoices/drafts", json=draft_body(project={"projectNumber": "P-17"}))
     assert "projectNumber" in text.json()["errors"]["project"]
+    missing = api.post("/invoices/drafts", json=draft_body(project={"projectNumber": 17}))
+    assert (
+        "does not exist"
+        in missing.json()["errors"]["project"]["projectNumber"]["errors"][0]["message"]
+    )
+    created = api.post(
+        "/api/v20.0.0/projects",
+        json={"number": 17, "name": "Lager", "projectGroupNumber": 1, "customerNumber": 9001},
+    )
+    assert created.status_code == 201, created.text
     ok = api.post("/invoices/drafts", json=draft_body(project={"projectNumber": 17}))
     assert ok.json()["project"]["projectNumber"] == 17
+
+
+def test_projects_api_creates_numbers_filters_and_refuses_with_its_error_model(
+    api: httpx2.Client,
+) -> None:
+    projects = "/api/v20.0.0/projects"
+    off = api.post(projects, json={"name": "X", "projectGroupNumber": 1, "customerNumber": 9001})
+    assert off.status_code == 403
+    api.put("/_emulator/settings", json={"projectModule": True})
+    first = api.post(
+        projects, json={"name": "Lager", "projectGroupNumber": 1, "customerNumber": 9001}
+    )
+    second = api.post(
+        projects, json={"name": "Web", "projectGroupNumber": 1, "customerNumber": 9001}
+    )
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json()["number"] == first.json()["number"] + 1
+    found = api.get(projects, params={"filter": "name$eq:web$and:customerNumber$eq:9001"}).json()
+    assert [p["number"] for p in found["items"]] == [second.json()["number"]]
+    assert "cursor" not in found
+
+    def refused(body: dict[str, object]) -> tuple[int, str, str]:
+        response = api.post(projects, json=body)
+        error = response.json()
+        assert set(error) >= {"message", "errorCode", "logId", "logTimeUtc", "property"}
+        return response.status_code, error["errorCode"], error["property"]
+
+    assert refused({"name": "A", "projectGroupNumber": 1}) == (
+        400, "ProjectCannotBeCreatedUpdatedCustomerNumberRequired", "customerNumber",
+    )  # fmt: skip
+    assert refused({"name": "A", "projectGroupNumber": 9, "customerNumber": 9001})[1] == (
+        "ProjectCannotBeCreatedUpdatedGroupDoesNotExist"
+    )
+    assert refused({"name": "A", "projectGroupNumber": 1, "customerNumber": 4242})[1] == (
+        "ProjectCannotBeCreatedUpdatedCustomerNotFound"
+    )
+    duplicate = {"number": first.json()["number"], "name": "B", "projectGroupNumber": 1,
+                 "customerNumber": 9001}  # fmt: skip
+    assert refused(duplicate)[1] == "ProjectCannotBeCreatedUpdatedNumberAlreadyExists"
+    assert refused({"name": "A" * 101, "projectGroupNumber": 2})[2] == "name"
+    assert refused({"name": "A", "projectGroupNumber": 2, "colour": "red"})[2] == "colour"
+    internal = api.post(projects, json={"name": "Intern", "projectGroupNumber": 2})
+    assert internal.status_code == 201
 
 
 # ---------------------------------------------------------------- reference data, accounts, entries

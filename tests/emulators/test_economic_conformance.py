@@ -97,6 +97,8 @@ def test_the_docs_are_parsed() -> None:
 def populated(api: httpx2.Client) -> httpx2.Client:
     """One draft, one booked invoice (with a line of every kind) and a contact."""
     api.put("/_emulator/settings", json={"projectModule": True})
+    project = {"number": 17, "name": "Lager", "projectGroupNumber": 2}
+    assert api.post("/api/v20.0.0/projects", json=project).status_code == 201
     body = {
         "date": "2026-03-01",
         "currency": "DKK",

@@ -30,7 +30,7 @@ from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
+from ledgerlink.sync.workflows import ROUND_STREAMS, Submitter, WorkerOptions, Workers
 
 connect_app = typer.Typer(cls=Group, no_args_is_help=True, help="Connect a legal entity to an ERP.")
 connections_app = typer.Typer(cls=Group, no_args_is_help=True, help="List and set up connections.")
@@ -298,6 +298,19 @@ def sync_expenses(ctx: typer.Context, connection: ConnectionOption = None) -> No
     )
 
 
+@sync_app.command("projects")
+def sync_projects(ctx: typer.Context, connection: ConnectionOption = None) -> None:
+    """Push the projects of customers already in the ERP that are not there yet."""
+    state = state_of(ctx)
+    engine = engine_of(state)
+    report = automatic.push_new_projects(engine, require_id(_connection(engine, connection)))
+    state.console.print(f"projects: {report.pushed} pushed, {len(report.failures)} failed")
+    for failure in report.failures:
+        state.console.print(f"  {failure}")
+    if report.failures:
+        raise typer.Exit(1)
+
+
 # transfers --------------------------------------------------------------------------------------
 @transfers_app.command("list")
 def transfers_list(
@@ -537,7 +550,7 @@ def worker(
             with engine.uow() as uow:
                 every = uow.connections.list()
             for connection in every:
-                for stream in ("balancing", "expenses"):
+                for stream in ROUND_STREAMS:
                     workers.enqueue_pull(require_id(connection), stream, round_id)
             while until_idle and workers.pending_count():
                 time.sleep(0.2)

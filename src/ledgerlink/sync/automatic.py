@@ -9,9 +9,17 @@ their idempotency keys, so a document started by both runs once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
-from ledgerlink.domain.transfers import Connection, Transfer, TransferView
+from ledgerlink.domain.transfers import (
+    Connection,
+    EntityType,
+    StepStatus,
+    Transfer,
+    TransferView,
+)
 from ledgerlink.sync import table
 from ledgerlink.sync.engine import Engine
 
@@ -55,3 +63,37 @@ def waiting_transfers(engine: Engine) -> list[Transfer]:
         for row in rows:
             started.append(engine.start_transfer(connection_id, require_id(row.invoice)))
     return started
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReport:
+    """What one round of project pushes did for one connection."""
+
+    pushed: int = 0
+    failures: tuple[str, ...] = ()
+
+
+def push_new_projects(engine: Engine, connection_id: int) -> ProjectReport:
+    """Projects follow on creation: push every active project of the connection's legal entity
+    that has no ERP project yet and whose customer is in the ERP (the others follow with
+    their customer's first invoice). Nothing happens when the ERP takes no projects."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        linked = set(uow.external_keys.for_type(connection_id, EntityType.PROJECT))
+        customer_keys = uow.external_keys.for_type(connection_id, EntityType.CUSTOMER)
+        customers = {local for local, key in customer_keys.items() if key.external_id}
+        waiting = [
+            p
+            for p in uow.projects.list(connection.legal_entity_id)
+            if p.active and require_id(p) not in linked and p.customer_id in customers
+        ]
+    if not waiting or not engine.connectors(connection).capabilities.project_push:
+        return ProjectReport()
+    pushed, failures = 0, []
+    for project in waiting:
+        outcome = engine.push_project(connection_id, require_id(project))
+        if outcome.status is StepStatus.SUCCESSFUL:
+            pushed += 1
+        else:
+            failures.append(f"{project.number}: {outcome.message}")
+    return ProjectReport(pushed, tuple(failures))

@@ -58,6 +58,7 @@ _T = TypeVar("_T")
 #: The steps of a transfer, in order.
 STEP_ORDER = (
     StepKind.CUSTOMER,
+    StepKind.PROJECT,
     StepKind.CONTACT,
     StepKind.EMPLOYEE,
     StepKind.INVOICE,
@@ -246,6 +247,7 @@ class Engine:
         with self._context(transfer_id) as ctx:
             handler = {
                 StepKind.CUSTOMER: self._customer,
+                StepKind.PROJECT: self._project,
                 StepKind.CONTACT: self._contact,
                 StepKind.EMPLOYEE: self._employee,
                 StepKind.INVOICE: self._invoice,
@@ -302,6 +304,72 @@ class Engine:
             f"created ERP customer {created.external_id}",
             created.external_id,
         )
+
+    def _project(self, ctx: _StepContext) -> StepOutcome:
+        invoice = ctx.invoice
+        if invoice.project_id is None:
+            return StepOutcome(StepStatus.SKIPPED, "the document has no project")
+        if not ctx.capabilities.project_push:
+            return StepOutcome(StepStatus.SKIPPED, f"{ctx.connection.erp} takes no projects")
+        return self._ensure_project(ctx.uow, ctx.connection, ctx.connector, invoice.project_id)
+
+    def _ensure_project(
+        self, uow: UnitOfWork, connection: Connection, connector: ErpConnector, project_id: int
+    ) -> StepOutcome:
+        connection_id = require_id(connection)
+        key = uow.external_keys.get(connection_id, EntityType.PROJECT, project_id)
+        if key is not None and key.external_id:
+            return StepOutcome(
+                StepStatus.SUCCESSFUL, f"linked to ERP project {key.external_id}", key.external_id
+            )
+        project = uow.projects.get(project_id)
+        customer = uow.customers.get(project.customer_id)
+        customer_key = uow.external_keys.get(
+            connection_id, EntityType.CUSTOMER, require_id(customer)
+        )
+        if customer_key is None or not customer_key.external_id:
+            raise StepFailed(
+                f"project {project.number}: customer {customer.number} is not in "
+                f"{connection.erp} yet",
+                hint="Transfer an invoice of the customer first, or import and link customers.",
+            )
+        result = self._push_once(
+            lambda: connector.ensure_project(project, customer_key.external_id)
+        )
+        uow.external_keys.link(connection_id, EntityType.PROJECT, project_id, result.external_id)
+        verb = "created" if result.created else "linked to the existing"
+        return StepOutcome(
+            StepStatus.SUCCESSFUL,
+            f"{verb} ERP project {result.external_id} for {project.number}",
+            result.external_id,
+        )
+
+    def _push_once(self, push: Callable[[], PushResult]) -> PushResult:
+        """``push`` looks up before it creates, so after an Uncertain outcome it is simply
+        called again: it finds what the lost answer had created."""
+        for _ in range(3):
+            try:
+                return self.call(push)
+            except Uncertain:
+                continue
+        raise Transient("the ERP never confirmed the creation; nothing was recorded")
+
+    def push_project(self, connection_id: int, project_id: int) -> StepOutcome:
+        """Bring one project to the ERP (projects follow on creation where the ERP takes
+        them); the outcome says what happened or what to fix."""
+        with self.uow() as uow:
+            connection = uow.connections.get(connection_id)
+            connector = self.connectors(connection)
+            if not connector.capabilities.project_push:
+                return StepOutcome(StepStatus.SKIPPED, f"{connection.erp} takes no projects")
+            try:
+                outcome = self._ensure_project(uow, connection, connector, project_id)
+            except StepFailed as failed:
+                return StepOutcome(StepStatus.FAILED, _with_hint(failed))
+            except ConnectorError as error:
+                return StepOutcome(StepStatus.FAILED, _with_hint(_explain(error)))
+            uow.commit()
+            return outcome
 
     def _contact(self, ctx: _StepContext) -> StepOutcome:
         invoice = ctx.invoice
@@ -365,9 +433,16 @@ class Engine:
             gross=found.gross,
         )
         verb = "created" if created else "found (the earlier attempt had reached the ERP)"
-        return StepOutcome(
-            StepStatus.SUCCESSFUL, f"{verb} ERP draft {found.external_id}", found.external_id
-        )
+        message = f"{verb} ERP draft {found.external_id}"
+        heading, limit = ctx.invoice.heading, ctx.capabilities.max_heading_length
+        if limit is not None and len(heading) > limit:
+            # The connector shortens display texts to the ERP's limit instead of refusing;
+            # say so, since the ERP's heading then differs from the PSA's.
+            message += (
+                f"; the heading ({len(heading)} characters) was shortened to the ERP's limit "
+                f"of {limit} characters"
+            )
+        return StepOutcome(StepStatus.SUCCESSFUL, message, found.external_id)
 
     def _create_once(
         self, connector: ErpConnector, document: OutgoingDocument
@@ -401,6 +476,13 @@ class Engine:
 
 def _same_name(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _with_hint(failed: StepFailed) -> str:
+    text = failed.message
+    if failed.erp_text and failed.erp_text not in text:
+        text += f" — ERP: {failed.erp_text}"
+    return f"{text} — {failed.hint}" if failed.hint else text
 
 
 def _explain(error: ConnectorError) -> StepFailed:
@@ -463,7 +545,10 @@ class _StepContext:
             key = keys.get(connection_id, EntityType.EMPLOYEE, require_id(employee))
             salesperson_ref = key.external_id if key else ""
         if invoice.project_id is not None and "project" in self.capabilities.dimensions:
-            project_ref = self.uow.projects.get(invoice.project_id).number
+            key = keys.get(connection_id, EntityType.PROJECT, invoice.project_id)
+            project_ref = (
+                key.external_id if key else self.uow.projects.get(invoice.project_id).number
+            )
         return OutgoingDocument(
             invoice=invoice,
             correlation=correlation_reference(entity.code, invoice),

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import StepKind, StepStatus, Transfer, TransferStatus
-from ledgerlink.sync import pulls
+from ledgerlink.sync import automatic, pulls
 from ledgerlink.sync.engine import STEP_ORDER, Engine
 
 QUEUE = "ledgerlink-transfers"
@@ -67,17 +67,26 @@ def transfer_workflow(transfer_id: int) -> str:
     return _finish(transfer_id)
 
 
+#: The streams a worker round runs per connection, besides transfers.
+ROUND_STREAMS = ("projects", "balancing", "expenses")
+
+
 @DBOS.step()
 def _pull_step(connection_id: int, stream: str) -> str:
+    engine = Runtime.require()
+    if stream == "projects":
+        pushed = automatic.push_new_projects(engine, connection_id)
+        return f"projects: {pushed.pushed} pushed; " + "; ".join(pushed.failures)
     pull = {"balancing": pulls.pull_balancing, "expenses": pulls.pull_expenses}[stream]
-    report = pull(Runtime.require(), connection_id)
+    report = pull(engine, connection_id)
     return f"{report.stream}: {report.read} read, {report.applied} applied"
 
 
 @DBOS.workflow()
 def pull_workflow(connection_id: int, stream: str) -> str:
-    """One incremental pull of one stream (``balancing`` or ``expenses``); the cursor is
-    stored with each batch, so a pull recovered after a crash goes on where it stopped."""
+    """One round of one stream: ``projects`` (push new projects), ``balancing`` or
+    ``expenses`` (incremental pulls; the cursor is stored with each batch, so a pull recovered
+    after a crash goes on where it stopped)."""
     return _pull_step(connection_id, stream)
 
 

@@ -56,6 +56,8 @@ from ledgerlink.connectors.economic.dtos import (
     EmployeeDto,
     EntryDto,
     ProductDto,
+    ProjectDto,
+    ProjectPage,
     SelfDto,
     to_wire,
 )
@@ -95,9 +97,9 @@ class EconomicConnector:
     """Connector for one e-conomic agreement (see the module docstring).
 
     Implements ``Connector``, ``CustomerSync``, ``ContactPush``, ``EmployeePush``,
-    ``ProductImport``, ``InvoicePush``, ``StatusPull`` and ``ExpenseImport``. Projects are not
-    pushed: the legacy REST API has no projects resource (``capabilities.project_push`` is
-    false and :meth:`ensure_project` refuses).
+    ``ProductImport``, ``InvoicePush``, ``StatusPull`` and ``ExpenseImport``, and
+    ``ProjectPush`` through the newer Projects API when the agreement has the project module
+    (the legacy REST API has no projects resource).
     """
 
     def __init__(
@@ -117,7 +119,7 @@ class EconomicConnector:
             customer_import=True,
             contact_push=True,
             employee_push=True,
-            project_push=False,
+            project_push=settings.project_module,
             product_import=True,
             invoice_push=True,
             credit_note_push=True,
@@ -301,11 +303,43 @@ class EconomicConnector:
 
     # ProjectPush ----------------------------------------------------------------------------
     def ensure_project(self, project: Project, customer_ref: str) -> PushResult:
-        """Refused: the legacy REST API has no projects (``capabilities.project_push``)."""
-        raise Permanent(
-            f"project {project.number} cannot be created through e-conomic's REST API",
-            hint="Create the project in e-conomic and use its number as the PSA project number.",
+        """Find or create the project in the Projects API (project module only). A PSA number
+        of digits is used as the e-conomic number and looked up first; other numbers are
+        looked up by name and customer (the API has no field of ours to search)."""
+        if not self.settings.project_module:
+            raise Permanent(
+                f"project {project.number}: the project module is not enabled for this connection",
+                hint="Enable the project module in e-conomic and set project_module=true.",
+            )
+        base = self.settings.effective_projects_api_url
+        customer_number = mapping.reference_number(customer_ref, "customer")
+        if customer_number is None:
+            raise Permanent(f"project {project.number}: its customer is not in e-conomic yet")
+        number = mapping.project_number(project.number)
+        body = mapping.project(
+            project,
+            customer_number=customer_number,
+            group_number=self.settings.project_group_number,
+            number=number,
         )
+        if number is not None:
+            found = self._get_or_none(ProjectDto, f"{base}/projects/{number}")
+            if found is not None and found.name != body.name:
+                raise Permanent(
+                    f"project number {number} belongs to '{found.name}' in e-conomic, not to "
+                    f"'{body.name}'",
+                    hint="Link the right project by hand, or give one of them another number.",
+                )
+        else:
+            query = f"name$eq:{filter_value(body.name)}$and:customerNumber$eq:{customer_number}"
+            page = ProjectPage.model_validate(
+                self._api.json("GET", f"{base}/projects", params={"filter": query})
+            )
+            found = page.items[0] if page.items else None
+        if found is not None and found.number is not None:
+            return PushResult(external_id=str(found.number), created=False)
+        created = self._api.json("POST", f"{base}/projects", body=to_wire(body))
+        return PushResult(external_id=str(created["number"]), created=True)
 
     # ProductImport --------------------------------------------------------------------------
     def products(self) -> Sequence[ErpProduct]:

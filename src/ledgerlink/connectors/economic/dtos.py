@@ -160,6 +160,24 @@ class EmployeeDto(EconomicModel):
     barred: bool | None = None
 
 
+class ProjectDto(EconomicModel):
+    """A project of the Projects API (``/api/v20.0.0/projects``; not in the legacy API)."""
+
+    number: int | None = None
+    name: str
+    project_group_number: int
+    customer_number: int | None = None
+    description: str | None = None
+    responsible_employee_number: int | None = None
+
+
+class ProjectPage(EconomicModel):
+    """The Projects API's cursor envelope; no ``cursor`` on the last set."""
+
+    items: list[ProjectDto] = Field(default_factory=list)
+    cursor: str | None = None
+
+
 # invoices -----------------------------------------------------------------------------------
 
 

@@ -50,9 +50,18 @@ def parse_economic_body(body: Any) -> ParsedError:
     tree = body.get("errors")
     if isinstance(tree, dict | list):
         _flatten(tree, "", field_errors)
+    prop = body.get("property")
+    if isinstance(prop, str) and prop:  # the newer APIs' Error model names one property
+        field_errors.append(
+            FieldError(
+                path=prop,
+                message=str(body.get("message", "")),
+                code=str(body.get("errorCode") or ""),
+            )
+        )
     return ParsedError(
         message=str(body.get("message", "")),
-        code=str(body.get("errorCode", "")),
+        code=str(body.get("errorCode") or ""),
         field_errors=tuple(field_errors),
     )
 
@@ -159,6 +168,22 @@ ECONOMIC_ERRORS = ErrorTable(
             field="lines[*].quantity",
             error=Permanent,
             hint="Line {line}: e-conomic does not allow quantity 0; use price 0 instead.",
+        ),
+        ErrorRule(
+            code="ProjectCannotBeCreatedUpdatedGroupDoesNotExist",
+            error=Permanent,
+            hint="The project group in the connection's settings does not exist in e-conomic; "
+            "set project_group_number to an existing group.",
+        ),
+        ErrorRule(
+            code="ProjectCannotBeCreatedUpdatedCustomerNotFound",
+            error=Permanent,
+            hint="The project's customer is not in e-conomic: transfer or link the customer first.",
+        ),
+        ErrorRule(
+            code="ProjectCannotBeCreatedUpdatedNumberAlreadyExists",
+            error=Permanent,
+            hint="Another e-conomic project has this number: link it by hand or renumber.",
         ),
         ErrorRule(
             field="project*",

@@ -48,6 +48,7 @@ from ledgerlink.connectors.economic.dtos import (
     PaymentTermsRef,
     ProductDto,
     ProductRef,
+    ProjectDto,
     ProjectRef,
     Recipient,
     References,
@@ -58,6 +59,7 @@ from ledgerlink.domain.invoices import InvoiceLine, LineKind
 from ledgerlink.domain.money import Money, minor_unit_exponent
 from ledgerlink.domain.parties import Contact, Customer, Employee
 from ledgerlink.domain.vat import VatTreatment, vat_treatment
+from ledgerlink.domain.work import Project
 
 MAX_CUSTOMER_NAME = 255
 MAX_ADDRESS = 510
@@ -65,6 +67,8 @@ MAX_ZIP = 30
 MAX_CITY = 50
 MAX_COUNTRY = 50
 MAX_HEADING = 250
+MAX_PROJECT_NAME = 100
+MAX_PROJECT_NUMBER = 999_999_999
 MAX_TEXT_LINE = 1000
 MAX_REFERENCE_OTHER = 250
 MAX_RECIPIENT_NAME = 250
@@ -171,6 +175,31 @@ def project_reference(project_ref: str, *, project_module: bool) -> ProjectRef |
     if not project_module or not text.isdigit() or int(text) < 1:
         return None
     return ProjectRef(project_number=int(text))
+
+
+def project_number(number: str) -> int | None:
+    """The e-conomic number of a PSA project: its own number when that is digits only (so
+    both systems show the same number), else ``None`` and e-conomic numbers it."""
+    text = number.strip()
+    if text.isdigit() and 1 <= int(text) <= MAX_PROJECT_NUMBER:
+        return int(text)
+    return None
+
+
+def project(
+    project: Project, *, customer_number: int, group_number: int, number: int | None
+) -> ProjectDto:
+    """``POST /projects`` body: name at most 100 characters (shortened at a word boundary,
+    the full name then goes to ``description``), the customer, the project group chosen at
+    setup, and the number (see :func:`project_number`)."""
+    name = shorten_at_word(project.name.strip(), MAX_PROJECT_NAME)
+    return ProjectDto(
+        number=number,
+        name=name,
+        project_group_number=group_number,
+        customer_number=customer_number,
+        description=project.name if name != project.name.strip() else None,
+    )
 
 
 def product_number(number: str, *, position: int) -> ProductRef:

@@ -97,6 +97,21 @@ class JournalMiddleware:
             return
         chunks: list[bytes] = []
         status: int | None = None
+        recorded = False
+
+        def record(*, dropped: bool) -> None:
+            nonlocal recorded
+            recorded = True
+            self.journal.record(
+                JournalEntry(
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    body=_decode(b"".join(chunks)),
+                    status=status,
+                    dropped=dropped,
+                )
+            )
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -108,22 +123,18 @@ class JournalMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Record before the client can read the end of the answer, so a client that
+                # has its answer always finds its request in the journal.
+                record(dropped=False)
             await send(message)
 
-        dropped = False
         try:
             await self.app(scope, recording_receive, recording_send)
         except Exception:
-            dropped = True
+            if not recorded:
+                record(dropped=True)
             raise
         finally:
-            self.journal.record(
-                JournalEntry(
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    body=_decode(b"".join(chunks)),
-                    status=status,
-                    dropped=dropped,
-                )
-            )
+            if not recorded:
+                record(dropped=False)

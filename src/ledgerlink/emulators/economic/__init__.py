@@ -18,7 +18,10 @@ Admin routes (same two token headers; never faulted, journaled or counted for fa
   (reduces ``remainder``; the full amount makes the invoice paid).
 * ``POST /_emulator/grants/revoke`` (every API call then answers 401) and
   ``POST /_emulator/grants/restore``.
-* ``POST /_emulator/accounting-years/{year}/close``.
+* ``POST /_emulator/accounting-years/{year}/close`` and ``POST
+  /_emulator/accounting-years/{year}/open``.
+* ``POST /_emulator/currencies`` ``{"code": "CHF", "exchangeRate": 780.00, "name": "...",
+  "isoNumber": "756"}`` — add a currency to the agreement (rate: cost of 100 units in DKK).
 * ``POST /_emulator/entries`` ``{"account": 2800, "date": "2026-03-01", "amount": "100.00",
   "text": "...", "currency": "DKK", "project": 17}`` — a finance entry (expense import).
 * ``GET/PUT /_emulator/settings`` ``{"projectModule": true, "dailyLimit": 50000,

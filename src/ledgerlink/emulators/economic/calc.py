@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.emulators.economic.fields import money
-from ledgerlink.emulators.economic.seed import VAT_RATES
+from ledgerlink.emulators.economic.seed import EXCHANGE_RATES, VAT_RATES
 from ledgerlink.emulators.economic.state import Agreement
 
-__all__ = ["accounting_year_problem", "apply_totals", "due_date"]
+__all__ = ["accounting_year_problem", "apply_totals", "due_date", "exchange_rate"]
 
 HUNDRED = Decimal("100")
 
@@ -63,6 +63,17 @@ def apply_totals(document: dict[str, Any], *, booked: bool = False) -> None:
         money(margin / base_net * HUNDRED) if base_net else Decimal("0.00")
     )
     document["roundingAmount"] = Decimal("0.00")
+
+
+def exchange_rate(agreement: Agreement, currency: str) -> Decimal:
+    """The cost in the base currency of 100 units of ``currency``: the rate the agreement's
+    currency carries (a currency added by the admin route brings its own), else the seed's
+    fixed rate, else 100."""
+    code = currency.upper()
+    stored = agreement.get("currencies", code) or {}
+    if "_exchangeRate" in stored:
+        return Decimal(stored["_exchangeRate"])
+    return EXCHANGE_RATES.get(code, HUNDRED)
 
 
 def due_date(issued: str, terms: dict[str, Any], given: str | None) -> str | None:

@@ -20,6 +20,7 @@ from ledgerlink.emulators.economic.routers import (
     customers,
     invoices,
     products,
+    projects,
     reference,
     root,
 )
@@ -78,7 +79,7 @@ class EconomicEmulator:
             )
         )
         app.include_router(admin.router)
-        for module in (root, customers, products, invoices, reference, accounting):
+        for module in (root, customers, products, invoices, reference, accounting, projects):
             app.include_router(module.router)
         app.add_middleware(FaultMiddleware, injector=self.faults)
         app.add_middleware(JournalMiddleware, journal=self.journal)

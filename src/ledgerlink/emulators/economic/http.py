@@ -87,8 +87,10 @@ class ApiError(Exception):
         errors: dict[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        openapi: bool = False,
     ) -> None:
         super().__init__(message)
+        self.openapi = openapi
         self.status = status
         self.message = message
         self.hint = hint
@@ -98,7 +100,17 @@ class ApiError(Exception):
         self.extra = dict(extra or {})
 
     def body(self, log_id: int) -> dict[str, Any]:
-        """The JSON body."""
+        """The JSON body: the legacy REST format, or (``openapi``) the newer APIs' ``Error``
+        model ``{message, errorCode, developerHint, property, logId, logTimeUtc}``."""
+        if self.openapi:
+            return {
+                "message": self.message,
+                "errorCode": self.error_code,
+                "developerHint": self.hint,
+                **self.extra,
+                "logId": str(uuid.UUID(int=log_id)),
+                "logTimeUtc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            }
         document: dict[str, Any] = {"message": self.message}
         if self.error_code:
             document["errorCode"] = self.error_code

@@ -339,6 +339,13 @@ def main_agreement(*, agreement_number: int = 7_654_321) -> Agreement:
     )
     _reference_tables(agreement)
     t = agreement.tables
+    t["projectgroups"] = _table(
+        [
+            {"number": 1, "name": "Kundeprojekter", "type": 2, "objectVersion": "1"},
+            {"number": 2, "name": "Interne projekter", "type": 1, "objectVersion": "1"},
+        ],
+        "number",
+    )
     t["products"] = _table(
         [
             _product("WORK-DEV", "Udvikling", 1, "1150.00", "450.00", 2, 1),
@@ -454,6 +461,13 @@ def demo_agreement() -> Agreement:
     )
     _reference_tables(agreement)
     t = agreement.tables
+    t["projectgroups"] = _table(
+        [
+            {"number": 1, "name": "Kundeprojekter", "type": 2, "objectVersion": "1"},
+            {"number": 2, "name": "Interne projekter", "type": 1, "objectVersion": "1"},
+        ],
+        "number",
+    )
     t["products"] = _table(
         [
             _product(str(n), f"Demo product {n}", 1 + n % 3, f"{n * 10}.00", f"{n * 4}.00", 1, None)

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from ledgerlink.emulators._kit.admin import ADMIN_PREFIX
 from ledgerlink.emulators.economic import fields as f
+from ledgerlink.emulators.economic.calc import exchange_rate
 from ledgerlink.emulators.economic.http import (
     ApiError,
     RequestContext,
@@ -23,7 +24,6 @@ from ledgerlink.emulators.economic.routers.invoices import (
     register_payment,
     render_booked,
 )
-from ledgerlink.emulators.economic.seed import EXCHANGE_RATES
 from ledgerlink.emulators.economic.state import SETTING_NAMES
 
 router = APIRouter(prefix=ADMIN_PREFIX)
@@ -91,17 +91,61 @@ async def admin_restore(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/accounting-years/{year}/close")
-async def admin_close_year(request: Request, year: str) -> Response:
-    """Close an accounting year: nothing dated in it can be drafted or booked any more."""
+async def _set_year_closed(request: Request, year: str, *, closed: bool) -> Response:
     ctx = await admin_context(request)
     with ctx.state.lock:
         stored = ctx.agreement.get("accounting-years", year)
         if stored is None:
             raise ApiError(404, f"Accounting year {year} not found.")
-        stored["closed"] = True
+        stored["closed"] = closed
         ctx.commit()
         return json_response(render_year(ctx, stored))
+
+
+@router.post("/accounting-years/{year}/close")
+async def admin_close_year(request: Request, year: str) -> Response:
+    """Close an accounting year: nothing dated in it can be drafted or booked any more."""
+    return await _set_year_closed(request, year, closed=True)
+
+
+@router.post("/accounting-years/{year}/open")
+async def admin_open_year(request: Request, year: str) -> Response:
+    """Reopen a closed accounting year, as the ERP user can in e-conomic's settings."""
+    return await _set_year_closed(request, year, closed=False)
+
+
+@router.post("/currencies")
+async def admin_add_currency(request: Request) -> Response:
+    """Add a currency to the agreement, as the ERP user does in e-conomic's settings (the API
+    itself has no POST /currencies): ``{"code": "CHF", "exchangeRate": 780.00, "name"?,
+    "isoNumber"?}``; ``exchangeRate`` is the cost in the base currency of 100 units."""
+    ctx = await admin_context(request)
+    body = await _body(request)
+    v = Validation()
+    code = f.text(body, "code", v, required=True, min_length=3, max_length=3)
+    rate = f.number(body, "exchangeRate", v, required=True)
+    name = f.text(body, "name", v, max_length=50)
+    iso_number = f.text(body, "isoNumber", v, max_length=3)
+    if code is not None and not code.isalpha():
+        v.add(("code",), "code must be three letters (ISO 4217).", value=code)
+    if rate is not None and rate <= 0:
+        v.add(("exchangeRate",), "exchangeRate must be positive.", value=rate)
+    with ctx.state.lock:
+        if code is not None and ctx.agreement.get("currencies", code.upper()) is not None:
+            v.add(("code",), f"The currency {code.upper()} already exists.", value=code)
+        v.raise_if_any()
+        assert code is not None
+        assert rate is not None
+        stored: dict[str, Any] = {
+            "code": code.upper(),
+            "name": name or code.upper(),
+            "_exchangeRate": rate,
+        }
+        if iso_number:
+            stored["isoNumber"] = iso_number
+        ctx.agreement.table("currencies")[code.upper()] = stored
+        ctx.commit()
+        return json_response({**stored, "self": ctx.url(f"/currencies/{code.upper()}")}, 201)
 
 
 @router.post("/entries")
@@ -142,7 +186,7 @@ async def admin_entry(request: Request) -> Response:
         v.raise_if_any()
         assert year is not None
         assert day is not None
-        rate = EXCHANGE_RATES.get(currency, Decimal("100"))
+        rate = exchange_rate(agreement, currency)
         entry: dict[str, Any] = {
             "entryNumber": agreement.next_number("entry"),
             "entryType": entry_type,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ledgerlink.emulators._kit.filters import FieldKind, SortKey
 from ledgerlink.emulators.economic import fields as f
+from ledgerlink.emulators.economic.calc import exchange_rate
 from ledgerlink.emulators.economic.http import (
     ApiError,
     Ctx,
@@ -25,7 +26,6 @@ from ledgerlink.emulators.economic.routers.invoices import (
     render_booked,
     render_draft,
 )
-from ledgerlink.emulators.economic.seed import EXCHANGE_RATES
 from ledgerlink.emulators.economic.state import Agreement
 
 router = APIRouter()
@@ -310,7 +310,7 @@ async def invoice_template(ctx: Ctx, number: int) -> Response:
             "customer": ctx.ref("/customers", "customerNumber", number),
             "currency": customer["currency"],
             "date": ctx.today(),
-            "exchangeRate": EXCHANGE_RATES.get(customer["currency"], Decimal("100")),
+            "exchangeRate": exchange_rate(ctx.agreement, customer["currency"]),
             "paymentTerms": ctx.with_self(
                 customer["paymentTerms"], "/payment-terms", "paymentTermsNumber"
             ),

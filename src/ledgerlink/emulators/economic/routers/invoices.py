@@ -17,7 +17,12 @@ from ledgerlink.emulators._kit.filters import (
     parse_filter,
 )
 from ledgerlink.emulators.economic import fields as f
-from ledgerlink.emulators.economic.calc import accounting_year_problem, apply_totals, due_date
+from ledgerlink.emulators.economic.calc import (
+    accounting_year_problem,
+    apply_totals,
+    due_date,
+    exchange_rate,
+)
 from ledgerlink.emulators.economic.http import (
     ApiError,
     Ctx,
@@ -26,7 +31,6 @@ from ledgerlink.emulators.economic.http import (
     json_response,
     reference_id,
 )
-from ledgerlink.emulators.economic.seed import EXCHANGE_RATES
 
 router = APIRouter()
 
@@ -214,7 +218,7 @@ def _validate_draft(
         exists=lambda n: agreement.get("payment-terms", n) is not None,
         collection_url=url("/payment-terms"),
     )
-    exchange_rate = f.number(merged, "exchangeRate", v)
+    given_rate = f.number(merged, "exchangeRate", v)
     given_due = f.iso_date(merged, "dueDate", v)
 
     stored: dict[str, Any] = {}
@@ -240,9 +244,9 @@ def _validate_draft(
         {
             "date": date,
             "currency": currency.upper(),
-            "exchangeRate": exchange_rate
-            if exchange_rate is not None
-            else EXCHANGE_RATES[currency.upper()],
+            "exchangeRate": given_rate
+            if given_rate is not None
+            else exchange_rate(agreement, currency),
             "customer": {"customerNumber": customer_number},
             "paymentTerms": {"paymentTermsNumber": terms_number},
             "recipient": recipient,
@@ -394,7 +398,14 @@ def _validate_project_and_delivery(
                 maximum=999_999_999,
                 required=True,
             )
-            if number is not None:
+            if number is not None and agreement.get("projects", number) is None:
+                v.add(
+                    ("project", "projectNumber"),
+                    f"Project {number} does not exist.",
+                    value=number,
+                    hint="Create the project first (Projects API).",
+                )
+            elif number is not None:
                 stored["project"] = {"projectNumber": number}
     delivery_in = merged.get("delivery")
     if isinstance(delivery_in, dict):
