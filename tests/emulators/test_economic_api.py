@@ -602,6 +602,23 @@ def test_closed_and_missing_accounting_years_block_drafts_and_booking(api: httpx
     assert booking.status_code == 400
     assert api.get("/accounting-years/2026").json()["closed"] is True
     assert "closed" not in api.get("/accounting-years/2025").json()
+    assert "closed" not in api.post("/_emulator/accounting-years/2026/open").json()
+    assert create_draft(api, date="2026-04-01")["draftInvoiceNumber"]
+
+
+def test_the_erp_user_can_add_a_currency_and_drafts_then_use_its_rate(api: httpx2.Client) -> None:
+    assert api.get("/currencies/CHF").status_code == 404
+    refused = api.post("/invoices/drafts", json=draft_body(currency="CHF"))
+    assert refused.status_code == 400
+    added = api.post("/_emulator/currencies", json={"code": "CHF", "exchangeRate": 780.00})
+    assert added.status_code == 201
+    assert (
+        api.post("/_emulator/currencies", json={"code": "CHF", "exchangeRate": 1}).status_code
+        == 400
+    )
+    assert api.get("/currencies/CHF").json()["code"] == "CHF"
+    draft = create_draft(api, currency="CHF")
+    assert str(draft["exchangeRate"]) in ("780", "780.0", "780.00")
 
 
 def test_project_requires_the_module_and_an_integer(api: httpx2.Client) -> None:
