@@ -1,0 +1,411 @@
+"""Benchmark: N posted invoices through the transfer engine to the e-conomic emulator.
+
+Not a test. Three processes: the e-conomic emulator (``ledgerlink emulate economic`` on
+loopback), a short-lived one that builds the data (database, sample company, N posted invoices,
+the connection), and this one, which runs the transfers and is the only one measured for RSS.
+
+The default mode is the product's normal path, as ``ledgerlink transfers run``: every transfer
+is started, enqueued on the DBOS queue and run by the workers in this process
+(``--no-durable``: ``Engine.transfer_now`` one invoice after the other, without DBOS). Then the
+ERP requests the engine sent are replayed, in the same order, with a bare ``httpx2`` loop
+against a fresh emulator: the baseline.
+
+    .venv/bin/python bench/transfer.py [--invoices 1000] [--lines 5] [--no-durable]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--write-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import re
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import structlog
+from dbos import DBOS
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledgerlink.domain.billing import Grouping
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.invoices import LineKind
+from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferStatus
+from ledgerlink.psa import invoicing
+from ledgerlink.psa.importing import ImportKind, import_rows
+from ledgerlink.psa.sample import load_sample_data
+from ledgerlink.store.database import Database, normalise_url
+from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.sync import connections
+from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.sync.workflows import WorkerOptions, Workers
+
+APP, GRANT = "bench-app-secret", "bench-grant-token"
+HEADERS = {"X-AppSecretToken": APP, "X-AgreementGrantToken": GRANT, "Accept": "application/json"}
+PERIOD = (date(2026, 9, 1), date(2026, 9, 30))
+EMPLOYEES = ("AH", "MJ", "SL", "EK", "LV")  # the sample company's staff
+SAMPLE_CUSTOMERS = ("1001", "1002", "1003")  # DK/DKK, SE/SEK, NL/EUR
+PRINCIPLES = ProductNumberPrinciples(by_kind={LineKind.WORK: "WORK-DEV"}, default="EXP")
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+COLUMNS = (
+    "mode", "database", "invoices × lines", "invoices/s", "HTTP req/invoice",
+    "latency p50 / p95", "run p50 / p95", "peak RSS", "baseline invoices/s",
+    "engine/baseline time",
+)  # fmt: skip
+
+
+@dataclass
+class Measured:
+    """What one run measured; times in seconds, RSS in MiB (this process's peak)."""
+
+    mode: str
+    database: str
+    invoices: int
+    lines: int
+    seconds: float
+    latencies: list[float]  # start of the transfer (enqueue) → finished
+    runs: list[float]  # a worker took it → finished (= latencies without a queue)
+    statuses: Counter[str]
+    routes: Counter[str]
+    rss_before: float
+    rss_peak: float
+    baseline_seconds: float = 0.0
+    baseline_mismatches: int = 0
+
+    def row(self) -> list[str]:
+        """The README/stdout table row."""
+        requests = sum(self.routes.values())
+        return [
+            self.mode,
+            self.database,
+            f"{self.invoices} × {self.lines}",
+            f"{self.invoices / self.seconds:.1f}",
+            f"{requests / self.invoices:.2f}",
+            f"{_ms(self.latencies, 50)} / {_ms(self.latencies, 95)}",
+            f"{_ms(self.runs, 50)} / {_ms(self.runs, 95)}",
+            f"{self.rss_peak:.0f} MiB ({self.rss_before:.0f} before the run)",
+            f"{self.invoices / self.baseline_seconds:.1f}",
+            f"{self.seconds / self.baseline_seconds:.1f}×",
+        ]
+
+
+def _ms(values: list[float], percent: int) -> str:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered)) - 1))
+    return f"{ordered[index] * 1000:.0f} ms"
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# the emulator ---------------------------------------------------------------------------------
+@contextmanager
+def emulator() -> Iterator[str]:
+    """A fresh e-conomic emulator in its own process on loopback; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("ledgerlink")), "emulate", "economic"]
+    command += ["--port", str(port), "--app-secret-token", APP, "--agreement-grant-token", GRANT]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx2.get(f"{base_url}/_emulator/journal", headers=HEADERS).raise_for_status()
+                break
+            except httpx2.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the emulator did not start") from None
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def journal(base_url: str) -> list[dict[str, Any]]:
+    """The emulator's request journal, oldest first."""
+    response = httpx2.get(f"{base_url}/_emulator/journal", headers=HEADERS, timeout=60)
+    entries: list[dict[str, Any]] = response.raise_for_status().json()["entries"]
+    return entries
+
+
+def route(entry: dict[str, Any]) -> str:
+    """``GET /invoices/drafts/{n}``-style name of a journal entry."""
+    return (
+        f"{entry['method']} {re.sub(r'/[0-9A-Z-]*[0-9][0-9A-Z-]*(?=/|$)', '/{n}', entry['path'])}"
+    )
+
+
+def quiet_logs() -> None:
+    """Log as the CLI does without ``--verbose``: warnings and up, to stderr."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+    )
+
+
+# the data (built in a child process, so it does not count against this one's RSS) --------------
+def prepare(url: str, key_file: str, base_url: str, invoices: int, lines: int) -> list[int]:
+    """Migrate, load the sample company, post the invoices, connect; returns
+    ``[connection id, invoice ids…]``."""
+    quiet_logs()
+    database = Database(url)
+    database.migrate()
+    uow = UnitOfWork(database)
+    entity_id = require_id(load_sample_data(uow)[0])
+    extra = [f"{2000 + n}" for n in range(1, 8)]  # 10 customers in all
+    rows: dict[ImportKind, list[dict[str, object]]] = {
+        ImportKind.CUSTOMERS: [
+            {"number": n, "name": f"Bench Kunde {n} ApS", "country": "DK", "currency": "DKK"}
+            for n in extra
+        ],
+        ImportKind.PROJECTS: [
+            {
+                "number": f"B-{i:05d}",
+                "name": f"Bench project {i}",
+                "customer_number": (*SAMPLE_CUSTOMERS, *extra)[i % 10],
+                "manager_initials": EMPLOYEES[i % len(EMPLOYEES)],
+                "hourly_rate": f"{900 + i % 7 * 50}.00",
+            }
+            for i in range(invoices)
+        ],
+        ImportKind.REGISTRATIONS: [
+            {
+                "ref": f"BENCH-{i:05d}-{k}",
+                "date": date(2026, 9, 1 + k % 28).isoformat(),
+                "employee_initials": EMPLOYEES[k % len(EMPLOYEES)],
+                "project_number": f"B-{i:05d}",
+                "minutes": str(30 + (i * 37 + k * 53) % 450),
+                "task": f"Task {k + 1}",  # one line per task
+            }
+            for i in range(invoices)
+            for k in range(lines)
+        ],
+    }
+    for kind, kind_rows in rows.items():
+        report = import_rows(
+            uow, legal_entity_id=entity_id, kind=kind, rows=list(enumerate(kind_rows, 2)),
+            source="bench",
+        )  # fmt: skip
+        assert report.committed, report.errors[:3]
+    ids = []
+    for i in range(invoices):
+        request = invoicing.DraftRequest(
+            legal_entity_id=entity_id, project_number=f"B-{i:05d}", period=PERIOD,
+            invoice_date=PERIOD[1], grouping=Grouping.TASK,
+        )  # fmt: skip
+        draft = invoicing.draft_invoice(uow, request)
+        posted = invoicing.post_invoice(uow, require_id(draft), posting_date=PERIOD[1])
+        ids.append(require_id(posted))
+    secrets = SecretBox.from_key_file(Path(key_file), create=True)
+    engine = Engine(database, ConnectorProvider(secrets))
+    credentials = {"app_secret_token": APP, "agreement_grant_token": GRANT}
+    connection, _ = connections.connect(
+        engine, secrets, legal_entity_id=entity_id, erp="economic",
+        credentials=credentials, settings={"base_url": base_url},
+    )  # fmt: skip
+    connection_id = require_id(connection)
+    connections.import_products(engine, connection_id)
+    connections.configure(engine, connection_id, principles=PRINCIPLES)
+    engine.connectors.close()
+    database.dispose()
+    return [connection_id, *ids]
+
+
+@contextmanager
+def databases(url: str | None, workdir: Path) -> Iterator[tuple[str, WorkerOptions]]:
+    """(app database URL, DBOS options): SQLite files in ``workdir``, or two fresh schemas on
+    the PostgreSQL server at ``url`` (dropped at the end)."""
+    if url is None:
+        yield f"sqlite:///{workdir / 'app.db'}", WorkerOptions(f"sqlite:///{workdir / 'wf.db'}")
+        return
+    base, schema = normalise_url(url), f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    app = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield app.render_as_string(hide_password=False), WorkerOptions(base, f"{schema}_dbos")
+    finally:
+        with admin.begin() as connection:
+            for name in (schema, f"{schema}_dbos"):
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+# the runs -------------------------------------------------------------------------------------
+def run_direct(_workers: Workers, engine: Engine, connection_id: int, ids: list[int]) -> list[int]:
+    """``start_transfer`` + ``transfer_now`` per invoice, one after the other."""
+    transfers = []
+    for invoice_id in ids:
+        transfer = engine.start_transfer(connection_id, invoice_id)
+        engine.transfer_now(require_id(transfer))
+        transfers.append(require_id(transfer))
+    return transfers
+
+
+def run_durable(workers: Workers, engine: Engine, connection_id: int, ids: list[int]) -> list[int]:
+    """What ``ledgerlink transfers run`` does: start all, enqueue all, wait for all."""
+    transfers = [engine.start_transfer(connection_id, invoice_id) for invoice_id in ids]
+    workers.run(transfers)
+    return [require_id(t) for t in transfers]
+
+
+def timings(
+    engine: Engine, transfer_ids: list[int], *, durable: bool
+) -> tuple[list[float], list[float], Counter[str]]:
+    """From the integration log: start → finish of each transfer, and its status. From DBOS's
+    step records (durable): first step started → last step done, i.e. without the queue."""
+    latencies, runs, statuses = [], [], Counter[str]()
+    with engine.uow() as uow:
+        for transfer_id in transfer_ids:
+            transfer = uow.transfers.get(transfer_id)
+            assert transfer.started_at is not None
+            assert transfer.finished_at is not None
+            latency = (transfer.finished_at - transfer.started_at).total_seconds()
+            latencies.append(latency)
+            statuses[transfer.status.value] += 1
+            if not durable:
+                runs.append(latency)
+                continue
+            steps = DBOS.list_workflow_steps(transfer.workflow_id, load_output=False)
+            first = min(s["started_at_epoch_ms"] or 0 for s in steps)
+            last = max(s["completed_at_epoch_ms"] or 0 for s in steps)
+            runs.append((last - first) / 1000)
+    return latencies, runs, statuses
+
+
+def replay(base_url: str, entries: list[dict[str, Any]]) -> tuple[float, int]:
+    """Send ``entries`` again with a bare client; returns (seconds, answers whose status
+    differs from the engine's)."""
+    mismatches = 0
+    with httpx2.Client(base_url=base_url, headers=HEADERS, timeout=30) as client:
+        started = time.perf_counter()
+        for entry in entries:
+            url = f"{entry['path']}?{entry['query']}" if entry["query"] else entry["path"]
+            body = entry["body"]
+            content = None if body is None else json.dumps(body).encode()
+            headers = None if body is None else {"Content-Type": "application/json"}
+            try:
+                response = client.request(entry["method"], url, content=content, headers=headers)
+            except httpx2.TransportError:
+                mismatches += 1
+                continue
+            mismatches += response.status_code != entry["status"]
+        return time.perf_counter() - started, mismatches
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> Measured:
+    """Build the data, run the transfers, replay the baseline."""
+    mode = "durable (DBOS queue)" if args.durable else "direct (transfer_now)"
+    database_name = "SQLite" if args.database_url is None else "PostgreSQL"
+    key_file = workdir / "secret.key"
+    with databases(args.database_url, workdir) as (url, options), emulator() as base_url:
+        spawn = multiprocessing.get_context("spawn")
+        with spawn.Pool(1) as pool:
+            connection_id, *ids = pool.apply(
+                prepare, (url, str(key_file), base_url, args.invoices, args.lines)
+            )
+        httpx2.delete(f"{base_url}/_emulator/journal", headers=HEADERS).raise_for_status()
+        database = Database(url)
+        engine = Engine(database, ConnectorProvider(SecretBox.from_key_file(key_file)))
+        workers = Workers(engine, options)
+        if args.durable:
+            workers.start()
+        rss_before = _peak_rss_mib()
+        started = time.perf_counter()
+        try:
+            run = run_durable if args.durable else run_direct
+            transfer_ids = run(workers, engine, connection_id, ids)
+            seconds = time.perf_counter() - started
+            rss_peak = _peak_rss_mib()
+            latencies, runs, statuses = timings(engine, transfer_ids, durable=args.durable)
+        finally:
+            workers.stop()
+            engine.connectors.close()
+            database.dispose()
+        entries = journal(base_url)
+    result = Measured(
+        mode, database_name, args.invoices, args.lines, seconds, latencies, runs, statuses,
+        Counter(route(e) for e in entries), rss_before, rss_peak,
+    )  # fmt: skip
+    with emulator() as fresh:
+        result.baseline_seconds, result.baseline_mismatches = replay(fresh, entries)
+    return result
+
+
+# output ---------------------------------------------------------------------------------------
+def table(rows: list[list[str]]) -> str:
+    """A markdown table with the benchmark's columns."""
+    lines = [f"| {' | '.join(COLUMNS)} |", f"|{'---|' * len(COLUMNS)}"]
+    return "\n".join([*lines, *(f"| {' | '.join(row)} |" for row in rows)])
+
+
+def write_readme(row: list[str]) -> None:
+    """Put ``row`` into README.md's table, replacing the row of the same mode and database."""
+    text_ = README.read_text(encoding="utf-8")
+    head, rest = text_.split(BEGIN, 1)
+    old, tail = rest.split(END, 1)
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in old.strip().splitlines()[2:]
+    ]
+    rows = [r for r in rows if r[:2] != row[:2]] + [row]
+    rows.sort(key=lambda r: (r[1] != "SQLite", not r[0].startswith("durable")))
+    README.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    """Parse the arguments, run, print the table (and update the README)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--invoices", type=int, default=1000, help="posted invoices to transfer")
+    parser.add_argument("--lines", type=int, default=5, help="lines per invoice")
+    parser.add_argument(
+        "--durable", action=argparse.BooleanOptionalAction, default=True,
+        help="run through the DBOS queue and workers (default) or Engine.transfer_now",
+    )  # fmt: skip
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite files)")
+    parser.add_argument("--write-readme", action="store_true", help="update bench/README.md")
+    args = parser.parse_args()
+    quiet_logs()
+    with tempfile.TemporaryDirectory(prefix="ledgerlink-bench-") as workdir:
+        result = measure(args, Path(workdir))
+    print(table([result.row()]))
+    print(f"\ntransfers: {dict(result.statuses)}; {result.seconds:.1f} s in all")
+    print(
+        f"baseline: {result.baseline_seconds:.1f} s, {result.baseline_mismatches} statuses differ"
+    )
+    print("RSS: this process (engine, workers); emulator and data setup run in other processes")
+    print("ERP requests by route:")
+    for name, count in result.routes.most_common():
+        print(f"  {count:6d}  {count / result.invoices:5.2f}/invoice  {name}")
+    if args.write_readme:
+        write_readme(result.row())
+    if set(result.statuses) != {TransferStatus.SUCCESSFUL.value}:
+        sys.exit("not every transfer succeeded: the figures are not comparable")
+
+
+if __name__ == "__main__":
+    main()
