@@ -310,7 +310,9 @@ class Engine:
         if invoice.project_id is None:
             return StepOutcome(StepStatus.SKIPPED, "the document has no project")
         if not ctx.capabilities.project_push:
-            return StepOutcome(StepStatus.SKIPPED, f"{ctx.connection.erp} takes no projects")
+            return StepOutcome(
+                StepStatus.SKIPPED, f"projects are not enabled for {ctx.connection.erp} here"
+            )
         return self._ensure_project(ctx.uow, ctx.connection, ctx.connector, invoice.project_id)
 
     def _ensure_project(
@@ -361,7 +363,9 @@ class Engine:
             connection = uow.connections.get(connection_id)
             connector = self.connectors(connection)
             if not connector.capabilities.project_push:
-                return StepOutcome(StepStatus.SKIPPED, f"{connection.erp} takes no projects")
+                return StepOutcome(
+                    StepStatus.SKIPPED, f"projects are not enabled for {connection.erp} here"
+                )
             try:
                 outcome = self._ensure_project(uow, connection, connector, project_id)
             except StepFailed as failed:
