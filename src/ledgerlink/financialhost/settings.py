@@ -1,0 +1,151 @@
+"""FinancialHost's own settings: a TOML file beside its data, overridable by environment
+variables ``LEDGERLINK_HOST_*`` (nested with ``__``, e.g. ``LEDGERLINK_HOST_PORT=8743``).
+
+The file holds no secret. The hub's signing keys, the callback secret and ERP passwords live in
+the encrypted vault (:mod:`ledgerlink.financialhost.vault`), managed with ``ledgerlink host
+key …`` and ``ledgerlink host secret …``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ledgerlink.wire.operations import OPERATIONS
+
+SETTINGS_FILE = "financialhost.toml"
+LOOPBACK = ("127.0.0.1/32", "::1/128")
+
+
+class RetrySettings(BaseModel):
+    """Backoff of jobs the ERP could not take: ``initial`` seconds, doubled per attempt up to
+    ``maximum``, with up to ``jitter`` (fraction) added."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial: float = Field(default=2.0, gt=0)
+    maximum: float = Field(default=300.0, gt=0)
+    jitter: float = Field(default=0.2, ge=0, le=1)
+
+
+class AgentSettings(BaseModel):
+    """Outbound agent mode: the host polls the hub for signed jobs (no inbound port)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hub_url: str = ""
+    agent_id: str = ""
+    poll_seconds: float = Field(default=2.0, gt=0)
+    lease_seconds: float = Field(default=25.0, gt=0)
+    verify: bool | str = True  # True, False (dev only) or a CA bundle path
+
+
+class HostSettings(BaseSettings):
+    """Everything ``ledgerlink host serve`` needs.
+
+    * ``data_dir``: certificates, the vault key, the job queue and the audit log.
+    * ``host``/``port``: where to listen (HTTPS only).
+    * ``tls_cert_file``/``tls_key_file``: a real certificate; unset, a self-signed one is
+      generated in ``data_dir`` on first run.
+    * ``client_ca_file``: set it to require client certificates signed by that CA (mTLS).
+    * ``allowed_ips``: addresses or networks that may call the operations.
+    * ``allowed_operations``: the operations this host executes (default: all of the wire
+      contract); anything else is refused with 403.
+    * ``callback_handle``: the ERP side's handle; its secret is ``callback:<handle>`` in the vault.
+      Callbacks are accepted from ``callback_allowed_ips`` only (loopback by default).
+    * ``plugin``: ``nav`` or ``visma``; the plugin's own section is ``[nav]`` / ``[visma]``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERLINK_HOST_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("financialhost-data")
+    customer_name: str = ""
+    mode: Literal["inbound", "agent"] = "inbound"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8743, ge=0, le=65535)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    client_ca_file: Path | None = None
+    certificate_hostnames: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    allowed_ips: list[str] = Field(default_factory=lambda: list(LOOPBACK))
+    allowed_operations: list[str] = Field(default_factory=lambda: sorted(OPERATIONS))
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    window_seconds: int = Field(default=300, ge=30, le=900)
+    callback_handle: str = ""
+    callback_allowed_ips: list[str] = Field(default_factory=lambda: list(LOOPBACK))
+    sync_wait_seconds: float = Field(default=10.0, ge=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    plugin: Literal["nav", "visma"] = "nav"
+    nav: dict[str, Any] = Field(default_factory=dict)
+    visma: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the settings file (which arrives as init arguments).
+        return env_settings, init_settings
+
+    @field_validator("allowed_ips", "callback_allowed_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an IP address or network") from None
+        return value
+
+    @field_validator("allowed_operations")
+    @classmethod
+    def _known_operations(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(OPERATIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown operations {unknown}; the wire contract has {sorted(OPERATIONS)}"
+            )
+        return value
+
+    @property
+    def plugin_settings(self) -> dict[str, Any]:
+        return self.nav if self.plugin == "nav" else self.visma
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "host.sqlite"
+
+    def allows(self, address: str, *, callback: bool = False) -> bool:
+        networks = self.callback_allowed_ips if callback else self.allowed_ips
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def load_settings(path: Path) -> HostSettings:
+    """Read the TOML settings file; environment variables override it. Relative paths in the
+    file are relative to the file's folder."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"No FinancialHost settings at {path}; create them with 'ledgerlink host init'."
+        ) from None
+    for name in ("data_dir", "tls_cert_file", "tls_key_file", "client_ca_file"):
+        if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+            data[name] = str(path.parent / data[name])
+    return HostSettings(**data)
