@@ -28,6 +28,7 @@ from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationE
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus, remaining_quantities
 from ledgerlink.domain.money import to_decimal
 from ledgerlink.domain.parties import Customer, LegalEntity
+from ledgerlink.financialhost.cli import host_app
 from ledgerlink.psa import invoicing
 from ledgerlink.psa.importing import ImportKind, import_file
 from ledgerlink.psa.sample import load_sample_data
@@ -54,6 +55,7 @@ app.add_typer(integration.connections_app, name="connections")
 app.add_typer(integration.sync_app, name="sync")
 app.add_typer(integration.transfers_app, name="transfers")
 app.add_typer(emulate_app, name="emulate")
+app.add_typer(host_app, name="host")
 app.command()(integration.worker)
 
 

@@ -88,9 +88,15 @@ class Vault:
             token = self._fernet(create=True).encrypt(json.dumps(data, sort_keys=True).encode())
             self._file.write_bytes(token)
 
+    def new_secret(self, name: str) -> str:
+        """Create, store and return a random secret (e.g. the callback secret)."""
+        value = secrets.token_urlsafe(32)
+        self.set(name, value)
+        return value
+
     # hub signing keys ------------------------------------------------------------------------
 
-    def keys(self) -> list[HubKey]:
+    def hub_keys(self) -> list[HubKey]:
         """The hub keys this host accepts, newest first."""
         data = self._load()
         listed = [HubKey.from_json(item) for item in json.loads(data.get("keys", "[]"))]
@@ -99,22 +105,23 @@ class Vault:
     def signing_keys(self) -> list[SigningKey]:
         data = self._load()
         return [
-            SigningKey(k.key_id, data[f"key:{k.key_id}"].encode(), k.not_after) for k in self.keys()
+            SigningKey(k.key_id, data[f"key:{k.key_id}"].encode(), k.not_after)
+            for k in self.hub_keys()
         ]
 
     def add_key(self, key_id: str) -> str:
         """Create a new hub signing key; return its secret (shown once, for the hub). Older
         keys stay valid until they are retired."""
-        if any(k.key_id == key_id for k in self.keys()):
+        if any(k.key_id == key_id for k in self.hub_keys()):
             raise VaultError(f"The key id '{key_id}' exists already; choose another.")
         secret = secrets.token_urlsafe(32)
         key = HubKey(key_id, datetime.now(UTC), None)
-        self._store_keys([*self.keys(), key], extra={f"key:{key_id}": secret})
+        self._store_keys([*self.hub_keys(), key], extra={f"key:{key_id}": secret})
         return secret
 
     def retire_key(self, key_id: str, not_after: datetime) -> None:
         """Accept the key only until ``not_after`` (the end of a rotation's overlap)."""
-        keys = self.keys()
+        keys = self.hub_keys()
         if not any(k.key_id == key_id for k in keys):
             raise VaultError(f"There is no key '{key_id}'.")
         self._store_keys(

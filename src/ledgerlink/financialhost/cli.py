@@ -1,0 +1,246 @@
+"""``ledgerlink host …``: set up, run and inspect a FinancialHost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from ledgerlink.financialhost.audit import AuditLog, verify_chain
+from ledgerlink.financialhost.database import HostDatabase
+from ledgerlink.financialhost.jobs import JobQueue
+from ledgerlink.financialhost.runtime import certificate_for, serve_forever
+from ledgerlink.financialhost.settings import SETTINGS_FILE, HostSettings, load_settings
+from ledgerlink.financialhost.vault import Vault
+
+host_app = typer.Typer(
+    no_args_is_help=True,
+    help="FinancialHost: the on-premise middleware beside NAV or Visma Administration.",
+)
+key_app = typer.Typer(no_args_is_help=True, help="Hub signing keys (rotation with overlap).")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
+secret_app = typer.Typer(no_args_is_help=True, help="Secrets in the encrypted vault.")
+host_app.add_typer(key_app, name="key")
+host_app.add_typer(audit_app, name="audit")
+host_app.add_typer(secret_app, name="secret")
+
+SettingsOption = Annotated[
+    Path,
+    typer.Option(
+        "--settings",
+        envvar="LEDGERLINK_HOST_SETTINGS",
+        help="The host's settings file.",
+    ),
+]
+DEFAULT_SETTINGS = Path(SETTINGS_FILE)
+
+_TEMPLATE = """\
+# FinancialHost settings (no secrets here: they are in the vault next to the data).
+data_dir = "data"
+customer_name = "{customer}"
+host = "{host}"
+port = {port}
+# allowed_ips = ["127.0.0.1/32", "::1/128", "203.0.113.10/32"]   # add the hub's address
+# tls_cert_file = "cert.pem"    # a real certificate; unset: self-signed in data_dir
+# tls_key_file = "key.pem"
+# client_ca_file = "hub-ca.pem" # require client certificates (mTLS)
+callback_handle = "{callback_handle}"
+plugin = "{plugin}"
+
+[{plugin}]
+{plugin_section}
+"""
+
+_PLUGIN_SECTIONS = {
+    "nav": (
+        'base_url = "http://navserver:7047/DynamicsNAV100"\n'
+        'company = "CRONUS International Ltd."\n'
+        'username = "TIMELOG"\n'
+        "# the password or web service access key is the vault secret 'nav:password'\n"
+        "invoice_line_type = 2  # 0 Text, 1 G/L Account, 2 Item, 3 Resource\n"
+        "project_dimension = 2\n"
+        "include_date_in_lines = false"
+    ),
+    "visma": (
+        'system_path = "C:/ProgramData/SPCS/SPCS Administration/Gemensamma filer"\n'
+        'company_path = "C:/ProgramData/SPCS/SPCS Administration/Företag/FTG1"\n'
+        'adk = "dotnet"  # or "emulated"\n'
+        "currency_factors = { SEK = 1, EUR = 1, USD = 1 }"
+    ),
+}
+
+
+def _settings(path: Path) -> HostSettings:
+    try:
+        return load_settings(path)
+    except FileNotFoundError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@host_app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for settings and data.")] = Path(),
+    plugin: Annotated[str, typer.Option(help="nav or visma.")] = "nav",
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTPS port.")] = 8743,
+    customer: Annotated[str, typer.Option(help="Customer name, for alerts.")] = "",
+    key_id: Annotated[str, typer.Option(help="Id of the first hub signing key.")] = "hub-1",
+) -> None:
+    """Create the settings file, the vault, the first hub key, the callback secret and a
+    self-signed certificate. Prints the secrets once: copy them into the hub and NAV."""
+    if plugin not in _PLUGIN_SECTIONS:
+        raise typer.BadParameter("choose --plugin nav or --plugin visma")
+    settings_file = directory / SETTINGS_FILE
+    if settings_file.exists():
+        raise typer.BadParameter(f"{settings_file} exists already; edit it instead.")
+    directory.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text(
+        _TEMPLATE.format(
+            customer=customer,
+            host=host,
+            port=port,
+            callback_handle=plugin,
+            plugin=plugin,
+            plugin_section=_PLUGIN_SECTIONS[plugin],
+        ),
+        encoding="utf-8",
+    )
+    settings = load_settings(settings_file)
+    vault = Vault(settings.data_dir)
+    secret = vault.add_key(key_id)
+    callback_secret = vault.new_secret(f"callback:{plugin}")
+    certificate = certificate_for(settings)
+    cert = x509.load_pem_x509_certificate(certificate.cert_file.read_bytes())
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+    typer.echo(f"Settings:     {settings_file}")
+    typer.echo(f"Certificate:  {certificate.cert_file} (SHA-256 {fingerprint})")
+    typer.echo("For the hub's connection (shown once):")
+    typer.echo(f"  key id:     {key_id}")
+    typer.echo(f"  secret:     {secret}")
+    typer.echo("For the ERP side's callback (NAV 'TimeLog Setup'; shown once):")
+    typer.echo(f"  URL:        https://127.0.0.1:{port}/callback/v1/changes")
+    typer.echo(f"  handle:     {plugin}")
+    typer.echo(f"  secret:     {callback_secret}")
+    typer.echo(
+        f"Next: set the ERP password with 'ledgerlink host secret set {plugin}:password "
+        f"--settings {settings_file}', then 'ledgerlink host serve'."
+    )
+
+
+@host_app.command("serve")
+def serve(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+    """Serve the signed operations over HTTPS until stopped (Ctrl-C)."""
+    settings = _settings(settings_file)
+    typer.echo(
+        f"FinancialHost ({settings.plugin}) on https://{settings.host}:{settings.port}; "
+        f"data in {settings.data_dir}"
+    )
+    serve_forever(settings)
+
+
+@key_app.command("add")
+def key_add(key_id: str, settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+    """Add a hub signing key; older keys stay valid until retired. Prints the secret once."""
+    vault = Vault(_settings(settings_file).data_dir)
+    typer.echo(f"key id: {key_id}")
+    typer.echo(f"secret: {vault.add_key(key_id)}")
+
+
+@key_app.command("retire")
+def key_retire(
+    key_id: str,
+    after_hours: Annotated[float, typer.Option(help="Overlap before it is refused.")] = 48.0,
+    settings_file: SettingsOption = DEFAULT_SETTINGS,
+) -> None:
+    """Accept a key only for the given overlap (default 48 h), then refuse it."""
+    vault = Vault(_settings(settings_file).data_dir)
+    until = datetime.now(UTC) + timedelta(hours=after_hours)
+    vault.retire_key(key_id, until)
+    typer.echo(f"{key_id} is accepted until {until.isoformat(timespec='seconds')}.")
+
+
+@key_app.command("list")
+def key_list(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+    """The hub keys and until when each is accepted."""
+    for key in Vault(_settings(settings_file).data_dir).hub_keys():
+        until = key.not_after.isoformat(timespec="seconds") if key.not_after else "no end"
+        typer.echo(f"{key.key_id}\tcreated {key.created:%Y-%m-%d %H:%M}\tvalid until {until}")
+
+
+@secret_app.command("set")
+def secret_set(
+    name: str,
+    value: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The secret (prompted if absent).")
+    ],
+    settings_file: SettingsOption = DEFAULT_SETTINGS,
+) -> None:
+    """Store a secret (e.g. ``nav:password``) in the encrypted vault."""
+    Vault(_settings(settings_file).data_dir).set(name, value)
+    typer.echo(f"Stored {name}.")
+
+
+@audit_app.command("verify")
+def audit_verify(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+    """Recompute the audit log's hash chain; exit 1 if any record was edited or removed."""
+    settings = _settings(settings_file)
+    database = HostDatabase(settings.database_file)
+    try:
+        report = verify_chain(database, settings.data_dir / "audit.head")
+    finally:
+        database.close()
+    if report.intact:
+        typer.echo(f"Audit log intact: {report.records} records, head {report.head_hash[:16]}.")
+        return
+    typer.echo(f"Audit log NOT intact ({report.records} records):", err=True)
+    for problem in report.problems:
+        typer.echo(f"  record {problem.seq}: {problem.problem}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    since: Annotated[int, typer.Option(help="Show records after this sequence number.")] = 0,
+    limit: Annotated[int, typer.Option(help="How many.")] = 50,
+    settings_file: SettingsOption = DEFAULT_SETTINGS,
+) -> None:
+    """Print audit records."""
+    settings = _settings(settings_file)
+    database = HostDatabase(settings.database_file)
+    try:
+        log = AuditLog(database, settings.data_dir / "audit.head")
+        for record in log.records(since=since, limit=limit):
+            seq, at, event = record.pop("seq"), record.pop("at"), record.pop("event")
+            details = " ".join(f"{k}={v}" for k, v in record.items())
+            typer.echo(f"{seq:>6} {at[:19]} {event:<16} {details}")
+    finally:
+        database.close()
+
+
+@host_app.command("jobs")
+def jobs(
+    pending: Annotated[bool, typer.Option(help="Only jobs still waiting.")] = False,
+    retry_now: Annotated[bool, typer.Option(help="Make waiting jobs due now.")] = False,
+    settings_file: SettingsOption = DEFAULT_SETTINGS,
+) -> None:
+    """The store-and-forward queue: accepted writes and their state."""
+    settings = _settings(settings_file)
+    database = HostDatabase(settings.database_file)
+    try:
+        queue = JobQueue(
+            database, AuditLog(database, settings.data_dir / "audit.head"), settings.retry
+        )
+        if retry_now:
+            typer.echo(f"{queue.retry_now()} waiting job(s) are due now.")
+        for job in queue.pending() if pending else queue.recent():
+            problem = job.error.message if job.error else job.last_problem
+            typer.echo(
+                f"{job.accepted_at:%Y-%m-%d %H:%M:%S} {job.state.value:<9} {job.attempts:>3} "
+                f"{job.operation:<22} {job.idempotency_key} {problem}"
+            )
+    finally:
+        database.close()
