@@ -151,6 +151,7 @@ class Host:
                         if operation.write
                         else {}
                     ),
+                    **({404: {"model": ops.ErrorBody}} if operation.name == "job.status" else {}),
                 },
             )(handler)
         return app
