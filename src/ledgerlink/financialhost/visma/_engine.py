@@ -247,7 +247,7 @@ class Company:
             if existing is None:
                 raise Reject(c.ADKE_NOT_FOUND, spec.key_field, spec.table_code)
             if spec.db_id == c.ADK_DB_INVOICE_HEAD:
-                _check_invoice_editable(existing, {}, rows_changed=False)
+                _check_invoice_editable(existing, {}, rows_changed=True)
             if spec.db_id == c.ADK_DB_CUSTOMER and any(
                 head.values.get(c.ADK_OOI_HEAD_CUSTOMER_NUMBER) == key
                 for _, head in self.all(c.ADK_DB_INVOICE_HEAD)
@@ -650,7 +650,10 @@ def _fill_from_customer(values: Fields, customer: Fields, base_currency: str) ->
 
 
 def _check_invoice_editable(existing: Stored, changed: Fields, rows_changed: bool) -> None:
-    """Refuse edits of booked, ledger and cancelled invoices (printing a draft is allowed)."""
+    """Refuse edits of booked, ledger and cancelled invoices (printing a draft is allowed).
+
+    A delete is checked as a change of the rows: it is always meaningful.
+    """
     table = c.ADKE_DBTABLE_OOF
     meaningful = {fid: value for fid, value in changed.items() if existing.values.get(fid) != value}
     if not meaningful and not rows_changed:
