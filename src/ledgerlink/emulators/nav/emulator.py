@@ -1,0 +1,166 @@
+"""The :class:`NavEmulator`: configuration, state, middleware and routers in one FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ledgerlink.emulators._kit.admin import ADMIN_PREFIX, kit_admin_router
+from ledgerlink.emulators._kit.faults import FaultInjector, FaultMiddleware
+from ledgerlink.emulators._kit.journal import JournalMiddleware, RequestJournal
+from ledgerlink.emulators.nav import admin, odata, soap
+from ledgerlink.emulators.nav.config import NavConfig
+from ledgerlink.emulators.nav.errors import NavError
+from ledgerlink.emulators.nav.http import Unauthorized, authenticate_basic, unauthorized_response
+from ledgerlink.emulators.nav.jobqueue import JobQueueTimer, RunResult, run_change_handler
+from ledgerlink.emulators.nav.logic import Books
+from ledgerlink.emulators.nav.seed import seed_company
+from ledgerlink.emulators.nav.state import Company, NavState
+
+__all__ = ["NavEmulator"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NavEmulator:
+    """A faithful local stand-in for a Dynamics NAV 2017 server instance's web services.
+
+    ``config`` describes the server (defaults: instance ``DynamicsNAV100``, companies
+    ``CRONUS International Ltd.`` and ``TEST``, NavUserPassword with user ``WEBSERVICE`` /
+    ``Passw0rd!``, the TimeLog ``Tlp*`` services). ``state_file`` keeps every company in a
+    JSON file: loaded at start, rewritten after every write. ``clock`` returns the current
+    (aware) time; the job-queue timer runs only when ``config.job_queue_interval_seconds`` is
+    set — call :meth:`close` to stop it.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: NavConfig | None = None,
+        state_file: Path | None = None,
+        fault_seed: int = 0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.config = config or NavConfig()
+        self.clock = clock
+        fresh = {}
+        for name in self.config.companies:
+            company = Company(name=name)
+            if self.config.seed_data:
+                seed_company(self._books(company))
+            fresh[name] = company
+        self.state = NavState.open(fresh, state_file=state_file)
+        self.faults = FaultInjector(seed=fault_seed)
+        self.journal = RequestJournal()
+        self.app = self._build_app()
+        self._timer: JobQueueTimer | None = None
+        if self.config.job_queue_interval_seconds:
+            self._timer = JobQueueTimer(
+                self,
+                interval=self.config.job_queue_interval_seconds,
+                window=self.config.job_queue_window,
+            )
+            self._timer.start()
+
+    def _books(self, company: Company) -> Books:
+        return Books(self.config, company, now=self.clock)
+
+    def books(self, company: str) -> Books:
+        """The business logic of ``company`` (hold ``state.lock`` while using it)."""
+        return self._books(self.state.companies[company])
+
+    def run_job_queue(self, company: str | None = None) -> list[RunResult]:
+        """Run the "Tlp Change Handler" now for ``company`` (default: every company)."""
+        companies = [company] if company else list(self.config.companies)
+        return [run_change_handler(self, name) for name in companies]
+
+    def close(self) -> None:
+        """Stop the job-queue timer, if running."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def base_urls(self, root: str) -> dict[str, str]:
+        """The SOAP and OData base URLs under ``root`` (e.g. ``http://127.0.0.1:7047``)."""
+        instance = self.config.server_instance
+        return {
+            "soap": f"{root}/{instance}/WS",
+            "odata": f"{root}/{instance}/ODataV4",
+            "admin": f"{root}{ADMIN_PREFIX}",
+        }
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Dynamics NAV web services (ledgerlink emulator)",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+        )
+        app.state.emulator = self
+        app.add_exception_handler(NavError, self._nav_error)
+        app.add_exception_handler(soap.SoapNotFound, self._soap_not_found)
+        app.add_exception_handler(odata.ODataError, self._odata_error)
+        app.add_exception_handler(Unauthorized, self._unauthorized)
+        app.add_exception_handler(StarletteHTTPException, self._http_error)
+        app.add_exception_handler(RequestValidationError, self._request_error)
+        app.include_router(
+            kit_admin_router(
+                faults=self.faults,
+                journal=self.journal,
+                dependencies=[Depends(authenticate_basic)],
+                error=admin.admin_error,
+            )
+        )
+        app.include_router(admin.router)
+        app.include_router(odata.router)
+        app.include_router(soap.router)
+        app.add_middleware(FaultMiddleware, injector=self.faults)
+        app.add_middleware(JournalMiddleware, journal=self.journal)
+        return app
+
+    async def _nav_error(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, NavError)
+        path = request.url.path
+        if path.startswith(ADMIN_PREFIX):
+            failure = error.failure
+            return admin.admin_error(failure.odata_status, error.message, failure.odata_code)
+        if odata.is_odata(path):
+            return odata.error_response(
+                error.failure.odata_status, error.failure.odata_code, error.message
+            )
+        return soap.fault_response(error)
+
+    async def _odata_error(self, _request: Request, error: Exception) -> Response:
+        assert isinstance(error, odata.ODataError)
+        return odata.error_response(error.status, error.code, error.message)
+
+    async def _soap_not_found(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, soap.SoapNotFound)
+        return soap.fault_response(error)
+
+    async def _unauthorized(self, _request: Request, error: Exception) -> Response:
+        assert isinstance(error, Unauthorized)
+        return unauthorized_response(error)
+
+    async def _http_error(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if odata.is_odata(request.url.path):
+            return odata.error_response(
+                error.status_code, "BadRequest_ResourceNotFound", str(error.detail)
+            )
+        return Response(str(error.detail), status_code=error.status_code, media_type="text/plain")
+
+    async def _request_error(self, request: Request, _error: Exception) -> Response:
+        return Response(
+            f"The resource {request.url.path} was not found.",
+            status_code=404,
+            media_type="text/plain",
+        )
