@@ -26,9 +26,12 @@ _PLUGINS = {
 
 
 def load_plugin(settings: HostSettings, vault: Vault) -> ErpPlugin:
-    """The configured plugin, built from its settings section (``[nav]`` / ``[visma]``)."""
+    """The configured plugin, built from its settings section (``[nav]`` / ``[visma]``) by the
+    plugin package's ``build_plugin(config, *, vault, data_dir)``."""
     module = importlib.import_module(_PLUGINS[settings.plugin])
-    plugin: ErpPlugin = module.build_plugin(settings.plugin_settings, vault)
+    plugin: ErpPlugin = module.build_plugin(
+        settings.plugin_settings, vault=vault, data_dir=settings.data_dir
+    )
     return plugin
 
 
