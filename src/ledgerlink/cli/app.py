@@ -9,6 +9,7 @@ import shutil
 import sys
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -20,7 +21,7 @@ from ledgerlink import __version__
 from ledgerlink.cli import integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
-from ledgerlink.cli.demo_economic import EconomicTarget
+from ledgerlink.cli.demo_economic import EconomicTarget, economic_demo
 from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
@@ -499,7 +500,7 @@ def demo(
             database,
             state.console,
             demo_dir=demo_dir,
-            economic=None if psa_only else target,
+            erp=None if psa_only else partial(economic_demo, target),
         )
     finally:
         database.dispose()

@@ -7,6 +7,8 @@ and the credit note is made once — a second run adds nothing.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ledgerlink.cli import render
-from ledgerlink.cli.demo_economic import EconomicTarget, run_economic_demo
+from ledgerlink.cli.demo_transfer import DemoErp, run_erp_demo
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
@@ -22,6 +24,9 @@ from ledgerlink.psa import invoicing
 from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.secrets import SecretBox
 
 #: The months the sample data covers; each is billed on its last day.
 DEMO_MONTHS = ((2026, 8), (2026, 9), (2026, 10))
@@ -36,9 +41,10 @@ def run_demo(
     console: Console,
     *,
     demo_dir: Path | None = None,
-    economic: EconomicTarget | None = None,
+    erp: Callable[[Path], AbstractContextManager[DemoErp]] | None = None,
 ) -> list[Invoice]:
-    """Load the sample consultancy, bill three months, credit one invoice, show the result."""
+    """Load the sample consultancy, bill three months, credit one invoice, show the result;
+    then, with ``erp``, transfer everything to that ERP and pull balancing back."""
     database.migrate()
     console.rule("1. Sample data")
     uow = UnitOfWork(database)
@@ -108,6 +114,24 @@ def run_demo(
     credit_notes = [i for i in invoices if i.is_credit_note]
     for invoice in invoices[:1] + credit_notes[:1]:
         render.show_invoice(console, invoice, customers)
-    if economic is not None and demo_dir is not None:
-        run_economic_demo(database.url, demo_dir, console, economic, entity_id)
+    if erp is not None and demo_dir is not None:
+        _transfer(database.url, demo_dir, console, erp, entity_id)
     return invoices
+
+
+def _transfer(
+    database_url: str,
+    demo_dir: Path,
+    console: Console,
+    erp: Callable[[Path], AbstractContextManager[DemoErp]],
+    entity_id: int,
+) -> None:
+    database = Database(database_url)
+    secrets = SecretBox.from_key_file(demo_dir / "secret.key", create=True)
+    engine = Engine(database, ConnectorProvider(secrets))
+    try:
+        with erp(demo_dir) as target:
+            run_erp_demo(engine, secrets, console, target, entity_id, demo_dir)
+    finally:
+        engine.connectors.close()
+        database.dispose()

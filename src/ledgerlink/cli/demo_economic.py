@@ -1,6 +1,4 @@
-"""The e-conomic half of ``ledgerlink demo``: connect, import product numbers, set principles,
-transfer with a progress bar, let the "ERP user" book and register payments, pull balancing,
-and show the transfer table and the integration log.
+"""e-conomic in ``ledgerlink demo`` (the steps are in :mod:`ledgerlink.cli.demo_transfer`).
 
 By default it rehearses against the e-conomic emulator on loopback (state kept in the demo
 directory, so a second run meets the same agreement and transfers nothing twice); with
@@ -22,19 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 from rich.console import Console
-from rich.progress import Progress
 
-from ledgerlink.cli import integration
-from ledgerlink.domain.entity import require_id
+from ledgerlink.cli.demo_transfer import DemoErp
 from ledgerlink.domain.invoices import LineKind
-from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferView
+from ledgerlink.domain.transfers import ProductNumberPrinciples
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
-from ledgerlink.sync import connections, pulls, table
-from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider
-from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.workflows import WorkerOptions, Workers
 
 PRINCIPLES = ProductNumberPrinciples(
     by_kind={
@@ -107,94 +98,22 @@ def _grant_as_the_customer(url: str, emulator: EconomicEmulator) -> str:
     return token
 
 
-def run_economic_demo(
-    database_url: str, demo_dir: Path, console: Console, target: EconomicTarget, entity_id: int
-) -> None:
-    """Steps 5–9 of the demo (see the module docstring)."""
-    from ledgerlink.store.database import Database  # noqa: PLC0415
-
-    database = Database(database_url)
-    secrets = SecretBox.from_key_file(demo_dir / "secret.key", create=True)
-    engine = Engine(database, ConnectorProvider(secrets))
-    try:
-        with _economic(target, demo_dir) as live:
-            _run(engine, secrets, console, live, entity_id, demo_dir)
-    finally:
-        engine.connectors.close()
-        database.dispose()
-
-
-def _run(
-    engine: Engine,
-    secrets: SecretBox,
-    console: Console,
-    live: _Live,
-    entity_id: int,
-    demo_dir: Path,
-) -> None:
-    console.rule("5. Connect to e-conomic")
-    connection, info = connections.connect(
-        engine,
-        secrets,
-        legal_entity_id=entity_id,
-        erp="economic",
-        credentials={
-            "app_secret_token": live.app_secret_token,
-            "agreement_grant_token": live.agreement_grant_token,
-        },
-        settings={"base_url": live.url, "app_public_token": APP_PUBLIC},
-    )
-    connection_id = require_id(connection)
-    where = "the e-conomic emulator" if live.emulated else live.url
-    console.print(
-        f"Connected to agreement {info.account_id} ({info.company_name}) at {where} "
-        "— credentials stored encrypted."
-    )
-    total, changed, _ = connections.import_products(engine, connection_id)
-    console.print(f"Imported {total} product numbers ({changed} new or changed).")
-    connections.configure(engine, connection_id, principles=PRINCIPLES)
-    console.print(
-        "Principles: "
-        + ", ".join(f"{kind} → {number}" for kind, number in PRINCIPLES.to_json().items())
-    )
-
-    console.rule("6. Transfer")
-    rows = table.transfer_table(engine, connection_id)
-    waiting = [r for r in rows if r.view in (TransferView.NON_TRANSFERRED, TransferView.FAILED)]
-    if not waiting:
-        console.print("Nothing to transfer: every posted document is in e-conomic already.")
-    else:
-        transfers = [engine.start_transfer(connection_id, require_id(r.invoice)) for r in waiting]
-        workers = Workers(
-            engine, WorkerOptions(system_database_url=f"sqlite:///{demo_dir / 'workflows.db'}")
+@contextmanager
+def economic_demo(target: EconomicTarget, demo_dir: Path) -> Iterator[DemoErp]:
+    """The e-conomic :class:`DemoErp` (the emulator on loopback unless ``target.url``)."""
+    with _economic(target, demo_dir) as live:
+        yield DemoErp(
+            title="e-conomic",
+            erp="economic",
+            credentials={
+                "app_secret_token": live.app_secret_token,
+                "agreement_grant_token": live.agreement_grant_token,
+            },
+            settings={"base_url": live.url, "app_public_token": APP_PUBLIC},
+            principles=PRINCIPLES,
+            where="the e-conomic emulator" if live.emulated else live.url,
+            erp_user=(lambda console: _book_and_pay(console, live)) if live.emulated else None,
         )
-        workers.start()
-        try:
-            with Progress(console=console) as progress:
-                task = progress.add_task("Transferring to e-conomic", total=len(transfers))
-                results = workers.run(
-                    transfers, progress=lambda done, _: progress.update(task, completed=done)
-                )
-        finally:
-            workers.stop()
-        counts: dict[str, int] = {}
-        for status in results.values():
-            counts[status.value] = counts.get(status.value, 0) + 1
-        console.print(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items())))
-
-    if live.emulated:
-        console.rule("7. In e-conomic: book the drafts, register two payments")
-        _book_and_pay(console, live)
-
-    console.rule("8. Balancing")
-    report = pulls.pull_balancing(engine, connection_id)
-    console.print(f"Read {report.read} booked invoices from e-conomic; {report.applied} updated.")
-
-    console.rule("9. Transfer table and integration log")
-    console.print(integration.transfer_grid(table.transfer_table(engine, connection_id)))
-    with engine.uow() as uow:
-        numbers = {require_id(i): i.number for i in uow.invoices.list(entity_id)}
-    console.print(integration.log_grid(table.integration_log(engine, connection_id), numbers))
 
 
 def _json(response: httpx2.Response) -> Any:

@@ -1,0 +1,115 @@
+"""The ERP half of ``ledgerlink demo``, the same for every ERP: connect, import product numbers,
+set principles, transfer with a progress bar, let the "ERP user" book and register payments,
+pull balancing, and show the transfer table and the integration log.
+
+Each ERP module (``demo_economic``, ``demo_financialhost``) supplies a :class:`DemoErp`: how to
+connect, which product numbers to use, and what its ERP user does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+from ledgerlink.cli import integration
+from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferView
+from ledgerlink.sync import connections, pulls, table
+from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.sync.workflows import WorkerOptions, Workers
+
+
+@dataclass(frozen=True)
+class DemoErp:
+    """One ERP as the demo meets it. ``erp_user`` books and pays in the ERP (emulators only);
+    ``epilogue`` shows anything the ERP side adds (e.g. FinancialHost's audit check)."""
+
+    title: str
+    erp: str
+    credentials: dict[str, str]
+    settings: dict[str, Any]
+    principles: ProductNumberPrinciples
+    where: str
+    erp_user: Callable[[Console], None] | None = None
+    epilogue: Callable[[Console], None] | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def run_erp_demo(
+    engine: Engine,
+    secrets: SecretBox,
+    console: Console,
+    erp: DemoErp,
+    entity_id: int,
+    demo_dir: Path,
+) -> None:
+    """Steps 5–9 of the demo."""
+    console.rule(f"5. Connect to {erp.title}")
+    connection, info = connections.connect(
+        engine,
+        secrets,
+        legal_entity_id=entity_id,
+        erp=erp.erp,
+        credentials=erp.credentials,
+        settings=erp.settings,
+    )
+    connection_id = require_id(connection)
+    console.print(
+        f"Connected to {info.account_id} ({info.company_name}) at {erp.where} "
+        "— credentials stored encrypted."
+    )
+    for note in erp.notes:
+        console.print(note)
+    total, changed, _ = connections.import_products(engine, connection_id)
+    console.print(f"Imported {total} product numbers ({changed} new or changed).")
+    connections.configure(engine, connection_id, principles=erp.principles)
+    console.print(
+        "Principles: "
+        + ", ".join(f"{kind} → {number}" for kind, number in erp.principles.to_json().items())
+    )
+
+    console.rule("6. Transfer")
+    rows = table.transfer_table(engine, connection_id)
+    waiting = [r for r in rows if r.view in (TransferView.NON_TRANSFERRED, TransferView.FAILED)]
+    if not waiting:
+        console.print(f"Nothing to transfer: every posted document is in {erp.title} already.")
+    else:
+        transfers = [engine.start_transfer(connection_id, require_id(r.invoice)) for r in waiting]
+        workers = Workers(
+            engine, WorkerOptions(system_database_url=f"sqlite:///{demo_dir / 'workflows.db'}")
+        )
+        workers.start()
+        try:
+            with Progress(console=console) as progress:
+                task = progress.add_task(f"Transferring to {erp.title}", total=len(transfers))
+                results = workers.run(
+                    transfers, progress=lambda done, _: progress.update(task, completed=done)
+                )
+        finally:
+            workers.stop()
+        counts: dict[str, int] = {}
+        for status in results.values():
+            counts[status.value] = counts.get(status.value, 0) + 1
+        console.print(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items())))
+
+    if erp.erp_user is not None:
+        console.rule(f"7. In {erp.title}: book the drafts, register two payments")
+        erp.erp_user(console)
+
+    console.rule("8. Balancing")
+    report = pulls.pull_balancing(engine, connection_id)
+    console.print(f"Read {report.read} invoices from {erp.title}; {report.applied} updated.")
+
+    console.rule("9. Transfer table and integration log")
+    console.print(integration.transfer_grid(table.transfer_table(engine, connection_id)))
+    with engine.uow() as uow:
+        numbers = {require_id(i): i.number for i in uow.invoices.list(entity_id)}
+    console.print(integration.log_grid(table.integration_log(engine, connection_id), numbers))
+    if erp.epilogue is not None:
+        erp.epilogue(console)
