@@ -26,7 +26,18 @@ def _economic(credentials: dict[str, str], settings: dict[str, Any]) -> ErpConne
     )
 
 
-FACTORIES: dict[str, ConnectorFactory] = {"economic": _economic}
+def _financialhost(credentials: dict[str, str], settings: dict[str, Any]) -> ErpConnector:
+    from ledgerlink.connectors.financialhost.connector import (  # noqa: PLC0415
+        FinancialHostConnector,
+    )
+
+    return FinancialHostConnector.from_connection(credentials, settings)
+
+
+FACTORIES: dict[str, ConnectorFactory] = {
+    "economic": _economic,
+    "financialhost": _financialhost,
+}
 
 
 def supported_erps() -> list[str]:
