@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 import uvicorn
 
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.nav import NavConfig, NavEmulator, UserDef
 
 emulate_app = typer.Typer(
     no_args_is_help=True, help="Serve a faithful local stand-in of an ERP API."
@@ -44,3 +46,71 @@ def economic(
     typer.echo(f"  state file:            {state or '(in memory)'}")
     typer.echo("Press Ctrl-C to stop.")
     uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+
+
+def _verify_setting(value: str) -> bool | Path:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    path = Path(value)
+    if not path.is_file():
+        raise typer.BadParameter(f"{value} is neither true/false nor a CA certificate file")
+    return path
+
+
+@emulate_app.command("nav")
+def nav(
+    port: Annotated[int, typer.Option(help="TCP port to listen on (NAV's SOAP default).")] = 7047,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    state: Annotated[
+        Path | None, typer.Option(help="JSON file keeping every company between runs.")
+    ] = None,
+    user: Annotated[str, typer.Option(help="The NAV user (NavUserPassword).")] = "WEBSERVICE",
+    password: Annotated[str, typer.Option(help="The user's password.")] = "Passw0rd!",
+    access_key: Annotated[
+        str | None, typer.Option(help="A 44-character web service access key for the user.")
+    ] = None,
+    company: Annotated[
+        list[str] | None, typer.Option(help="A company name (repeat for several).")
+    ] = None,
+    instance: Annotated[str, typer.Option(help="The server instance.")] = "DynamicsNAV100",
+    callback_verify: Annotated[
+        str,
+        typer.Option(help="TLS check of the FinancialHost callback: true, false or a CA file."),
+    ] = "true",
+    job_queue_interval: Annotated[
+        float | None,
+        typer.Option(help="Run the change handler every N seconds (06-23 h); off if omitted."),
+    ] = None,
+) -> None:
+    """Serve the Dynamics NAV web services emulator (SOAP and OData V4)."""
+    settings: dict[str, object] = {
+        "server_instance": instance,
+        "users": (UserDef(name=user, password=password, access_key=access_key),),
+        "callback_verify": _verify_setting(callback_verify),
+        "job_queue_interval_seconds": job_queue_interval,
+    }
+    if company:
+        settings["companies"] = tuple(company)
+    emulator = NavEmulator(config=NavConfig.model_validate(settings), state_file=state)
+    urls = emulator.base_urls(f"http://{host}:{port}")
+    first = emulator.config.companies[0]
+    typer.echo(f"Dynamics NAV emulator on http://{host}:{port}")
+    typer.echo(f"  SOAP:       {urls['soap']}/{quote(first, safe='')}/Page/<ServiceName>")
+    typer.echo(f"  OData V4:   {urls['odata']}/Company('{quote(first, safe='')}')/<ServiceName>")
+    typer.echo(f"  companies:  {', '.join(emulator.config.companies)}")
+    typer.echo(f"  user:       {user}")
+    typer.echo(f"  password:   {password}")
+    if access_key:
+        typer.echo(f"  access key: {access_key}")
+    typer.echo(f"  admin:      {urls['admin']}")
+    typer.echo(f"  state file: {state or '(in memory)'}")
+    typer.echo("Press Ctrl-C to stop.")
+    try:
+        uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+    finally:
+        emulator.close()
