@@ -376,8 +376,13 @@ class Books:
         return shown
 
     def lines(self, document_type: str, number: str) -> list[Record]:
-        """The sales lines of a sales document."""
-        return self.where(self.ids.sales_line, Document_Type=document_type, Document_No=number)
+        """The sales lines of a sales document, in line order."""
+        # Row keys are the JSON of the primary key, so a document's lines share a key prefix;
+        # matching it avoids sorting the whole table on every line write.
+        prefix = self.row_key((document_type, number))[:-1] + ", "
+        rows = self.company.table(self.ids.sales_line)
+        found = [row for key, row in rows.items() if key.startswith(prefix)]
+        return sorted(found, key=lambda row: int(row["Line_No"]))
 
     # --- Customer (18) --------------------------------------------------------------------------
 
