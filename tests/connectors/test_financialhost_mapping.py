@@ -102,7 +102,7 @@ def test_invoice_to_wire_document() -> None:
     assert wired.correlation == "ll:1:42:1"
     assert wired.psa_number == "INV-1000"
     assert wired.customer_number == "100"
-    assert wired.contact_name == "100:Mette Hansen"
+    assert wired.contact_ref == "100:Mette Hansen"
     assert wired.salesperson == "AB"
     assert wired.project_number == "P-17"
     assert wired.currency == "DKK"

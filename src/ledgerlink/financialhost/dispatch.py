@@ -16,9 +16,10 @@ from ledgerlink.wire import operations as ops
 class Dispatcher:
     """Executes read operations directly and write operations as jobs (see :mod:`jobs`)."""
 
-    def __init__(self, plugin: ErpPlugin, changes: ChangeFeed) -> None:
+    def __init__(self, plugin: ErpPlugin, changes: ChangeFeed, *, host_version: str) -> None:
         self.plugin = plugin
         self._changes = changes
+        self._host_version = host_version
         self._lock = threading.Lock()
 
     def read(self, operation: str, request: ops.WireModel) -> ops.WireModel:
@@ -26,7 +27,14 @@ class Dispatcher:
         p = self.plugin
         match request:
             case ops.ConnectionTest():
-                return self.call(p.test)  # type: ignore[no-any-return]
+                info: ops.ConnectionInfo = self.call(p.test)
+                return info.model_copy(
+                    update={
+                        "host_version": self._host_version,
+                        "erp_version": info.erp_version or self.call(p.erp_version),
+                        "capabilities": info.capabilities or tuple(sorted(p.supported())),
+                    }
+                )
             case ops.CustomerFind(number=number):
                 return ops.CustomerFound(customer=self.call(lambda: p.find_customer(number)))
             case ops.ProductsRead(source=source):

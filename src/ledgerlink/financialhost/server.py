@@ -67,7 +67,7 @@ class Host:
         self.audit = AuditLog(self.database, settings.data_dir / "audit.head")
         self.changes = ChangeFeed(self.database)
         self.queue = JobQueue(self.database, self.audit, settings.retry)
-        self.dispatcher = Dispatcher(plugin, self.changes)
+        self.dispatcher = Dispatcher(plugin, self.changes, host_version=host_version())
         self.worker = Worker(self.queue, self.dispatcher.execute)
         self._erp_problem = ""
         self.app = Guard(

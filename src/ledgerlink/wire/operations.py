@@ -142,7 +142,7 @@ class WireDocument(WireModel):
     correlation: str = Field(min_length=1, max_length=35)  # searchable in the ERP
     psa_number: str = ""
     customer_number: str = Field(min_length=1)
-    contact_name: str = ""
+    contact_ref: str = ""  # the external id contact.upsert returned
     salesperson: str = ""  # initials
     currency: Currency
     invoice_date: date

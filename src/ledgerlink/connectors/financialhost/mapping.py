@@ -269,7 +269,7 @@ def document_to_wire(
         psa_number=document.psa_reference
         or (str(invoice.number) if invoice.number is not None else ""),
         customer_number=document.customer_ref,
-        contact_name=document.contact_ref,
+        contact_ref=document.contact_ref,
         salesperson=document.salesperson_ref,
         currency=invoice.currency,
         invoice_date=invoice.invoice_date,
