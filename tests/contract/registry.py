@@ -1,33 +1,37 @@
 """The connectors the contract suite runs against, each with its emulator.
 
-An :class:`ErpCase` says how to build the emulator and a connector pointed at it, which seed
-data to use (an existing customer and product number), and how to play the ERP user (book a
-document, register a payment). Adding an ERP means adding one entry to :data:`CASES`.
+An :class:`ErpCase` says how to start the ERP (its emulator, and for NAV and Visma a real
+FinancialHost process in front of it) and a connector pointed at it, which seed data to use (an
+existing customer and product number), and how to play the ERP user (book a document, register
+a payment). ``start`` yields the ERP's location (a URL or a company folder) and the connector.
+Adding an ERP means adding one entry to :data:`CASES`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
+from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
 
 
 @dataclass(frozen=True)
 class ErpCase:
     name: str
-    make_emulator: Callable[[], Any]
-    make_connector: Callable[[str], ErpConnector]
+    start: Callable[[Path], AbstractContextManager[tuple[str, ErpConnector]]]
     existing_customer: str
     product: str
     new_customer_number: str
-    book: Callable[[str, str], str]  # (base_url, document external id) → booked number
-    pay: Callable[[str, str, str], None]  # (base_url, booked number, amount)
+    book: Callable[[str, str], str]  # (location, document external id) → booked number
+    pay: Callable[[str, str, str], None]  # (location, booked number, amount)
 
 
 ECONOMIC_APP = "app-secret"
@@ -58,13 +62,21 @@ def _economic_pay(base_url: str, booked_number: str, amount: str) -> None:
     economic_admin(base_url, f"/invoices/booked/{booked_number}/payments", {"amount": amount})
 
 
+@contextmanager
+def _economic(_folder: Path) -> Iterator[tuple[str, ErpConnector]]:
+    emulator = EconomicEmulator(app_secret_token=ECONOMIC_APP, agreement_grant_token=ECONOMIC_GRANT)
+    with running(emulator.app) as base_url:
+        connector = economic_connector(base_url)
+        try:
+            yield base_url, connector
+        finally:
+            connector.close()
+
+
 CASES = [
     ErpCase(
         name="economic",
-        make_emulator=lambda: EconomicEmulator(
-            app_secret_token=ECONOMIC_APP, agreement_grant_token=ECONOMIC_GRANT
-        ),
-        make_connector=economic_connector,
+        start=_economic,
         existing_customer="9001",
         product="WORK-DEV",
         new_customer_number="4242",

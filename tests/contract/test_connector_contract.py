@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,6 @@ from ledgerlink.connectors.contract import (
     PostingStatus,
 )
 from ledgerlink.domain.invoices import LineKind
-from ledgerlink.emulators._kit.serve import running
 from tests.connectors.builders import credit_note, customer, invoice, outgoing, work_line
 from tests.contract.registry import CASES, ErpCase
 
@@ -28,15 +28,10 @@ class Live:
 
 
 @pytest.fixture(params=CASES, ids=[case.name for case in CASES])
-def live(request: pytest.FixtureRequest) -> Iterator[Live]:
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     case: ErpCase = request.param
-    emulator = case.make_emulator()
-    with running(emulator.app) as base_url:
-        connector = case.make_connector(base_url)
-        try:
-            yield Live(case, base_url, connector)
-        finally:
-            connector.close()
+    with case.start(tmp_path) as (location, connector):
+        yield Live(case, location, connector)
 
 
 def products_for(live: Live, document: object) -> tuple[str, ...]:
