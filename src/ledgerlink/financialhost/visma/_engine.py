@@ -262,6 +262,10 @@ class Company:
             if stored is None:
                 raise Reject(c.ADKE_NOT_FOUND, c.ADK_OOI_HEAD_DOCUMENT_NUMBER, c.ADKE_DBTABLE_OOF)
             stored.hidden.update(state)
+            if state.get("in_ledger"):
+                # Visma registers an invoice in the ledger when it is printed; without the flag
+                # a booking made in Visma would be invisible through the ADK.
+                stored.values[c.ADK_OOI_HEAD_DOCUMENT_PRINTED] = True
             self._stamp_all(DATABASES[c.ADK_DB_INVOICE_HEAD], stored)
             self.put(c.ADK_DB_INVOICE_HEAD, str(number), stored)
 
