@@ -425,6 +425,27 @@ def test_dkk_with_factor_100(plugin: VismaPlugin, company: Company) -> None:
     assert company.number(row, c.ADK_OOI_ROW_AMOUNT_DOMESTIC_CURRENCY) == 1541.98
 
 
+def test_visma_rounds_a_sek_invoice_to_whole_kronor(plugin: VismaPlugin) -> None:
+    lines = [
+        ops.WireLine(
+            kind="work",
+            description="Rådgivning",
+            product_number="KONSULT",
+            quantity=Decimal(3),
+            unit_price=Decimal("333.33"),
+        )
+    ]
+    result = plugin.create_draft(
+        invoice(lines=lines, expected_net=Decimal("999.99"), expected_gross=Decimal("1250.00"))
+    )
+    # Öresavrundning is Visma's own (ROUND_OFF on the head): no rounding row is sent.
+    assert (result.net, result.vat, result.gross) == (
+        Decimal("999.99"),
+        Decimal("250.00"),
+        Decimal("1250.00"),
+    )
+
+
 def test_a_currency_factor_that_disagrees_with_visma_is_refused(
     make_plugin: Callable[..., VismaPlugin], company: Company
 ) -> None:

@@ -10,7 +10,9 @@ The rules are the reference integration's (``visma-administration.md`` §1.3): t
 (customer number 16, address 35, city 24, project code 10, customer order number 25, EAN 13,
 electronic reference 35), invoice line text wrapped at 60 characters into extra text rows,
 **only product lines carry amounts** (everything else becomes text rows), country "SE" by
-default, currency amounts scaled by the configured ``VismaCurrencyFactor``.
+default, currency amounts scaled by the configured ``VismaCurrencyFactor``. No rounding row is
+sent: Visma rounds an invoice in the base currency to whole kronor itself (``ROUND_OFF`` on the
+head), and the gross read back (``TOTAL_AMOUNT``) includes it.
 """
 
 from __future__ import annotations
