@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,13 @@ from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.financialhost.visma.emulated_admin import (
+    book_invoice,
+    create_company,
+    register_payment,
+)
+from tests.connectors.financialhost_support import connector_for_host
+from tests.contract.host_process import host_process
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,35 @@ def _economic(_folder: Path) -> Iterator[tuple[str, ErpConnector]]:
             connector.close()
 
 
+@contextmanager
+def _visma(folder: Path) -> Iterator[tuple[str, ErpConnector]]:
+    """Visma Administration (EmulatedAdk on a company folder) behind a FinancialHost process."""
+    company = create_company(folder / "Gemensamma filer", folder / "FTG1", name="Kontrakt AB")
+    settings = {
+        "system_path": str(folder / "Gemensamma filer"),
+        "company_path": str(company),
+        "adk": "emulated",
+        "auto_create_sellers": True,
+    }
+    with host_process(folder / "host", plugin="visma", plugin_settings=settings) as host:
+        connector = connector_for_host(
+            host.url, key=host.key, certificate_file=host.certificate_file, erp_system="visma"
+        )
+        try:
+            yield str(company), connector
+        finally:
+            connector.close()
+
+
+def _visma_book(company: str, document_number: str) -> str:
+    book_invoice(company, int(document_number))
+    return document_number  # Visma keeps the number when it books
+
+
+def _visma_pay(company: str, document_number: str, amount: str) -> None:
+    register_payment(company, int(document_number), float(Decimal(amount)))
+
+
 CASES = [
     ErpCase(
         name="economic",
@@ -82,5 +119,14 @@ CASES = [
         new_customer_number="4242",
         book=_economic_book,
         pay=_economic_pay,
+    ),
+    ErpCase(
+        name="visma",
+        start=_visma,
+        existing_customer="2001",
+        product="KONSULT",
+        new_customer_number="4242",
+        book=_visma_book,
+        pay=_visma_pay,
     ),
 ]
