@@ -55,14 +55,16 @@ def _toml_value(value: Any) -> str:
 def write_settings(
     folder: Path, *, plugin: str, plugin_settings: dict[str, Any], port: int, **extra: Any
 ) -> Path:
+    top: dict[str, Any] = {
+        "data_dir": "data",
+        "port": port,
+        "plugin": plugin,
+        "callback_handle": "nav",
+        "sync_wait_seconds": 2.0,
+        "retry": {"initial": 0.2, "maximum": 1.0, "jitter": 0.0},
+    } | extra
     lines = [
-        'data_dir = "data"',
-        f"port = {port}",
-        f'plugin = "{plugin}"',
-        'callback_handle = "nav"',
-        "sync_wait_seconds = 2.0",
-        "retry = { initial = 0.2, maximum = 1.0, jitter = 0.0 }",
-        *(f"{k} = {_toml_value(v)}" for k, v in extra.items()),
+        *(f"{k} = {_toml_value(v)}" for k, v in top.items()),
         f"[{plugin}]",
         *(f"{k} = {_toml_value(v)}" for k, v in plugin_settings.items()),
     ]

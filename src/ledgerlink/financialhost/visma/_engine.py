@@ -106,6 +106,18 @@ def read_fault(folder: Path) -> int | None:
     return int(data["lRc"])
 
 
+HOLD_FILE = "adk-hold.json"
+
+
+def read_hold(folder: Path) -> float:
+    """Seconds ``AdkAdd`` waits after its write is committed before it returns (a fault for
+    crash tests: the record exists, but the caller has not heard of it yet)."""
+    try:
+        return float(json.loads((folder / HOLD_FILE).read_text(encoding="utf-8"))["seconds"])
+    except FileNotFoundError:
+        return 0.0
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to a company file: autocommit, WAL, waits for the other process's lock."""
     connection = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)

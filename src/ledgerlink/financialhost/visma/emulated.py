@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -54,6 +55,7 @@ from ledgerlink.financialhost.visma._engine import (
     key_of,
     long_to_date,
     read_fault,
+    read_hold,
 )
 from ledgerlink.financialhost.visma._schema import DATABASES, DbSpec, FieldSpec
 from ledgerlink.financialhost.visma._texts import text_for
@@ -378,6 +380,9 @@ class EmulatedAdk:
             rows = [dict(row.values) for row in buffer.rows.rows] if buffer.rows else None
             values = {fid: v for fid, v in buffer.values.items() if fid != spec.rows_field}
             key = self._write(lambda: company.add(spec, values, rows), spec, c.ADKE_ADD)
+            hold = read_hold(company.folder)
+            if hold:
+                time.sleep(hold)
             self._reload(company, buffer, key, include_rows=True)
         except _Fail as fail:
             return fail.error

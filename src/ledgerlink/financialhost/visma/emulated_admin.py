@@ -35,6 +35,7 @@ from ledgerlink.financialhost.visma import constants as c
 from ledgerlink.financialhost.visma._engine import (
     COMPANY_FILE,
     FAULT_FILE,
+    HOLD_FILE,
     Company,
     Fields,
     Reject,
@@ -165,6 +166,16 @@ def set_licence_fault(company_path: str | Path, code: int | None) -> None:
 def set_offline(company_path: str | Path, on: bool) -> None:
     """Simulate "ERP down" (invalid network licence) or bring it back."""
     set_licence_fault(company_path, c.ADKE_INVALID_NET_LICENCE if on else None)
+
+
+def set_hold_after_add(company_path: str | Path, seconds: float) -> None:
+    """Make ``AdkAdd`` wait ``seconds`` after committing (0 clears it): a process killed in
+    that time has written the record without knowing it."""
+    path = Path(company_path) / HOLD_FILE
+    if not seconds:
+        path.unlink(missing_ok=True)
+        return
+    path.write_text(json.dumps({"seconds": seconds}), encoding="utf-8")
 
 
 def create_project(
