@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 
@@ -22,6 +23,7 @@ from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.financialhost.visma.emulated_admin import (
     book_invoice,
     create_company,
@@ -110,6 +112,56 @@ def _visma_pay(company: str, document_number: str, amount: str) -> None:
     register_payment(company, int(document_number), float(Decimal(amount)))
 
 
+NAV_USER, NAV_PASSWORD = "WEBSERVICE", "Passw0rd!"
+NAV_COMPANY = "CRONUS International Ltd."
+
+
+def nav_admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = httpx2.post(
+        f"{base_url}/_emulator{path}", auth=(NAV_USER, NAV_PASSWORD), json=body or {}
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+@contextmanager
+def _nav(folder: Path) -> Iterator[tuple[str, ErpConnector]]:
+    """Dynamics NAV (the emulator on loopback) behind a FinancialHost process."""
+    emulator = NavEmulator()
+    with running(emulator.app) as root:
+        base_url = f"{root}/DynamicsNAV100"
+        settings = {"base_url": base_url, "company": NAV_COMPANY, "username": NAV_USER}
+        with host_process(
+            folder / "host",
+            plugin="nav",
+            plugin_settings=settings,
+            secrets={"nav:password": NAV_PASSWORD},
+        ) as host:
+            connector = connector_for_host(
+                host.url, key=host.key, certificate_file=host.certificate_file, erp_system="nav"
+            )
+            try:
+                yield root, connector
+            finally:
+                connector.close()
+                emulator.close()
+
+
+def _nav_book(root: str, draft_number: str) -> str:
+    document_type, _, number = draft_number.rpartition(":")
+    kind = "Credit_Memo" if "credit" in document_type.lower() else "Invoice"
+    company = quote(NAV_COMPANY, safe="")
+    posted = nav_admin(
+        root, f"/companies/{company}/sales-documents/{kind}/{number or draft_number}/post"
+    )
+    return str(posted["posted_no"])
+
+
+def _nav_pay(root: str, posted_number: str, amount: str) -> None:
+    company = quote(NAV_COMPANY, safe="")
+    nav_admin(root, f"/companies/{company}/posted/{posted_number}/payments", {"amount": amount})
+
+
 CASES = [
     ErpCase(
         name="economic",
@@ -128,5 +180,14 @@ CASES = [
         new_customer_number="4242",
         book=_visma_book,
         pay=_visma_pay,
+    ),
+    ErpCase(
+        name="nav",
+        start=_nav,
+        existing_customer="10000",
+        product="70000",
+        new_customer_number="4242",
+        book=_nav_book,
+        pay=_nav_pay,
     ),
 ]

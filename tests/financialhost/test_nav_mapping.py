@@ -198,3 +198,22 @@ def test_hints_for_known_nav_texts() -> None:
         "You cannot create this type of document when Customer 40000 is blocked with type All"
     )
     assert mapping.hint_for("Something else") == ""
+
+
+def test_nav_error_texts_name_their_field() -> None:
+    from ledgerlink.financialhost.nav.mapping import field_errors_of
+
+    relation = (
+        "The field No. of table Sales Line contains a value (NO-SUCH) that cannot be found in "
+        "the related table (Item)."
+    )
+    (problem,) = field_errors_of(relation)
+    assert (problem.path, problem.value) == ("Sales Line.No.", "NO-SUCH")
+    (length,) = field_errors_of(
+        "The length of the string is 57, but it must be less than or equal to 50 characters. "
+        "Value: A VERY LONG NAME"
+    )
+    assert length.value == "A VERY LONG NAME"
+    (missing,) = field_errors_of("Customer Posting Group must have a value in Customer: No.=C1.")
+    assert missing.path == "Customer.Customer Posting Group"
+    assert field_errors_of("Something else went wrong.") == ()

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx2
 
-from ledgerlink.financialhost.nav.mapping import hint_for
+from ledgerlink.financialhost.nav.mapping import field_errors_of, hint_for
 from ledgerlink.financialhost.plugin import ErpRejected, ErpUnavailable
 
 __all__ = ["Entity", "NavClient", "StaleRecord"]
@@ -113,7 +113,12 @@ class NavClient:
     @staticmethod
     def _rejected(message: str, erp_text: str) -> ErpRejected:
         cls = StaleRecord if "Other user has modified" in erp_text else ErpRejected
-        return cls(message, erp_text=erp_text, hint=hint_for(erp_text))
+        return cls(
+            message,
+            erp_text=erp_text,
+            hint=hint_for(erp_text),
+            field_errors=field_errors_of(erp_text),
+        )
 
     # --- SOAP ------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from ledgerlink.wire.operations import (
     DocumentStatus,
     ErpCustomerRecord,
     ExpenseRecord,
+    FieldProblem,
     LineKind,
     StatusRecord,
     WireContact,
@@ -56,6 +57,7 @@ __all__ = [
     "ean_and_quote",
     "employee_values",
     "expense_record",
+    "field_errors_of",
     "filter_literal",
     "header_values",
     "hint_for",
@@ -490,6 +492,41 @@ _HINTS: tuple[tuple[str, str], ...] = (
         "The item or account is blocked in NAV; unblock it or use another product number.",
     ),
 )
+
+
+_FIELD_TEXTS: tuple[re.Pattern[str], ...] = (
+    # Table relation: "The field No. of table Sales Line contains a value (X) that cannot be
+    # found in the related table (Item)."
+    re.compile(
+        r"The field (?P<field>.+?) of table (?P<table>.+?) contains a value \((?P<value>.*?)\)"
+    ),
+    # "The length of the string is 57, but it must be less than or equal to 50 characters.
+    # Value: …" names no field: the value identifies it.
+    re.compile(r"The length of the string is \d+, but .*? Value: (?P<value>.*)$"),
+    # "Customer Posting Group must have a value in Customer: No.=C00690."
+    re.compile(r"^(?P<field>[^.]+?) must have a value in (?P<table>[^:]+):"),
+    # "Currency Code EURO does not exist." / "The Dimension Value … does not exist."
+    re.compile(r"^(?P<field>[\w .-]+?) (?P<value>\S+) does not exist"),
+)
+
+
+def field_errors_of(erp_text: str) -> tuple[FieldProblem, ...]:
+    """The field NAV names in one of its known error texts (table relation, length, missing
+    value), as a wire field problem; empty when the text names none."""
+    for pattern in _FIELD_TEXTS:
+        match = pattern.search(erp_text)
+        if match:
+            found = match.groupdict()
+            table = found.get("table") or ""
+            field = found.get("field") or "value"
+            return (
+                FieldProblem(
+                    path=f"{table}.{field}" if table else field,
+                    message=erp_text,
+                    value=(found.get("value") or "")[:250],
+                ),
+            )
+    return ()
 
 
 def hint_for(erp_text: str) -> str:

@@ -32,7 +32,7 @@ from typing import Any, Literal, TypeVar
 from ledgerlink.financialhost.nav import mapping
 from ledgerlink.financialhost.nav.client import Entity, NavClient, StaleRecord, odata_text
 from ledgerlink.financialhost.nav.settings import NavSettings
-from ledgerlink.financialhost.nav.state import PendingDrafts, StatusSnapshots
+from ledgerlink.financialhost.nav.state import PendingDrafts, SentCorrelations, StatusSnapshots
 from ledgerlink.financialhost.plugin import ErpRejected, PluginError
 from ledgerlink.wire.operations import (
     Ack,
@@ -96,6 +96,7 @@ class NavPlugin:
         self.settings = settings
         self.client = client
         self._pending = PendingDrafts(Path(data_dir) / "nav-pending-drafts.json")
+        self._sent = SentCorrelations(Path(data_dir) / "nav-correlations.json")
         self._snapshots = StatusSnapshots(Path(data_dir) / "nav-status-snapshots.json")
         self._project_dimension_code = project_dimension_code
         self._business_relation_code = business_relation_code
@@ -391,6 +392,7 @@ class NavPlugin:
         for line in document.lines:
             rows.extend(mapping.line_values(line, document.kind, self.settings))
         self._pending.add(document.correlation)
+        self._sent.remember(document.correlation)
         created = self.client.create(header_service, header)
         try:
             for start in range(0, len(rows), _LINES_PER_CALL):
@@ -487,7 +489,10 @@ class NavPlugin:
                 _remember(opened, f"{prefix}:{record.booked_number}", record)
                 items.append(record)
         generation = self._snapshots.issue({"marks": marks, "open": opened})
-        return StatusPage(items=tuple(items), cursor=f"s{generation}", more=more)
+        own = tuple(
+            r.model_copy(update={"correlation": self._sent.original(r.correlation)}) for r in items
+        )
+        return StatusPage(items=own, cursor=f"s{generation}", more=more)
 
     # --- expenses --------------------------------------------------------------------------------
 

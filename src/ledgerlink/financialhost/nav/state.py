@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JsonFile", "PendingDrafts", "StatusSnapshots"]
+__all__ = ["JsonFile", "PendingDrafts", "SentCorrelations", "StatusSnapshots"]
 
 
 class JsonFile:
@@ -61,6 +61,25 @@ class PendingDrafts:
     def discard(self, correlation: str) -> None:
         """The draft is complete, or its remains were removed."""
         self._file.store(sorted(self.items() - {correlation}))
+
+
+class SentCorrelations:
+    """The correlations as the hub sent them. External Document No. is a Code field, so NAV
+    stores it upper-cased; statuses give the hub back its own spelling."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = JsonFile(path)
+
+    def remember(self, correlation: str) -> None:
+        known: dict[str, str] = self._file.load() or {}
+        if known.get(correlation.upper()) != correlation:
+            known[correlation.upper()] = correlation
+            self._file.store(known)
+
+    def original(self, stored: str) -> str:
+        """The hub's spelling of a correlation NAV returned (NAV's, if not sent from here)."""
+        known: dict[str, str] = self._file.load() or {}
+        return known.get(stored.upper(), stored)
 
 
 class StatusSnapshots:
