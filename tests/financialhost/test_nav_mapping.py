@@ -217,3 +217,11 @@ def test_nav_error_texts_name_their_field() -> None:
     (missing,) = field_errors_of("Customer Posting Group must have a value in Customer: No.=C1.")
     assert missing.path == "Customer.Customer Posting Group"
     assert field_errors_of("Something else went wrong.") == ()
+
+
+def test_vat_zone_of_a_new_customer() -> None:
+    from ledgerlink.financialhost.nav.mapping import vat_zone
+
+    assert vat_zone("DK", home="DK") == "domestic"
+    assert vat_zone("NL", home="DK") == "eu"
+    assert vat_zone("NO", home="DK") == "export"

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from ledgerlink import __version__
-from ledgerlink.cli import integration, render
+from ledgerlink.cli import demo_financialhost, integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.cli.demo_economic import EconomicTarget, economic_demo
@@ -478,16 +478,32 @@ def demo(
     app_secret_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
     agreement_grant_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
     psa_only: Annotated[bool, typer.Option(help="Stop after the PSA part.")] = False,
+    erp: Annotated[
+        str,
+        typer.Option(
+            help="economic, nav (Dynamics NAV through FinancialHost) or visma (Visma "
+            "Administration through FinancialHost)."
+        ),
+    ] = "economic",
 ) -> None:
-    """Run the main job on the sample data: import, draft, post, credit, then connect to
-    e-conomic, transfer, book and pay in the ERP, pull balancing, show table and log.
+    """Run the main job on the sample data: import, draft, post, credit, then connect to the
+    ERP (e-conomic by default; --erp nav or visma through a FinancialHost on loopback),
+    transfer, book and pay in the ERP, pull balancing, show table and log.
 
-    It uses its own data directory (<data dir>/demo) unless --database-url is given, so it
-    never touches your real data; running it again adds nothing twice.
+    It uses its own data directory (<data dir>/demo, or demo-nav / demo-visma) unless
+    --database-url is given, so it never touches your real data; running it again adds
+    nothing twice.
     """
     state = state_of(ctx)
     settings = state.settings
-    demo_dir = settings.data_dir / "demo"
+    targets = {
+        "economic": None,
+        "nav": demo_financialhost.nav_demo,
+        "visma": demo_financialhost.visma_demo,
+    }
+    if erp not in targets:
+        raise UserError(f"--erp must be one of {', '.join(targets)}")
+    demo_dir = settings.data_dir / ("demo" if erp == "economic" else f"demo-{erp}")
     if fresh:
         shutil.rmtree(demo_dir, ignore_errors=True)
     url = settings.database_url or f"sqlite:///{demo_dir / 'ledgerlink.db'}"
@@ -500,7 +516,7 @@ def demo(
             database,
             state.console,
             demo_dir=demo_dir,
-            erp=None if psa_only else partial(economic_demo, target),
+            erp=None if psa_only else targets[erp] or partial(economic_demo, target),
         )
     finally:
         database.dispose()

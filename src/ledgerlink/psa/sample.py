@@ -6,6 +6,8 @@ key), and an existing legal entity with the sample's code is reused as it is.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
@@ -31,6 +33,12 @@ def _sample_dir() -> Traversable:
 def sample_legal_entity() -> LegalEntity:
     data = json.loads((_sample_dir() / "legal_entity.json").read_text(encoding="utf-8"))
     return LegalEntity(**data)
+
+
+def sample_projects() -> list[tuple[str, str]]:
+    """(number, name) of the sample projects (for an ERP where they must be made by hand)."""
+    text = (_sample_dir() / "projects.csv").read_text(encoding="utf-8")
+    return [(row["number"], row["name"]) for row in csv.DictReader(io.StringIO(text))]
 
 
 def load_sample_data(uow: UnitOfWork) -> tuple[LegalEntity, list[ImportReport]]:

@@ -346,8 +346,23 @@ def customer_values(
         ):
             if template.get(name):
                 values[name] = template[name]
+        zone = vat_zone(values["Country_Region_Code"], home=settings.home_country)
+        if settings.vat_bus_posting_groups.get(zone):
+            values["VAT_Bus_Posting_Group"] = settings.vat_bus_posting_groups[zone]
     values["Blocked"] = "All" if customer.blocked else BLANK_OPTION
     return values
+
+
+EU_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+def vat_zone(country: str, *, home: str) -> str:
+    """``domestic``, ``eu`` or ``export``: which VAT business posting group a customer needs."""
+    if country == home:
+        return "domestic"
+    return "eu" if country in EU_COUNTRIES else "export"
 
 
 def customer_record(entity: Mapping[str, str], *, lcy_code: str) -> ErpCustomerRecord:
@@ -397,7 +412,12 @@ def employee_values(employee: WireEmployee, settings: NavSettings) -> dict[str, 
         "Last_Name": clip(last, LENGTHS["Last_Name"]),
         "E_Mail": clip(employee.email, LENGTHS["E_Mail"]),
     }
-    if employee.department and settings.department_dimension == 1 and settings.use_dimension_1:
+    if (
+        employee.department
+        and settings.employee_department_dimension
+        and settings.department_dimension == 1
+        and settings.use_dimension_1
+    ):
         values["Global_Dimension_1_Code"] = clip(employee.department, LENGTHS["Dimension"])
     return values
 

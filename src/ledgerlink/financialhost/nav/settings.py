@@ -58,6 +58,16 @@ class NavSettings(BaseModel):
     timeout_seconds: float = Field(default=180, gt=0)  # [NavisionWebserviceOperationTimeout]
     page_size: int = Field(default=500, ge=1, le=1000)  # [NavisionPageSize]
     lcy_code: str = "DKK"  # the local currency: NAV wants a blank Currency Code for it
+    # A new customer's VAT business posting group by where it is: in the company's own country,
+    # elsewhere in the EU (reverse charge), or outside the EU. The template's group otherwise
+    # taxes every customer as domestic.
+    home_country: str = "DK"
+    vat_bus_posting_groups: dict[str, str] = Field(
+        default_factory=lambda: {"domestic": "DOMESTIC", "eu": "EU", "export": "EXPORT"}
+    )
+    # Send an employee's PSA department as its department dimension value (the value must exist
+    # in NAV with the same code); off, NAV's employee template decides.
+    employee_department_dimension: bool = False
 
     @field_validator("base_url")
     @classmethod

@@ -76,9 +76,14 @@ def create_company(
     *,
     name: str,
     seed: bool = True,
+    parties: bool = True,
     users: Mapping[str, str] | None = None,
 ) -> Path:
     """Create the "Gemensamma filer" folder (if needed) and a company folder with its file.
+
+    ``seed``: the reference data (articles, currencies, countries, säljare, payment terms …);
+    ``parties``: also the demo customers, their projects and supplier invoices (a company that
+    will take its customers from the PSA starts without them).
 
     ``users`` (name → password) activates Visma's login: ``AdkOpen`` then answers
     ``ADKE_LOGIN_DENIED`` and ``AdkOpen2`` needs a matching pair. Returns the company folder.
@@ -98,7 +103,7 @@ def create_company(
         }
         _add(company, c.ADK_DB_PRM, prm)
         if seed:
-            _seed(company)
+            _seed(company, parties=parties)
     finally:
         company.close()
     return folder
@@ -255,7 +260,13 @@ CURRENCIES = {  # code: (country, unit, sell, buy)
     "USD": ("USA", 1.0, 10.5, 10.4),
     "DKK": ("Danmark", 100.0, 154.2, 153.8),
 }
-TERMS = {"10": ("10 dagar netto", 10), "30": ("30 dagar netto", 30), "K": ("Kontant", 0)}
+TERMS = {
+    "10": ("10 dagar netto", 10),
+    "14": ("14 dagar netto", 14),
+    "20": ("20 dagar netto", 20),
+    "30": ("30 dagar netto", 30),
+    "K": ("Kontant", 0),
+}
 UNITS = {"st": "Styck", "tim": "Timmar", "mil": "Mil", "km": "Kilometer"}
 ACCOUNTS = {
     "1510": "Kundfordringar",
@@ -284,7 +295,7 @@ SELLERS = {"AA": "Anna Andersson", "BB": "Bo Berg", "CL": "Carl Lind"}
 PROFIT_CENTRES = {"100": "Stockholm", "200": "Göteborg", "300": "Malmö"}
 
 
-def _seed(company: Company) -> None:
+def _seed(company: Company, *, parties: bool) -> None:
     """Fill a new company with the demo data listed in the module docstring."""
     for code, name in COUNTRIES.items():
         _add(company, c.ADK_DB_CODE_OF_COUNTRY_CODE, _country(code, name))
@@ -351,7 +362,8 @@ def _seed(company: Company) -> None:
             c.ADK_DB_CODE_OF_PROFIT_CENTRE,
             {c.ADK_CODE_OF_PROFIT_CENTRE_CODE: code, c.ADK_CODE_OF_PROFIT_CENTRE_NAME: name},
         )
-    _seed_parties(company)
+    if parties:
+        _seed_parties(company)
 
 
 def _seed_parties(company: Company) -> None:
