@@ -148,12 +148,8 @@ def _nav(folder: Path) -> Iterator[tuple[str, ErpConnector]]:
 
 
 def _nav_book(root: str, draft_number: str) -> str:
-    document_type, _, number = draft_number.rpartition(":")
-    kind = "Credit_Memo" if "credit" in document_type.lower() else "Invoice"
     company = quote(NAV_COMPANY, safe="")
-    posted = nav_admin(
-        root, f"/companies/{company}/sales-documents/{kind}/{number or draft_number}/post"
-    )
+    posted = nav_admin(root, f"/companies/{company}/sales-documents/Invoice/{draft_number}/post")
     return str(posted["posted_no"])
 
 

@@ -78,10 +78,6 @@ class ReplayGuard:
             )
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _read_body(receive: Receive, limit: int) -> bytes:
     chunks, size = [], 0
     while True:
@@ -91,7 +87,12 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _TooLarge
+            raise Refusal(
+                413,
+                ErrorCode.TOO_LARGE,
+                "too_large",
+                f"The body is over this host's limit of {limit} bytes.",
+            )
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -135,33 +136,12 @@ class Guard:
         try:
             if path == callback.PATH:
                 body = await self._callback(address, headers, receive)
-            elif path in OPEN_PATHS:
-                self._check_address(address)
-                body = await _read_body(receive, self._settings.max_body_bytes)
             else:
                 self._check_address(address)
-                try:
-                    body = await _read_body(receive, self._settings.max_body_bytes)
-                except _TooLarge:
-                    raise Refusal(
-                        413,
-                        ErrorCode.TOO_LARGE,
-                        "too_large",
-                        f"The body is over this host's limit of "
-                        f"{self._settings.max_body_bytes} bytes.",
-                    ) from None
-                signed = self._authenticate(method, path, scope, headers, body)
-                self._check_operation(path)
-        except _TooLarge:
-            await self._refuse(
-                send,
-                Refusal(413, ErrorCode.TOO_LARGE, "too_large", "The body is too large."),
-                address=address,
-                method=method,
-                path=path,
-                headers=headers,
-            )
-            return
+                body = await _read_body(receive, self._settings.max_body_bytes)
+                if path not in OPEN_PATHS:
+                    signed = self._authenticate(method, path, scope, headers, body)
+                    self._check_operation(path)
         except Refusal as refusal:
             await self._refuse(
                 send, refusal, address=address, method=method, path=path, headers=headers
