@@ -267,8 +267,8 @@ def _visma_book_and_pay(console: Console, system: Path, company: Path) -> None:
     paid = 0
     # The two oldest invoices are paid once; a second demo run pays nothing more.
     if not any(balance == 0 for _, _, balance, _ in invoices):
-        for number, total, _, _ in sorted(invoices)[:2]:
-            if total > 0:
-                register_payment(company, number, float(total))
-                paid += 1
+        # Credit notes (negative totals) can get any number: pay the two oldest invoices.
+        for number, total, _, _ in sorted(i for i in invoices if i[1] > 0)[:2]:
+            register_payment(company, number, float(total))
+            paid += 1
     console.print(f"Booked {len(to_book)} invoices in Visma; registered {paid} full payments.")
