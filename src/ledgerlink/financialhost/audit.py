@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,13 @@ class AuditLog:
     def __init__(self, database: HostDatabase, head_file: Path) -> None:
         self._db = database
         self._head_file = head_file
+        self._listeners: list[Callable[[str, Mapping[str, Any]], None]] = []
+
+    def subscribe(self, listener: Callable[[str, Mapping[str, Any]], None]) -> None:
+        """Call ``listener(event, fields)`` after each record is written (the alerter counts
+        refused requests this way). It runs on the appending thread: it must be quick and
+        must not raise."""
+        self._listeners.append(listener)
 
     def append(self, event: str, **fields: Any) -> int:
         record = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
@@ -63,6 +71,8 @@ class AuditLog:
                 (seq, at, event, record, prev, digest),
             )
             self._write_head(seq, digest)
+        for listener in self._listeners:
+            listener(event, fields)
         return int(seq)
 
     def _write_head(self, seq: int, digest: str) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ledgerlink.financialhost.alerts import Alerter
 from ledgerlink.financialhost.audit import AuditLog
 from ledgerlink.financialhost.database import HostDatabase
 from ledgerlink.financialhost.plugin import ErpRejected, PluginError
@@ -242,9 +243,12 @@ def plugin_error(error: PluginError) -> WireError:
 class Worker:
     """Runs due jobs one at a time in a background thread until stopped."""
 
-    def __init__(self, queue: JobQueue, execute: Executor) -> None:
+    def __init__(
+        self, queue: JobQueue, execute: Executor, *, alerter: Alerter | None = None
+    ) -> None:
         self._queue = queue
         self._execute = execute
+        self._alerter = alerter
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -268,14 +272,29 @@ class Worker:
             result = self._execute(operation, body)
         except ErpRejected as error:
             self._queue.fail(job_id, plugin_error(error))
+            if self._alerter:
+                self._alerter.job_failed(
+                    job_id=job_id, operation=operation, body=body, error=plugin_error(error)
+                )
         except PluginError as error:
             problem = error.message + (f" (ERP said: {error.erp_text})" if error.erp_text else "")
             self._queue.defer(job_id, attempts, problem)
+            self._unavailable(error.message, error.erp_text)
         except Exception as error:  # an accepted job is never dropped
             self._queue.defer(job_id, attempts, f"{type(error).__name__}: {error}")
+            self._unavailable(f"{type(error).__name__}: {error}", "")
         else:
             self._queue.succeed(job_id, result)
+            if self._alerter:
+                self._alerter.erp_available()
         return True
+
+    def _unavailable(self, message: str, erp_text: str) -> None:
+        if self._alerter:
+            waiting, oldest = self._queue.depth()
+            self._alerter.erp_unavailable(
+                message, erp_text=erp_text, waiting_jobs=waiting, waited_seconds=oldest
+            )
 
     def _run(self) -> None:
         while not self._stop.is_set():

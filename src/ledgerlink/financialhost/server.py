@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from ledgerlink.financialhost.alerts import Alerter
 from ledgerlink.financialhost.audit import AuditLog
 from ledgerlink.financialhost.changes import ChangeFeed
 from ledgerlink.financialhost.database import HostDatabase
@@ -68,7 +69,14 @@ class Host:
         self.changes = ChangeFeed(self.database)
         self.queue = JobQueue(self.database, self.audit, settings.retry)
         self.dispatcher = Dispatcher(plugin, self.changes, host_version=host_version())
-        self.worker = Worker(self.queue, self.dispatcher.execute)
+        self.alerter = Alerter(
+            settings.alerts,
+            customer_name=settings.customer_name,
+            vault=self.vault,
+            audit=self.audit,
+            certificate_expires=certificate_expires,
+        )
+        self.worker = Worker(self.queue, self.dispatcher.execute, alerter=self.alerter)
         self._erp_problem = ""
         self.app = Guard(
             self._build_app(),
@@ -102,10 +110,12 @@ class Host:
             plugin=self.plugin.name,
             pending=self.queue.depth()[0],
         )
+        self.alerter.start()
         self.worker.start()
 
     def stop(self) -> None:
         self.worker.stop()
+        self.alerter.stop()
         self.plugin.close()
         self.audit.append("host.stopped")
         self.database.close()
@@ -187,7 +197,9 @@ class Host:
             if outcome is None:
                 raise LookupError(f"No job has the idempotency key '{body.idempotency_key}'.")
             return outcome
-        return self.dispatcher.read(operation.name, body)
+        result = self.dispatcher.read(operation.name, body)
+        self.alerter.erp_available()
+        return result
 
     def _write(self, operation: ops.Operation, body: ops.WireModel) -> Response:
         key = getattr(body, "idempotency_key")  # noqa: B009 - every write model has one
@@ -265,6 +277,10 @@ class Host:
     async def _plugin_error(self, _request: Request, error: Exception) -> Response:
         assert isinstance(error, PluginError)
         rejected = isinstance(error, ErpRejected)
+        if rejected:
+            self.alerter.erp_available()
+        else:
+            self.alerter.erp_unavailable(error.message, erp_text=error.erp_text)
         return _error(
             422 if rejected else 503,
             ops.WireError(

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ledgerlink.financialhost.alerts import AlertSettings
 from ledgerlink.wire.operations import OPERATIONS
 
 SETTINGS_FILE = "financialhost.toml"
@@ -83,6 +84,7 @@ class HostSettings(BaseSettings):
     sync_wait_seconds: float = Field(default=10.0, ge=0)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     plugin: Literal["nav", "visma"] = "nav"
     nav: dict[str, Any] = Field(default_factory=dict)
     visma: dict[str, Any] = Field(default_factory=dict)
