@@ -590,7 +590,9 @@ class Alerter:
         now = self._clock()
         with self._lock:
             first = self._erp_down_since is None
-            since = self._erp_down_since = self._erp_down_since or now
+            if self._erp_down_since is None:
+                self._erp_down_since = now
+            since = self._erp_down_since
             if first:
                 alert = Alert(
                     kind=AlertKind.ERP_UNAVAILABLE,

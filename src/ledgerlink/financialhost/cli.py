@@ -10,6 +10,7 @@ import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from ledgerlink.financialhost.alerts import send_test
 from ledgerlink.financialhost.audit import AuditLog, verify_chain
 from ledgerlink.financialhost.database import HostDatabase
 from ledgerlink.financialhost.jobs import JobQueue
@@ -24,9 +25,11 @@ host_app = typer.Typer(
 key_app = typer.Typer(no_args_is_help=True, help="Hub signing keys (rotation with overlap).")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 secret_app = typer.Typer(no_args_is_help=True, help="Secrets in the encrypted vault.")
+alerts_app = typer.Typer(no_args_is_help=True, help="E-mail and webhook alerts on failures.")
 host_app.add_typer(key_app, name="key")
 host_app.add_typer(audit_app, name="audit")
 host_app.add_typer(secret_app, name="secret")
+host_app.add_typer(alerts_app, name="alerts")
 
 SettingsOption = Annotated[
     Path,
@@ -244,3 +247,23 @@ def jobs(
             )
     finally:
         database.close()
+
+
+@alerts_app.command("test")
+def alerts_test(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+    """Send a test alert through each configured channel now; exit 1 if any fails."""
+    settings = _settings(settings_file)
+    results = send_test(
+        settings.alerts, vault=Vault(settings.data_dir), customer_name=settings.customer_name
+    )
+    if not results:
+        typer.echo(
+            "No alert channel is configured: set [alerts] smtp_host and recipients, and/or "
+            "webhook_url.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    for result in results:
+        typer.echo(f"{result.channel}: {'OK' if result.ok else 'FAILED: ' + result.problem}")
+    if not all(result.ok for result in results):
+        raise typer.Exit(1)

@@ -198,7 +198,8 @@ class Host:
                 raise LookupError(f"No job has the idempotency key '{body.idempotency_key}'.")
             return outcome
         result = self.dispatcher.read(operation.name, body)
-        self.alerter.erp_available()
+        if operation.name != "changes.read":  # that one reads the host's table, not the ERP
+            self.alerter.erp_available()
         return result
 
     def _write(self, operation: ops.Operation, body: ops.WireModel) -> Response:
