@@ -12,6 +12,7 @@ from ledgerlink.connectors.financialhost import (
     FinancialHostSettings,
 )
 from ledgerlink.wire.signing import SigningKey
+from tests.contract.hub_relay import AGENT_ID, HubRelay
 from tests.financialhost.conftest import LiveHost
 
 
@@ -39,6 +40,25 @@ def connector_for_host(
     return FinancialHostConnector(
         credentials=FinancialHostCredentials.model_validate(secrets),
         settings=FinancialHostSettings.model_validate(fields | settings),
+    )
+
+
+def connector_for_agent(
+    hub: HubRelay, *, key: SigningKey, erp_system: str = "nav", **settings: Any
+) -> FinancialHostConnector:
+    """A connector for a host in agent mode that calls ``hub``: its requests wait in the hub's
+    relay until the host fetches them."""
+    fields: dict[str, Any] = {
+        "agent_id": AGENT_ID,
+        "erp_system": erp_system,
+        "job_wait_seconds": 1.0,
+        "poll_interval_seconds": 0.05,
+        "timeout_seconds": 10.0,
+    }
+    return FinancialHostConnector(
+        credentials=FinancialHostCredentials(key_id=key.key_id, secret=key.secret.decode()),
+        settings=FinancialHostSettings.model_validate(fields | settings),
+        relay=hub.relay,
     )
 
 

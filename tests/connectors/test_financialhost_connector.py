@@ -16,6 +16,7 @@ from pathlib import Path
 import pydantic
 import pytest
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -35,7 +36,8 @@ from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Address
 from ledgerlink.domain.work import Project
 from ledgerlink.financialhost.tls import create_self_signed
-from ledgerlink.sync.registry import factory_for
+from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.wire import operations as ops
 from ledgerlink.wire.operations import OPERATIONS
 from ledgerlink.wire.signing import SigningKey
@@ -390,8 +392,8 @@ def test_changes_reported_by_the_erp_are_read(
 
 
 def test_the_registry_builds_the_connector(live: LiveHost) -> None:
-    build = factory_for("financialhost")
-    connector = build(
+    connector = ConnectorProvider(SecretBox(Fernet.generate_key())).build(
+        "financialhost",
         {"key_id": live.key.key_id, "secret": live.key.secret.decode()},
         {
             "base_url": live.url,

@@ -24,13 +24,16 @@ from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.nav import NavEmulator
+from ledgerlink.financialhost.vault import Vault
 from ledgerlink.financialhost.visma.emulated_admin import (
     book_invoice,
     create_company,
     register_payment,
 )
-from tests.connectors.financialhost_support import connector_for_host
-from tests.contract.host_process import host_process
+from ledgerlink.wire.signing import SigningKey
+from tests.connectors.financialhost_support import connector_for_agent, connector_for_host
+from tests.contract.host_process import KEY_ID, host_process
+from tests.contract.hub_relay import hub_relay
 
 
 @dataclass(frozen=True)
@@ -128,18 +131,46 @@ def nav_admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> A
 def _nav(folder: Path) -> Iterator[tuple[str, ErpConnector]]:
     """Dynamics NAV (the emulator on loopback) behind a FinancialHost process."""
     emulator = NavEmulator()
-    with running(emulator.app) as root:
-        base_url = f"{root}/DynamicsNAV100"
-        settings = {"base_url": base_url, "company": NAV_COMPANY, "username": NAV_USER}
+    with (
+        running(emulator.app) as root,
+        host_process(
+            folder / "host",
+            plugin="nav",
+            plugin_settings=_nav_settings(root),
+            secrets={"nav:password": NAV_PASSWORD},
+        ) as host,
+    ):
+        connector = connector_for_host(
+            host.url, key=host.key, certificate_file=host.certificate_file, erp_system="nav"
+        )
+        try:
+            yield root, connector
+        finally:
+            connector.close()
+            emulator.close()
+
+
+def _nav_settings(root: str) -> dict[str, Any]:
+    return {"base_url": f"{root}/DynamicsNAV100", "company": NAV_COMPANY, "username": NAV_USER}
+
+
+@contextmanager
+def _nav_agent(folder: Path) -> Iterator[tuple[str, ErpConnector]]:
+    """Dynamics NAV behind a FinancialHost process in outbound agent mode: the host calls the
+    hub's relay (HTTPS) for the connector's requests; nothing connects to the host."""
+    emulator = NavEmulator()
+    with running(emulator.app) as root, hub_relay(folder / "hub") as hub:
+        secret = Vault(folder / "host" / "data").add_key(KEY_ID)
+        hub.enrol(SigningKey(KEY_ID, secret.encode()))
         with host_process(
             folder / "host",
             plugin="nav",
-            plugin_settings=settings,
+            plugin_settings=_nav_settings(root),
             secrets={"nav:password": NAV_PASSWORD},
+            mode="agent",
+            agent=hub.agent_settings(),
         ) as host:
-            connector = connector_for_host(
-                host.url, key=host.key, certificate_file=host.certificate_file, erp_system="nav"
-            )
+            connector = connector_for_agent(hub, key=host.key, erp_system="nav")
             try:
                 yield root, connector
             finally:
@@ -180,6 +211,15 @@ CASES = [
     ErpCase(
         name="nav",
         start=_nav,
+        existing_customer="10000",
+        product="70000",
+        new_customer_number="4242",
+        book=_nav_book,
+        pay=_nav_pay,
+    ),
+    ErpCase(
+        name="nav-agent",
+        start=_nav_agent,
         existing_customer="10000",
         product="70000",
         new_customer_number="4242",

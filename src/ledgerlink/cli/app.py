@@ -23,6 +23,7 @@ from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.cli.demo_economic import EconomicTarget, economic_demo
 from ledgerlink.cli.emulate import emulate_app
+from ledgerlink.cli.serve import agents_app, serve
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
@@ -57,6 +58,8 @@ app.add_typer(integration.sync_app, name="sync")
 app.add_typer(integration.transfers_app, name="transfers")
 app.add_typer(emulate_app, name="emulate")
 app.add_typer(host_app, name="host")
+app.add_typer(agents_app, name="agents")
+app.command()(serve)
 app.command()(integration.worker)
 
 

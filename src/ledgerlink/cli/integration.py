@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.parse
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +29,7 @@ from ledgerlink.psa.setup import find_legal_entity
 from ledgerlink.sync import automatic, pulls, table
 from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.registry import ConnectorProvider, hub_services
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.workflows import ROUND_STREAMS, Submitter, WorkerOptions, Workers
 
@@ -48,7 +49,9 @@ def secrets_of(state: State) -> SecretBox:
 
 def engine_of(state: State) -> Engine:
     state.database.ensure_ready()
-    return Engine(state.database, ConnectorProvider(secrets_of(state)))
+    return Engine(
+        state.database, ConnectorProvider(secrets_of(state), services=hub_services(state.database))
+    )
 
 
 def workers_of(state: State, engine: Engine) -> Workers:
@@ -155,6 +158,55 @@ def connect_economic(
     state.console.print(
         f"Connected {entity.code} to e-conomic agreement {info.account_id} "
         f"({info.company_name}, {info.base_currency}) as connection {connection.id}."
+    )
+
+
+@connect_app.command("financialhost")
+def connect_financialhost(
+    ctx: typer.Context,
+    erp: Annotated[str, typer.Option(help="The ERP behind the host: nav or visma.")],
+    key_id: Annotated[str, typer.Option(help="The hub key's id ('ledgerlink host init').")],
+    secret: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The hub key's secret.")
+    ],
+    url: Annotated[
+        str, typer.Option(help="The host's https:// address (a host that listens).")
+    ] = "",
+    certificate: Annotated[
+        Path | None, typer.Option(help="PEM file of the host's certificate to trust.")
+    ] = None,
+    agent_id: Annotated[
+        str, typer.Option(help="Instead of --url: the id of a host in agent mode.")
+    ] = "",
+    legal_entity: Annotated[str | None, typer.Option(help="Legal entity code.")] = None,
+    customer_master: Annotated[CustomerMaster, typer.Option()] = CustomerMaster.PSA,
+    automatic: Annotated[
+        bool, typer.Option("--automatic/--manual", help="Transfer invoices when posted.")
+    ] = False,
+    setting: Annotated[list[str] | None, typer.Option(help="Connector setting NAME=JSON.")] = None,
+) -> None:
+    """Connect a legal entity to Dynamics NAV or Visma Administration through FinancialHost
+    and verify it (connection.test). A host in agent mode must be running and calling this
+    hub ('ledgerlink serve') while this command waits."""
+    state = state_of(ctx)
+    entity = find_legal_entity(state.uow(), legal_entity)
+    settings: dict[str, Any] = {"erp_system": erp, **_settings(setting)}
+    settings |= {"agent_id": agent_id} if agent_id else {"base_url": url}
+    if certificate is not None:
+        settings["tls_certificate"] = certificate.read_text(encoding="utf-8")
+    connection, info = setup.connect(
+        engine_of(state),
+        secrets_of(state),
+        legal_entity_id=require_id(entity),
+        erp="financialhost",
+        credentials={"key_id": key_id, "secret": secret},
+        settings=settings,
+        customer_master=customer_master,
+        automatic_transfer=automatic,
+    )
+    state.console.print(
+        f"Connected {entity.code} to {info.company_name} ({info.account_id}) through "
+        f"FinancialHost as connection {connection.id}."
     )
 
 

@@ -53,6 +53,10 @@ port = {port}
 # client_ca_file = "hub-ca.pem" # require client certificates (mTLS)
 callback_handle = "{callback_handle}"
 plugin = "{plugin}"
+{mode_line}
+[agent]
+# In agent mode the host calls the hub for its work: no inbound port (listens on loopback).
+{agent_lines}
 
 [{plugin}]
 {plugin_section}
@@ -92,11 +96,18 @@ def init(
     port: Annotated[int, typer.Option(help="HTTPS port.")] = 8743,
     customer: Annotated[str, typer.Option(help="Customer name, for alerts.")] = "",
     key_id: Annotated[str, typer.Option(help="Id of the first hub signing key.")] = "hub-1",
+    hub_url: Annotated[
+        str, typer.Option(help="Agent mode: the hub's https:// address this host calls.")
+    ] = "",
+    agent_id: Annotated[str, typer.Option(help="Agent mode: this host's id at the hub.")] = "",
 ) -> None:
     """Create the settings file, the vault, the first hub key, the callback secret and a
-    self-signed certificate. Prints the secrets once: copy them into the hub and NAV."""
+    self-signed certificate. Prints the secrets once: copy them into the hub and NAV.
+    With --hub-url and --agent-id the host runs in agent mode (it calls the hub)."""
     if plugin not in _PLUGIN_SECTIONS:
         raise typer.BadParameter("choose --plugin nav or --plugin visma")
+    if bool(hub_url) != bool(agent_id):
+        raise typer.BadParameter("agent mode needs both --hub-url and --agent-id")
     settings_file = directory / SETTINGS_FILE
     if settings_file.exists():
         raise typer.BadParameter(f"{settings_file} exists already; edit it instead.")
@@ -108,6 +119,12 @@ def init(
             port=port,
             callback_handle=plugin,
             plugin=plugin,
+            mode_line='mode = "agent"' if agent_id else '# mode = "agent"',
+            agent_lines=(
+                f'hub_url = "{hub_url}"\nagent_id = "{agent_id}"'
+                if agent_id
+                else '# hub_url = "https://hub.example.com"\n# agent_id = "customer-erp"'
+            ),
             plugin_section=_PLUGIN_SECTIONS[plugin],
         ),
         encoding="utf-8",
@@ -122,6 +139,8 @@ def init(
     typer.echo(f"Settings:     {settings_file}")
     typer.echo(f"Certificate:  {certificate.cert_file} (SHA-256 {fingerprint})")
     typer.echo("For the hub's connection (shown once):")
+    if agent_id:
+        typer.echo(f"  agent id:   {agent_id} (the host calls {hub_url})")
     typer.echo(f"  key id:     {key_id}")
     typer.echo(f"  secret:     {secret}")
     typer.echo("For the ERP side's callback (NAV 'TimeLog Setup'; shown once):")
@@ -136,12 +155,15 @@ def init(
 
 @host_app.command("serve")
 def serve(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
-    """Serve the signed operations over HTTPS until stopped (Ctrl-C)."""
+    """Serve the signed operations over HTTPS until stopped (Ctrl-C); in agent mode fetch
+    them from the hub instead."""
     settings = _settings(settings_file)
-    typer.echo(
-        f"FinancialHost ({settings.plugin}) on https://{settings.host}:{settings.port}; "
-        f"data in {settings.data_dir}"
-    )
+    where = f"https://{settings.host}:{settings.port}"
+    if settings.mode == "agent":
+        where = (
+            f"agent '{settings.agent.agent_id}' of {settings.agent.hub_url} (callbacks on {where})"
+        )
+    typer.echo(f"FinancialHost ({settings.plugin}) {where}; data in {settings.data_dir}")
     serve_forever(settings)
 
 

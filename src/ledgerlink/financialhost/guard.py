@@ -1,6 +1,7 @@
 """The host's front door, as ASGI middleware: every request passes here before any route runs.
 
-In order: the caller's address must be on the allow-list (403); the body must fit the size limit
+In order: the caller's address must be on the allow-list, and a host in agent mode takes
+operations only through the agent (403); the body must fit the size limit
 (413); the request must carry a valid signature from a known key inside the time window (401);
 its nonce and transaction id must be new (401); the operation must be on this host's allow-list
 (403). Each refusal is answered with the wire error body and written to the audit log; a refused
@@ -34,6 +35,10 @@ from ledgerlink.wire.signing import (
 )
 
 OPS_PREFIX = "/v1/ops/"
+#: Scope key the agent sets on requests the hub's relay delivered (never set by a server).
+RELAYED = "ledgerlink.relayed"
+#: How relayed requests are named in the audit log.
+RELAY_ADDRESS = "hub-relay"
 OPEN_PATHS = frozenset({"/health", "/openapi.json"})
 
 
@@ -129,15 +134,17 @@ class Guard:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        relayed = bool(scope.get(RELAYED))
         client = scope.get("client")
-        address = client[0] if client else ""
+        address = RELAY_ADDRESS if relayed else (client[0] if client else "")
         headers = _headers(scope)
         signed: SignedRequest | None = None
         try:
             if path == callback.PATH:
                 body = await self._callback(address, headers, receive)
             else:
-                self._check_address(address)
+                if not relayed:
+                    self._check_inbound(address, path)
                 body = await _read_body(receive, self._settings.max_body_bytes)
                 if path not in OPEN_PATHS:
                     signed = self._authenticate(method, path, scope, headers, body)
@@ -149,6 +156,16 @@ class Guard:
             return
 
         await self._forward(scope, body=body, send=send, signed=signed, address=address, path=path)
+
+    def _check_inbound(self, address: str, path: str) -> None:
+        self._check_address(address)
+        if self._settings.mode == "agent" and path not in OPEN_PATHS:
+            raise Refusal(
+                403,
+                ErrorCode.FORBIDDEN,
+                "agent_mode",
+                "This host runs in agent mode: it takes operations only from the hub it calls.",
+            )
 
     def _check_address(self, address: str, *, for_callback: bool = False) -> None:
         if not self._settings.allows(address, callback=for_callback):

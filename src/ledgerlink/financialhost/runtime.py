@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from ledgerlink.financialhost.agent import Agent
 from ledgerlink.financialhost.plugin import ErpPlugin
 from ledgerlink.financialhost.server import Host
 from ledgerlink.financialhost.settings import HostSettings
@@ -74,12 +75,19 @@ def build_host(settings: HostSettings, plugin: ErpPlugin | None = None) -> tuple
 
 
 def serve_forever(settings: HostSettings) -> None:
-    """``ledgerlink host serve``: run until interrupted; pending jobs survive a restart."""
+    """``ledgerlink host serve``: run until interrupted; pending jobs survive a restart. In
+    agent mode the agent fetches the hub's requests while the listener (loopback only) takes
+    the ERP's callbacks."""
     host, certificate = build_host(settings)
+    agent = Agent(host, settings.agent) if settings.mode == "agent" else None
     host.start()
+    if agent is not None:
+        agent.start()
     try:
         uvicorn.Server(_uvicorn_config(host, certificate, settings.port)).run()
     finally:
+        if agent is not None:
+            agent.stop()
         host.stop()
 
 

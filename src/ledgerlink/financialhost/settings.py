@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ledgerlink.financialhost.alerts import AlertSettings
@@ -35,15 +35,35 @@ class RetrySettings(BaseModel):
 
 
 class AgentSettings(BaseModel):
-    """Outbound agent mode: the host polls the hub for signed jobs (no inbound port)."""
+    """Outbound agent mode: the host calls the hub for signed jobs (no inbound port).
+
+    * ``hub_url``: the hub's HTTPS origin; ``agent_id``: the id the hub's connection names.
+    * ``lease_seconds``: how long one call to the hub waits for work (at most 25 s, below the
+      idle limit of common proxies); ``poll_seconds``: the first pause after a failed call,
+      doubled per failure up to a minute.
+    * ``heartbeat_seconds``: how often the host reports its state to the hub.
+    * ``max_parallel``: jobs run at the same time (writes still reach the ERP one by one).
+    * ``verify``: true (the system's CAs), a CA/certificate file to trust instead, or false
+      (tests only).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     hub_url: str = ""
-    agent_id: str = ""
+    agent_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
     poll_seconds: float = Field(default=2.0, gt=0)
-    lease_seconds: float = Field(default=25.0, gt=0)
-    verify: bool | str = True  # True, False (dev only) or a CA bundle path
+    lease_seconds: float = Field(default=20.0, gt=0, le=25)
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
+    max_parallel: int = Field(default=4, ge=1, le=20)
+    verify: bool | str = True
+
+    @field_validator("hub_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        text = value.strip().rstrip("/")
+        if text and not text.lower().startswith("https://"):
+            raise ValueError(f"'{value}' is not an https:// address; the hub is reached over TLS")
+        return text
 
 
 class HostSettings(BaseSettings):
@@ -60,6 +80,8 @@ class HostSettings(BaseSettings):
     * ``callback_handle``: the ERP side's handle; its secret is ``callback:<handle>`` in the vault.
       Callbacks are accepted from ``callback_allowed_ips`` only (loopback by default).
     * ``plugin``: ``nav`` or ``visma``; the plugin's own section is ``[nav]`` / ``[visma]``.
+    * ``mode``: ``inbound`` (the hub calls this host) or ``agent`` (this host calls the hub,
+      section ``[agent]``; it then listens on loopback only, for the ERP's callbacks).
     """
 
     model_config = SettingsConfigDict(
@@ -100,6 +122,24 @@ class HostSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment overrides the settings file (which arrives as init arguments).
         return env_settings, init_settings
+
+    @model_validator(mode="after")
+    def _agent_mode_complete(self) -> HostSettings:
+        if self.mode == "agent" and not (self.agent.hub_url and self.agent.agent_id):
+            raise ValueError("mode = 'agent' needs [agent] hub_url and agent_id")
+        if self.mode == "agent" and not self.listens_on_loopback:
+            raise ValueError(
+                "in agent mode the host listens on loopback only (for the ERP's callbacks); "
+                f"set host = '127.0.0.1', not '{self.host}'"
+            )
+        return self
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
 
     @field_validator("allowed_ips", "callback_allowed_ips")
     @classmethod

@@ -404,3 +404,48 @@ class ErpExpenseRow(Base):
     voucher_number: Mapped[str] = mapped_column(String(50), default="")
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
     account: Mapped[str] = mapped_column(String(30), default="")
+
+
+# the FinancialHost agent relay (design §10: outbound agent mode) --------------------------------
+
+
+class RelayJobRow(Base):
+    """A signed request waiting for, leased by or answered by a FinancialHost agent.
+    ``state``: pending → leased → answered, or abandoned when its caller stopped waiting."""
+
+    __tablename__ = "relay_jobs"
+    __table_args__ = (Index("ix_relay_jobs_agent_id_state", "agent_id", "state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10))
+    request: Mapped[str] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    leased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RelayAgentRow(Base):
+    """An enrolled agent: its key (``credentials``, ciphertext), when it last called the hub
+    and its last heartbeat (JSON)."""
+
+    __tablename__ = "relay_agents"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credentials: Mapped[str] = mapped_column(Text)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat: Mapped[str] = mapped_column(Text, default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RelayNonceRow(Base):
+    """Nonces of agent requests, remembered past the signature window (replay protection that
+    every hub process shares)."""
+
+    __tablename__ = "relay_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

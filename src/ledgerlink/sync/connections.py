@@ -18,8 +18,8 @@ from ledgerlink.domain.transfers import (
     ProductNumberPrinciples,
 )
 from ledgerlink.store.integration import ProductNumber
+from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import factory_for
 from ledgerlink.sync.secrets import SecretBox
 
 
@@ -35,9 +35,13 @@ def connect(
     automatic_transfer: bool | None = None,
 ) -> tuple[Connection, ConnectionInfo]:
     """Verify the credentials against the ERP, then store the connection (credentials
-    encrypted). Nothing is stored if the ERP refuses them."""
-    connector = factory_for(erp)(credentials, settings)
+    encrypted). Nothing is stored if the ERP refuses them. A connection through a FinancialHost
+    agent enrols the agent first: the verification travels through it."""
+    connector = engine.connectors.build(erp, credentials, settings)
     try:
+        agent_id, relay = agent_of(settings), engine.connectors.services.relay
+        if agent_id and relay is not None:
+            enrol(relay, secrets, agent_id, credentials)
         info = engine.call(connector.verify)
         if customer_master is not None and customer_master not in (
             connector.capabilities.customer_master_modes

@@ -44,6 +44,7 @@ from ledgerlink.connectors.contract import (
 )
 from ledgerlink.connectors.financialhost import errors, mapping
 from ledgerlink.connectors.financialhost.mapping import ErpChange
+from ledgerlink.connectors.financialhost.relay import RelayQueue, RelayTransport
 from ledgerlink.connectors.financialhost.settings import (
     FinancialHostCredentials,
     FinancialHostSettings,
@@ -57,6 +58,8 @@ from ledgerlink.wire.signing import SigningKey
 
 #: The ERP systems behind FinancialHost, as named in messages.
 ERP_NAMES = {"nav": "Dynamics NAV", "visma": "Visma Administration"}
+#: The origin the signing client is given for a host in agent mode (the relay ignores it).
+RELAY_ORIGIN = "https://financialhost.agent"
 #: NAV's ``Posting Description`` (the invoice heading) holds 50 characters.
 NAV_MAX_HEADING = 50
 #: Every wire operation this connector sends; nothing else can be asked of the host.
@@ -177,7 +180,7 @@ def signed_client(
     allow-list before sending anything)."""
     key = SigningKey(credentials.key_id, credentials.secret.get_secret_value().encode())
     return SignedClient(
-        settings.base_url,
+        settings.base_url or RELAY_ORIGIN,
         keys=[key],
         verify=tls_context(settings, credentials),
         timeout=settings.timeout_seconds,
@@ -202,12 +205,19 @@ class FinancialHostConnector:
         credentials: FinancialHostCredentials,
         settings: FinancialHostSettings,
         transport: httpx2.BaseTransport | None = None,
+        relay: RelayQueue | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.capabilities = capabilities_for(settings.erp_system)
         self._erp = ERP_NAMES[settings.erp_system]
+        if settings.via_agent:
+            if relay is None:
+                raise ValueError(
+                    "a host in agent mode is reached through the hub's relay; none given"
+                )
+            transport = RelayTransport(relay, settings.agent_id)
         self._client = signed_client(settings, credentials, transport=transport)
         self._sleep = sleep
         self._clock = clock
@@ -215,12 +225,18 @@ class FinancialHostConnector:
 
     @classmethod
     def from_connection(
-        cls, credentials: Mapping[str, str], settings: Mapping[str, Any]
+        cls,
+        credentials: Mapping[str, str],
+        settings: Mapping[str, Any],
+        *,
+        relay: RelayQueue | None = None,
     ) -> FinancialHostConnector:
-        """Build from a connection's decrypted credentials and its settings (the registry)."""
+        """Build from a connection's decrypted credentials and its settings (the registry);
+        ``relay`` reaches hosts in agent mode."""
         return cls(
             credentials=FinancialHostCredentials.model_validate(dict(credentials)),
             settings=FinancialHostSettings.model_validate(dict(settings)),
+            relay=relay,
         )
 
     # lifecycle ----------------------------------------------------------------------------
@@ -247,7 +263,11 @@ class FinancialHostConnector:
             raise errors.not_authentic(error) from None
         except httpx2.TransportError as error:
             raise errors.transport_error(
-                error, url=self.settings.base_url, operation=operation, write=write
+                error,
+                url=self.settings.host_name,
+                operation=operation,
+                write=write,
+                agent=self.settings.via_agent,
             ) from None
 
     def _parse(self, operation: str, model: type[_R], body: Mapping[str, Any] | None) -> _R:

@@ -83,6 +83,11 @@ DROPPED_HINT = (
     "Check that FinancialHost is running. A host that requires client certificates (mTLS) "
     "also closes the connection like this when the connection has no valid certificate."
 )
+AGENT_HINT = (
+    "Check that FinancialHost runs in agent mode on the customer's server ('ledgerlink host "
+    'serve\' with mode = "agent") and can reach this hub over HTTPS; its log names each failed '
+    "call to the hub."
+)
 NO_ANSWER_HINT = "Transferring again is safe: FinancialHost runs each request only once."
 MALFORMED_HINT = (
     "FinancialHost and the hub speak different versions of the wire contract; update both."
@@ -213,7 +218,7 @@ def certificate_problem(error: BaseException) -> str | None:
 
 
 def transport_error(
-    error: httpx2.TransportError, *, url: str, operation: str, write: bool
+    error: httpx2.TransportError, *, url: str, operation: str, write: bool, agent: bool = False
 ) -> ConnectorError:
     """A request that got no answer (see the module table)."""
     name = type(error).__name__
@@ -226,9 +231,10 @@ def transport_error(
         )
     if outcome_of_exception(error).kind is FailureKind.NOT_SENT:
         return Transient(
-            f"FinancialHost at {url} cannot be reached ({name}: {detail})", hint=UNREACHABLE_HINT
+            f"FinancialHost at {url} cannot be reached ({name}: {detail})",
+            hint=AGENT_HINT if agent else UNREACHABLE_HINT,
         )
     lost = f"FinancialHost at {url} did not answer {operation} ({name}: {detail})"
     if write:
         return Uncertain(f"{lost}; it may have stored the request", hint=NO_ANSWER_HINT)
-    return Transient(lost, hint=DROPPED_HINT)
+    return Transient(lost, hint=AGENT_HINT if agent else DROPPED_HINT)

@@ -22,6 +22,9 @@ class FinancialHostSettings(BaseModel):
 
     * ``base_url``: the host's HTTPS origin, e.g. ``https://erp.example.dk:8743``. Plain http is
       refused: the signed envelope protects integrity, not confidentiality.
+    * ``agent_id``: instead of ``base_url``, for a host in outbound agent mode: the id the host
+      calls the hub with (its ``[agent] agent_id``). Requests then wait in the hub's relay until
+      the host fetches them; no connection goes to the customer's server.
     * ``erp_system``: the ERP behind the host (``nav`` or ``visma``); the capabilities follow.
     * ``tls_certificate``: PEM text of the certificate to trust for the host, and nothing else
       (the host's self-signed certificate, or its CA). Empty: the system trust store.
@@ -35,7 +38,8 @@ class FinancialHostSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    base_url: str
+    base_url: str = ""
+    agent_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
     erp_system: Literal["nav", "visma"]
     tls_certificate: str = ""
     job_wait_seconds: float = Field(default=20.0, ge=0, le=600)
@@ -47,6 +51,8 @@ class FinancialHostSettings(BaseModel):
     @classmethod
     def _https_origin(cls, value: str) -> str:
         text = value.strip().rstrip("/")
+        if not text:
+            return ""
         parts = urlsplit(text)
         if parts.scheme.lower() != "https":
             raise ValueError(
@@ -61,6 +67,24 @@ class FinancialHostSettings(BaseModel):
                 "query or user"
             )
         return text
+
+    @model_validator(mode="after")
+    def _one_way_to_the_host(self) -> Self:
+        if bool(self.base_url) == bool(self.agent_id):
+            raise ValueError(
+                "give either base_url (the host listens for the hub) or agent_id (the host runs "
+                "in agent mode and calls the hub), not both or neither"
+            )
+        return self
+
+    @property
+    def via_agent(self) -> bool:
+        return bool(self.agent_id)
+
+    @property
+    def host_name(self) -> str:
+        """How messages name the host."""
+        return f"agent '{self.agent_id}'" if self.agent_id else self.base_url
 
     @field_validator("tls_certificate")
     @classmethod

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -27,8 +28,15 @@ class _HideInjectedDrops(logging.Filter):
 
 
 @contextmanager
-def running(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``app`` over real HTTP until the block ends; yield its base URL.
+def running(
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[str]:
+    """Serve ``app`` over real HTTP (HTTPS with ``tls``: certificate and key files) until the
+    block ends; yield its base URL.
 
     ``port=0`` picks a free port. The server stops (and its thread is joined) on exit.
     """
@@ -42,6 +50,8 @@ def running(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator
         log_level="warning",
         lifespan="off",
         access_log=False,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
     )
     server = uvicorn.Server(config)
     drop_filter = _HideInjectedDrops()
@@ -55,7 +65,7 @@ def running(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator
                 raise RuntimeError(f"the emulator could not start on {host}:{port}")
             time.sleep(0.01)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://{host}:{bound_port}"
+        yield f"{'https' if tls else 'http'}://{host}:{bound_port}"
     finally:
         server.should_exit = True
         thread.join(timeout=_STARTUP_TIMEOUT)

@@ -1,0 +1,81 @@
+"""``ledgerlink serve`` and ``ledgerlink agents``: the hub's HTTPS endpoint, where FinancialHost
+agents fetch their work, and what the hub knows of its agents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from ledgerlink.cli.context import UserError, state_of
+from ledgerlink.cli.integration import secrets_of
+from ledgerlink.store.relay import RelayStore
+from ledgerlink.web.app import create_app
+
+agents_app = typer.Typer(no_args_is_help=True, help="FinancialHost agents that call this hub.")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8443,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(help="Serve plain HTTP on loopback for a TLS-terminating reverse proxy."),
+    ] = False,
+) -> None:
+    """Serve the hub's endpoints (the FinancialHost agent relay under /agent/v1) until
+    stopped. HTTPS with --tls-cert/--tls-key; --behind-proxy for a reverse proxy on the same
+    machine that terminates TLS."""
+    state = state_of(ctx)
+    state.database.ensure_ready()
+    if behind_proxy:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise UserError("--behind-proxy serves plain HTTP, so only on loopback")
+    elif tls_cert is None or tls_key is None:
+        raise UserError("give --tls-cert and --tls-key (agents call the hub over HTTPS only)")
+    app = create_app(state.database, secrets_of(state))
+    scheme = "http" if behind_proxy else "https"
+    typer.echo(f"ledgerlink hub on {scheme}://{host}:{port} (agents: /agent/v1)")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=None if behind_proxy else str(tls_cert),
+        ssl_keyfile=None if behind_proxy else str(tls_key),
+        log_level="warning",
+        proxy_headers=behind_proxy,
+    )
+
+
+@agents_app.command("list")
+def agents_list(ctx: typer.Context) -> None:
+    """Enrolled agents: when each last called and what its last heartbeat said."""
+    state = state_of(ctx)
+    state.database.ensure_ready()
+    grid = Table("agent", "last call", "ERP reachable", "jobs waiting", "version", "problem")
+    now = datetime.now(UTC)
+    for agent in RelayStore(state.database).agents():
+        beat = agent.heartbeat or {}
+        seen = (
+            f"{(now - agent.last_seen).total_seconds():.0f} s ago" if agent.last_seen else "never"
+        )
+        grid.add_row(
+            agent.agent_id,
+            seen,
+            _reachable(beat.get("erp_reachable")),
+            str(beat.get("jobs_pending", "?")),
+            str(beat.get("version", "")),
+            str(beat.get("erp_problem", "")),
+        )
+    state.console.print(grid)
+
+
+def _reachable(value: object) -> str:
+    return "yes" if value is True else "no" if value is False else "?"

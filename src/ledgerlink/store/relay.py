@@ -1,0 +1,201 @@
+"""The agent relay's storage: requests for FinancialHost agents that call in (outbound agent
+mode, design §10). It lives in the hub's database because whichever hub process sends a
+request and whichever process the agent's call reaches need not be the same.
+
+Every method is one short transaction of its own: a caller waiting for an answer polls, and
+an agent's lease must be visible to every other process at once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ledgerlink.store.database import Database
+from ledgerlink.store.tables import RelayAgentRow, RelayJobRow, RelayNonceRow
+
+PENDING, LEASED, ANSWERED, ABANDONED = "pending", "leased", "answered", "abandoned"
+#: Finished jobs are kept this long (for looking into a problem), then removed.
+KEEP_FINISHED = timedelta(hours=24)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedJob:
+    job_id: str
+    request: dict[str, Any]
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """Where a job stands; ``response`` once the agent answered."""
+
+    state: str
+    response: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """An enrolled agent: ``credentials`` as sealed by the hub's secret box."""
+
+    agent_id: str
+    credentials: str
+    last_seen: datetime | None
+    heartbeat: dict[str, Any] | None
+    heartbeat_at: datetime | None
+
+
+class RelayStore:
+    """Jobs for agents, their answers, agents' heartbeats and agent request nonces."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # the sending side (the connector's relay transport) ------------------------------------
+    def submit(self, agent_id: str, request: dict[str, Any], *, deadline: datetime) -> str:
+        """Queue ``request`` for ``agent_id``; it is offered until ``deadline``."""
+        job_id = str(uuid.uuid4())
+        with self._db.sessions.begin() as session:
+            session.add(
+                RelayJobRow(
+                    id=job_id,
+                    agent_id=agent_id,
+                    state=PENDING,
+                    request=json.dumps(request),
+                    deadline=deadline,
+                    created_at=_now(),
+                )
+            )
+        return job_id
+
+    def outcome(self, job_id: str) -> JobOutcome:
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayJobRow, job_id)
+            if row is None:
+                return JobOutcome(ABANDONED)
+            return JobOutcome(row.state, json.loads(row.response) if row.response else None)
+
+    def abandon(self, job_id: str) -> JobOutcome:
+        """Stop offering the job; return where it stood (``pending``: no agent ever saw it,
+        ``leased``: an agent may have run it, ``answered``: the answer came just in time)."""
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayJobRow, job_id, with_for_update=True)
+            if row is None:
+                return JobOutcome(ABANDONED)
+            before = JobOutcome(row.state, json.loads(row.response) if row.response else None)
+            if row.state in (PENDING, LEASED):
+                row.state = ABANDONED
+            return before
+
+    # the agent's side (the hub's relay endpoint) -------------------------------------------
+    def lease(self, agent_id: str, *, limit: int) -> list[LeasedJob]:
+        """Hand up to ``limit`` pending jobs to the agent, oldest first; each is leased once."""
+        now = _now()
+        with self._db.sessions.begin() as session:
+            rows = session.scalars(
+                select(RelayJobRow)
+                .where(
+                    RelayJobRow.agent_id == agent_id,
+                    RelayJobRow.state == PENDING,
+                    RelayJobRow.deadline > now,
+                )
+                .order_by(RelayJobRow.created_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.state = LEASED
+                row.leased_at = now
+            return [
+                LeasedJob(row.id, json.loads(row.request), _aware(row.deadline)) for row in rows
+            ]
+
+    def answer(self, agent_id: str, job_id: str, response: dict[str, Any]) -> bool:
+        """Store the agent's answer; False when the job is not this agent's leased job (its
+        caller gave up, or it was never leased)."""
+        with self._db.sessions.begin() as session:
+            done = session.execute(
+                update(RelayJobRow)
+                .where(
+                    RelayJobRow.id == job_id,
+                    RelayJobRow.agent_id == agent_id,
+                    RelayJobRow.state == LEASED,
+                )
+                .values(state=ANSWERED, response=json.dumps(response), answered_at=_now())
+            )
+            return bool(getattr(done, "rowcount", 0))
+
+    def remember_nonce(self, nonce: str, *, keep_for: timedelta) -> bool:
+        """Remember an agent request's nonce; False if it was seen already (a replay)."""
+        now = _now()
+        with self._db.sessions.begin() as session:
+            session.execute(delete(RelayNonceRow).where(RelayNonceRow.expires_at < now))
+            if session.get(RelayNonceRow, nonce) is not None:
+                return False
+            session.add(RelayNonceRow(nonce=nonce, expires_at=now + keep_for))
+            return True
+
+    def enrol(self, agent_id: str, credentials: str) -> None:
+        """Register the agent with its (sealed) key, or replace the key of a known one."""
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayAgentRow, agent_id, with_for_update=True)
+            if row is None:
+                session.add(
+                    RelayAgentRow(
+                        agent_id=agent_id, credentials=credentials, enrolled_at=_now(), heartbeat=""
+                    )
+                )
+            else:
+                row.credentials = credentials
+
+    def seen(self, agent_id: str, *, heartbeat: dict[str, Any] | None = None) -> None:
+        """Note that the agent called (and what its heartbeat said)."""
+        now = _now()
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayAgentRow, agent_id, with_for_update=True)
+            if row is None:
+                return
+            row.last_seen = now
+            if heartbeat is not None:
+                row.heartbeat = json.dumps(heartbeat)
+                row.heartbeat_at = now
+
+    def agent(self, agent_id: str) -> Agent | None:
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayAgentRow, agent_id)
+            if row is None:
+                return None
+            return Agent(
+                row.agent_id,
+                row.credentials,
+                _aware(row.last_seen) if row.last_seen else None,
+                json.loads(row.heartbeat) if row.heartbeat else None,
+                _aware(row.heartbeat_at) if row.heartbeat_at else None,
+            )
+
+    def agents(self) -> list[Agent]:
+        with self._db.sessions.begin() as session:
+            ids = session.scalars(select(RelayAgentRow.agent_id).order_by(RelayAgentRow.agent_id))
+            names = list(ids)
+        return [agent for name in names if (agent := self.agent(name)) is not None]
+
+    def purge(self) -> int:
+        """Remove jobs finished (or past their deadline) more than a day ago."""
+        cutoff = _now() - KEEP_FINISHED
+        with self._db.sessions.begin() as session:
+            result = session.execute(delete(RelayJobRow).where(RelayJobRow.deadline < cutoff))
+            return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,1 @@
+"""The hub's HTTP side: today the relay FinancialHost agents call (design §10)."""
