@@ -104,3 +104,12 @@ def test_enrolment_calls_and_heartbeats(database: Database) -> None:
     assert agent.last_seen is not None and agent.last_seen.tzinfo is not None
     assert agent.heartbeat == {"erp_reachable": True, "jobs_pending": 2}
     assert [a.agent_id for a in relay.agents()] == ["a"]
+
+
+def test_old_jobs_are_purged_recent_ones_kept(database: Database) -> None:
+    relay = RelayStore(database)
+    old = relay.submit("a", _request(1), deadline=datetime.now(UTC) - timedelta(days=2))
+    recent = relay.submit("a", _request(2), deadline=_later())
+    assert relay.purge() == 1
+    assert relay.outcome(old).state == ABANDONED  # gone: reads as given up
+    assert relay.outcome(recent).state == PENDING

@@ -33,6 +33,8 @@ from ledgerlink.wire.signing import (
 
 log = structlog.get_logger("ledgerlink.relay")
 _M = TypeVar("_M", bound=BaseModel)
+#: How often old relay jobs are removed (by whichever process serves a lease).
+PURGE_EVERY_SECONDS = 600.0
 #: Larger agent calls are refused (a result carries one host answer: far below this).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: How often a held lease looks for new jobs.
@@ -58,6 +60,7 @@ class _Relay:
         self._relay = relay
         self._keys = keys
         self._window = window_seconds
+        self._purged = 0.0
 
     async def _authenticate(self, request: Request, agent_id: str) -> tuple[SignedRequest, bytes]:
         body = await request.body()
@@ -121,6 +124,9 @@ class _Relay:
             asked = self._parse(wire.LeaseRequest, body)
         except _Refused as refused:
             return refused.response
+        if time.monotonic() - self._purged > PURGE_EVERY_SECONDS:
+            self._purged = time.monotonic()
+            await run_in_threadpool(self._relay.purge)
         ends = time.monotonic() + asked.wait_seconds
         while True:
             leased = await run_in_threadpool(self._relay.lease, agent_id, limit=asked.max_jobs)
