@@ -269,3 +269,24 @@ def test_the_agent_rides_out_a_hub_outage(tmp_path: Path) -> None:
             assert agent_host.audit("agent.hub_reachable")
     finally:
         hosts.close()
+
+
+def test_agent_settings_from_the_environment_and_their_checks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LEDGERLINK_HOST_MODE", "agent")
+    monkeypatch.setenv("LEDGERLINK_HOST_AGENT__HUB_URL", "https://hub.example.com/")
+    monkeypatch.setenv("LEDGERLINK_HOST_AGENT__AGENT_ID", "acme-nav")
+    monkeypatch.setenv("LEDGERLINK_HOST_AGENT__VERIFY", "false")
+    settings = host_settings(tmp_path)
+    assert settings.mode == "agent"
+    assert settings.agent.hub_url == "https://hub.example.com"
+    assert settings.agent.verify is False  # the word, not a file called "false"
+    with pytest.raises(ValueError, match="loopback only"):
+        host_settings(tmp_path, host="0.0.0.0")
+    monkeypatch.setenv("LEDGERLINK_HOST_AGENT__HUB_URL", "http://hub.example.com")
+    with pytest.raises(ValueError, match="https"):
+        host_settings(tmp_path)
+    monkeypatch.delenv("LEDGERLINK_HOST_AGENT__HUB_URL")
+    with pytest.raises(ValueError, match="needs \\[agent\\] hub_url and agent_id"):
+        host_settings(tmp_path)

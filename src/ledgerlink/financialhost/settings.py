@@ -57,6 +57,13 @@ class AgentSettings(BaseModel):
     max_parallel: int = Field(default=4, ge=1, le=20)
     verify: bool | str = True
 
+    @field_validator("verify", mode="before")
+    @classmethod
+    def _verify_words(cls, value: object) -> object:
+        # From the environment every value is text: "false" must not become a file name.
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        return words.get(value.strip().lower(), value) if isinstance(value, str) else value
+
     @field_validator("hub_url")
     @classmethod
     def _https(cls, value: str) -> str:
