@@ -1,6 +1,7 @@
-"""A real FinancialHost process (``ledgerlink host serve``) for the contract suite: its own
-settings file, vault and self-signed certificate in a temporary folder, HTTPS on a free
-loopback port, stopped (SIGTERM, then SIGKILL) at the end."""
+"""A real FinancialHost process (``ledgerlink host serve``) for the contract suite and the
+FinancialHost process tests: its own settings file, vault and self-signed certificate in a
+temporary folder, HTTPS on a free loopback port, stopped (SIGTERM, then SIGKILL) at the end; a
+signed client for it, and what the kill tests share (waiting, sending until the host is gone)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import httpx2
 
 from ledgerlink.financialhost.tls import CERT_FILE
 from ledgerlink.financialhost.vault import Vault
-from ledgerlink.wire.client import tls_context
+from ledgerlink.wire.client import SignedClient, tls_context
 from ledgerlink.wire.signing import SigningKey
 
 KEY_ID = "hub-1"
@@ -34,6 +35,15 @@ class HostProcess:
     certificate_file: Path
     data_dir: Path
     process: subprocess.Popen[bytes]
+
+    def client(self, timeout: float = 30) -> SignedClient:
+        """A hub-side client signing with the host's key and trusting only its certificate."""
+        return SignedClient(
+            self.url,
+            keys=[self.key],
+            verify=tls_context(verify=self.certificate_file),
+            timeout=timeout,
+        )
 
 
 def free_port() -> int:
@@ -144,3 +154,25 @@ def stop(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def send_until_gone(host: HostProcess, operation: str, bodies: Sequence[dict[str, Any]]) -> None:
+    """Send every write in order (each accepted: 200 or 202) until done or the host is gone
+    (killed): the hub's side of a batch."""
+    client = host.client()
+    try:
+        for body in bodies:
+            answer = client.call(operation, body)
+            assert answer.status in (200, 202), answer.body
+    except httpx2.TransportError:
+        pass
+    finally:
+        client.close()

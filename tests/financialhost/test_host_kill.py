@@ -5,18 +5,13 @@ reached the ERP before the kill is found by its correlation instead of being cre
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-
-import httpx2
 
 from ledgerlink.financialhost.visma import constants as c
 from ledgerlink.financialhost.visma.emulated import EmulatedAdk
 from ledgerlink.financialhost.visma.emulated_admin import create_company, set_hold_after_add
-from ledgerlink.wire.client import SignedClient, tls_context
-from tests.contract.host_process import HostProcess, host_process, stop
+from tests.contract.host_process import host_process, send_until_gone, stop, wait_for
 
 BATCH = 150
 
@@ -65,38 +60,16 @@ def draft(i: int) -> dict[str, object]:
     }
 
 
-def client_for(host: HostProcess) -> SignedClient:
-    return SignedClient(
-        host.url, keys=[host.key], verify=tls_context(verify=host.certificate_file), timeout=30
-    )
-
-
-def send_all(host: HostProcess) -> None:
-    """Send the batch until done or the host is gone (killed)."""
-    client = client_for(host)
-    try:
-        for i in range(BATCH):
-            assert client.call("document.create_draft", draft(i)).status in (200, 202)
-    except httpx2.TransportError:
-        pass
-    finally:
-        client.close()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_kill_9_mid_batch_leaves_every_visma_invoice_exactly_once(tmp_path: Path) -> None:
     system, company = tmp_path / "Gemensamma filer", tmp_path / "FTG1"
     create_company(system, company, name="Kill AB")
     settings = {"system_path": str(system), "company_path": str(company), "adk": "emulated"}
     options = {"plugin": "visma", "plugin_settings": settings, "sync_wait_seconds": 0}
     with host_process(tmp_path / "host", **options) as host:  # type: ignore[arg-type]
-        sender = threading.Thread(target=send_all, args=(host,), daemon=True)
+        batch = [draft(i) for i in range(BATCH)]
+        sender = threading.Thread(
+            target=send_until_gone, args=(host, "document.create_draft", batch), daemon=True
+        )
         sender.start()
         wait_for(lambda: sum(visma_correlations(system, company).values()) >= 15, 60, "drafts")
         # From now on each invoice is written a while before the host hears of it: the kill
@@ -111,8 +84,9 @@ def test_kill_9_mid_batch_leaves_every_visma_invoice_exactly_once(tmp_path: Path
     assert 0 < sum(before.values()) < BATCH, "the kill should land mid-batch"
 
     with host_process(tmp_path / "host", **options) as host:  # type: ignore[arg-type]
-        send_all(host)  # the hub sends everything again: the same keys
-        client = client_for(host)
+        # the hub sends everything again: the same keys
+        send_until_gone(host, "document.create_draft", [draft(i) for i in range(BATCH)])
+        client = host.client()
 
         def all_done() -> bool:
             states = [
