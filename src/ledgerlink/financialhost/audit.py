@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,8 @@ class AuditLog:
         self._db = database
         self._head_file = head_file
         self._listeners: list[Callable[[str, Mapping[str, Any]], None]] = []
+        # One append at a time, so the head file is written in the order records commit.
+        self._lock = threading.Lock()
 
     def subscribe(self, listener: Callable[[str, Mapping[str, Any]], None]) -> None:
         """Call ``listener(event, fields)`` after each record is written (the alerter counts
@@ -62,14 +65,20 @@ class AuditLog:
     def append(self, event: str, **fields: Any) -> int:
         record = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
         at = datetime.now(UTC).isoformat()
-        with self._db.transaction() as conn:
-            last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
-            digest = _digest(seq, at, event, record, prev)
-            conn.execute(
-                "INSERT INTO audit (seq, at, event, record, prev_hash, hash) VALUES (?,?,?,?,?,?)",
-                (seq, at, event, record, prev, digest),
-            )
+        with self._lock:
+            with self._db.transaction() as conn:
+                last = conn.execute(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+                digest = _digest(seq, at, event, record, prev)
+                conn.execute(
+                    "INSERT INTO audit (seq, at, event, record, prev_hash, hash) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (seq, at, event, record, prev, digest),
+                )
+            # After the commit: a crash in between leaves the head one record behind (which
+            # verify accepts), never ahead of the log (which means records were removed).
             self._write_head(seq, digest)
         for listener in self._listeners:
             listener(event, fields)
@@ -96,6 +105,8 @@ def verify_chain(database: HostDatabase, head_file: Path) -> AuditReport:
     problems: list[AuditProblem] = []
     expected_seq, prev = 1, GENESIS
     count = 0
+    head_seq, head_hash = _read_head(head_file)
+    hash_at_head = GENESIS if head_seq == 0 else None
     for row in database.query("SELECT * FROM audit ORDER BY seq"):
         count += 1
         seq = int(row["seq"])
@@ -105,17 +116,28 @@ def verify_chain(database: HostDatabase, head_file: Path) -> AuditReport:
             problems.append(AuditProblem(seq, "does not link to the record before it"))
         if _digest(seq, row["at"], row["event"], row["record"], row["prev_hash"]) != row["hash"]:
             problems.append(AuditProblem(seq, "was changed after it was written"))
+        if seq == head_seq:
+            hash_at_head = row["hash"]
         expected_seq, prev = seq + 1, row["hash"]
-    if head_file.exists():
-        head_seq, _, head_hash = head_file.read_text(encoding="ascii").strip().partition(" ")
-        if int(head_seq) != expected_seq - 1 or head_hash != prev:
-            problems.append(
-                AuditProblem(
-                    int(head_seq),
-                    f"the head file says record {head_seq} is the newest, the log ends at "
-                    f"{expected_seq - 1}: records were removed from the end or the head replaced",
-                )
+    newest = expected_seq - 1
+    if head_hash is None:
+        if count:
+            problems.append(AuditProblem(0, f"the head file {head_file} is missing"))
+    # The head may trail the log by the one record a crash interrupted (it is written after
+    # the commit); ahead of the log, or not matching it, records were removed or replaced.
+    elif not (newest - 1 <= head_seq <= newest) or hash_at_head != head_hash:
+        problems.append(
+            AuditProblem(
+                head_seq,
+                f"the head file says record {head_seq} is the newest, the log ends at "
+                f"{newest}: records were removed from the end or the head replaced",
             )
-    elif count:
-        problems.append(AuditProblem(0, f"the head file {head_file} is missing"))
+        )
     return AuditReport(count, prev, tuple(problems))
+
+
+def _read_head(head_file: Path) -> tuple[int, str | None]:
+    if not head_file.exists():
+        return 0, None
+    seq, _, digest = head_file.read_text(encoding="ascii").strip().partition(" ")
+    return int(seq), digest
