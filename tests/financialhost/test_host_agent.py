@@ -190,6 +190,9 @@ def test_the_hub_answers_only_calls_signed_by_the_enrolled_agent(hub: HubRelay) 
     assert first.json() == {"jobs": []}
     assert "x-fh-signature" in first.headers  # the answer is signed for the agent
     assert _hub_call(hub, path, body, signed).status_code == 401  # replayed nonce
+    too_long = b'{"wait_seconds": 600}'  # above the 25 s a proxy keeps an idle call open
+    signed = sign_request(method="POST", path=path, body=too_long, keys=[key])
+    assert _hub_call(hub, path, too_long, signed).status_code == 422
 
 
 def test_the_agent_runs_nothing_a_hub_did_not_sign(tmp_path: Path) -> None:

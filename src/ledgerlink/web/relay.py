@@ -110,18 +110,20 @@ class _Relay:
         )
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
-    @staticmethod
-    def _parse(model: type[_M], body: bytes) -> _M:
+    async def _accept(
+        self, request: Request, agent_id: str, model: type[_M]
+    ) -> tuple[SignedRequest, _M]:
+        """The authenticated call and its body as ``model``; raises :class:`_Refused`."""
+        signed, body = await self._authenticate(request, agent_id)
         try:
-            return model.model_validate_json(body or b"{}")
+            return signed, model.model_validate_json(body or b"{}")
         except ValidationError as error:
             raise _Refused(_error(422, ErrorCode.INVALID, str(error))) from None
 
     async def lease(self, agent_id: str, request: Request) -> Response:
         """Hand out pending jobs, holding the call open up to ``wait_seconds`` for one."""
         try:
-            signed, body = await self._authenticate(request, agent_id)
-            asked = self._parse(wire.LeaseRequest, body)
+            signed, asked = await self._accept(request, agent_id, wire.LeaseRequest)
         except _Refused as refused:
             return refused.response
         if time.monotonic() - self._purged > PURGE_EVERY_SECONDS:
@@ -150,8 +152,7 @@ class _Relay:
     async def results(self, agent_id: str, request: Request) -> Response:
         """Take the host's answer to a job (410 when its caller stopped waiting)."""
         try:
-            signed, body = await self._authenticate(request, agent_id)
-            result = self._parse(wire.RelayResult, body)
+            signed, result = await self._accept(request, agent_id, wire.RelayResult)
         except _Refused as refused:
             return refused.response
         accepted = await run_in_threadpool(
@@ -166,8 +167,7 @@ class _Relay:
     async def heartbeat(self, agent_id: str, request: Request) -> Response:
         """Record what the agent reports about itself."""
         try:
-            signed, body = await self._authenticate(request, agent_id)
-            beat = self._parse(wire.Heartbeat, body)
+            signed, beat = await self._accept(request, agent_id, wire.Heartbeat)
         except _Refused as refused:
             return refused.response
         await run_in_threadpool(self._relay.seen, agent_id, heartbeat=beat.model_dump(mode="json"))
