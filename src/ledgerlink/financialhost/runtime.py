@@ -4,6 +4,7 @@ uvicorn (in the foreground for ``ledgerlink host serve``, or in a thread for tes
 from __future__ import annotations
 
 import importlib
+import signal
 import ssl
 import threading
 import time
@@ -83,12 +84,20 @@ def serve_forever(settings: HostSettings) -> None:
     host.start()
     if agent is not None:
         agent.start()
+    # uvicorn shuts down on SIGTERM, then raises the signal again; with Python's default
+    # handler that kills the process before the lines below run (no AdkClose, no final audit
+    # record). Turned into SystemExit, the service manager's stop is a clean stop.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         uvicorn.Server(_uvicorn_config(host, certificate, settings.port)).run()
     finally:
         if agent is not None:
             agent.stop()
         host.stop()
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @contextmanager
