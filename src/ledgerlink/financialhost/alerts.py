@@ -345,7 +345,7 @@ class WebhookRefused(Exception):
     """The webhook receiver refused the alert (another 4xx, or a redirect): not retried."""
 
 
-def _retry_webhook(error: Exception) -> bool:
+def _retry_webhook(error: BaseException) -> bool:
     return isinstance(error, WebhookBusy | httpx2.TransportError)
 
 

@@ -92,7 +92,7 @@ class StepFailed(Exception):
         self.message, self.erp_text, self.hint = message, erp_text, hint
 
 
-def _backoff(error: Exception) -> bool | float:
+def _backoff(error: BaseException) -> bool | float:
     """stamina hook: retry only Transient, waiting at least what the server asked for."""
     if isinstance(error, Transient):
         return error.retry_after if error.retry_after is not None else True

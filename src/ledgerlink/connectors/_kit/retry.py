@@ -189,11 +189,11 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
 
-def backoff_hook(policy: RetryPolicy) -> Callable[[Exception], bool | float]:
+def backoff_hook(policy: RetryPolicy) -> Callable[[BaseException], bool | float]:
     """stamina ``on`` hook: retry only :class:`Transient`; wait at least the server's
     ``retry_after`` (returned as the custom backoff), refuse waits beyond the policy."""
 
-    def hook(error: Exception) -> bool | float:
+    def hook(error: BaseException) -> bool | float:
         if not isinstance(error, Transient):
             return False
         if error.retry_after is None:
