@@ -449,3 +449,19 @@ class RelayNonceRow(Base):
 
     nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# rate limits shared by every worker process (design §6) -----------------------------------------
+
+
+class RateLimitRow(Base):
+    """One rate-limit budget per (ERP, credential fingerprint): a server-requested pause and
+    each window's O(1) mark as JSON (``{"sliding 25/5s": [tat, 0], ...}``). Times are integer
+    microseconds since the epoch. Locked for the one short transaction of each reservation."""
+
+    __tablename__ = "rate_limits"
+
+    erp: Mapped[str] = mapped_column(String(40), primary_key=True)
+    credential: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    marks: Mapped[str] = mapped_column(Text, default="{}")

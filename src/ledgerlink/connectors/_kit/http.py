@@ -7,10 +7,12 @@ the test seam (httpx style): tests pass none and talk to an emulator over real H
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -63,6 +65,68 @@ def redact_url(url: httpx2.URL) -> str:
     return f"{url.path}?{'&'.join(params)}"
 
 
+#: Pause after a 429 that names no wait (Fortnox sends no headers at all): enough for a sliding
+#: window to free a slot, short enough not to idle a connection for long.
+BARE_429_PAUSE = 1.0
+_REMAINING = re.compile(r"^(?P<family>(?:x-)?ratelimit(?:-[a-z0-9]+)*)-remaining$", re.IGNORECASE)
+#: Reset values at or above these are epoch milliseconds / epoch seconds; below, delta seconds.
+_EPOCH_MS, _EPOCH_S = 100_000_000_000, 1_000_000_000
+
+
+def server_pause(
+    status: int,
+    headers: Mapping[str, str],
+    *,
+    now: float,
+    bare_429: float = BARE_429_PAUSE,
+) -> float | None:
+    """Seconds the server's answer asks every caller of this budget to pause, or ``None``.
+
+    * a 429's ``Retry-After`` (delta seconds or an HTTP date);
+    * any header family ``[X-]RateLimit[-Name]-Remaining`` at 0 with its ``…-Reset``, e.g.
+      Exact's daily ``X-RateLimit-*`` and minutely ``X-RateLimit-Minutely-*``: until the reset.
+      A reset is read as epoch milliseconds (Exact), epoch seconds or delta seconds by size;
+    * a 429 that says neither: ``bare_429``.
+
+    The longest of these wins; ``now`` is epoch seconds. Pure: no I/O, no clock.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    pauses: list[float] = []
+    if status == 429:
+        current = datetime.fromtimestamp(now, UTC)
+        retry_after = parse_retry_after(lowered.get("retry-after"), now=current)
+        if retry_after is not None:
+            pauses.append(retry_after)
+    for name, value in lowered.items():
+        match = _REMAINING.match(name)
+        if match is None or _number(value) != 0:
+            continue
+        reset = _number(lowered.get(f"{match['family']}-reset"))
+        if reset is not None:
+            pauses.append(_until(reset, now))
+    if pauses:
+        return max(pauses)
+    return bare_429 if status == 429 else None
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _until(reset: float, now: float) -> float:
+    if reset >= _EPOCH_MS:
+        return max(reset / 1000 - now, 0.0)
+    if reset >= _EPOCH_S:
+        return max(reset - now, 0.0)
+    return max(reset, 0.0)
+
+
 def _hooks(
     *, erp: str, limiter: RateLimiter | None, limiter_key: LimiterKey | None
 ) -> dict[str, list[Any]]:
@@ -85,10 +149,10 @@ def _hooks(
         elapsed_ms = (
             round((time.perf_counter() - started) * 1000, 1) if isinstance(started, float) else None
         )
-        if response.status_code == 429 and limiter is not None and limiter_key is not None:
-            wait = parse_retry_after(response.headers.get("retry-after"))
-            if wait is not None:
-                limiter.defer(limiter_key, wait)
+        if limiter is not None and limiter_key is not None:
+            pause = server_pause(response.status_code, response.headers, now=time.time())
+            if pause:
+                limiter.defer(limiter_key, pause)
         log.info(
             "http.response",
             method=request.method,
