@@ -28,14 +28,15 @@ def kit_admin_router(
     faults: FaultInjector,
     journal: RequestJournal,
     dependencies: Sequence[Depends] = (),
-    error: Callable[[int, str], Response] | None = None,
+    error: Callable[[Request, int, str], Response] | None = None,
 ) -> APIRouter:
-    """Routes for faults and journal, guarded by ``dependencies`` (e.g. the emulator's auth)."""
+    """Routes for faults and journal, guarded by ``dependencies`` (e.g. the emulator's auth);
+    ``error(request, status, message)`` renders a refused request in the ERP's envelope."""
     router = APIRouter(prefix=ADMIN_PREFIX, dependencies=list(dependencies))
 
-    def bad_request(message: str) -> Response:
+    def bad_request(request: Request, message: str) -> Response:
         if error is not None:
-            return error(400, message)
+            return error(request, 400, message)
         return JSONResponse({"message": message}, status_code=400)
 
     @router.get("/faults")
@@ -54,7 +55,7 @@ def kit_admin_router(
                 raw_rules = document if isinstance(document, list) else [document]
             rules = [FaultRule.from_json(_floats(rule)) for rule in raw_rules]
         except (TypeError, ValueError) as problem:
-            return bad_request(f"invalid fault rules: {problem}")
+            return bad_request(request, f"invalid fault rules: {problem}")
         faults.replace(rules, seed=seed)
         return JSONResponse(faults.to_json())
 

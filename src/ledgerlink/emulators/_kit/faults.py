@@ -19,13 +19,22 @@ import asyncio
 import json
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConnectionDropped", "FaultInjector", "FaultMiddleware", "FaultRule"]
+__all__ = [
+    "ConnectionDropped",
+    "FaultInjector",
+    "FaultMiddleware",
+    "FaultRule",
+    "InjectedRenderer",
+    "injected_response",
+]
 
 ADMIN_PREFIX = "/_emulator"
 
@@ -196,27 +205,29 @@ class FaultInjector:
         return {"seed": self.seed, "rules": [rule.to_json() for rule in self.rules]}
 
 
-def _json_response(
-    status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]
-) -> list[Message]:
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(payload)).encode()),
-        *extra,
-    ]
-    return [
-        {"type": "http.response.start", "status": status, "headers": headers},
-        {"type": "http.response.body", "body": payload},
-    ]
+def injected_response(_request: Request, status: int, message: str) -> Response:
+    """The kit's own body for an injected 5xx or 429: ``{"message", "httpStatusCode"}``."""
+    payload = json.dumps({"message": message, "httpStatusCode": status}).encode()
+    return Response(payload, status_code=status, media_type="application/json; charset=utf-8")
+
+
+InjectedRenderer = Callable[[Request, int, str], Response]
+"""Renders an injected error (request, status, message) in an ERP's own envelope."""
 
 
 class FaultMiddleware:
     """ASGI middleware applying a :class:`FaultInjector` (admin routes are never faulted)."""
 
-    def __init__(self, app: ASGIApp, *, injector: FaultInjector) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        injector: FaultInjector,
+        render: InjectedRenderer = injected_response,
+    ) -> None:
         self.app = app
         self.injector = injector
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -229,20 +240,15 @@ class FaultMiddleware:
             await send({"type": "http.response.start", "status": 500, "headers": []})
             raise ConnectionDropped("injected connection reset")
         if decision.error_status is not None:
-            body = {
-                "message": "Injected fault: the service is temporarily unavailable.",
-                "httpStatusCode": decision.error_status,
-            }
-            for message in _json_response(decision.error_status, body, []):
-                await send(message)
+            message = "Injected fault: the service is temporarily unavailable."
+            response = self.render(Request(scope), decision.error_status, message)
+            await response(scope, receive, send)
             return
         if decision.rate_limited:
-            extra = []
+            response = self.render(Request(scope), 429, "Too many requests.")
             if decision.retry_after is not None:
-                extra.append((b"retry-after", _seconds(decision.retry_after).encode()))
-            body = {"message": "Too many requests.", "httpStatusCode": 429}
-            for message in _json_response(429, body, extra):
-                await send(message)
+                response.headers["retry-after"] = _seconds(decision.retry_after)
+            await response(scope, receive, send)
             return
         if decision.hold_seconds and not decision.drop_after_commit:
 

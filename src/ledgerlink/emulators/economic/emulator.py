@@ -1,17 +1,14 @@
-"""The :class:`EconomicEmulator`: state, middleware and routers assembled into one FastAPI app."""
+"""The :class:`EconomicEmulator`: the kit's base with e-conomic's state, routers and errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.admin import kit_admin_router
-from ledgerlink.emulators._kit.faults import FaultInjector, FaultMiddleware
-from ledgerlink.emulators._kit.journal import JournalMiddleware, RequestJournal
+from ledgerlink.emulators._kit.base import Emulator, ErrorEnvelope
 from ledgerlink.emulators._kit.jsonio import dumps
 from ledgerlink.emulators.economic.http import ApiError
 from ledgerlink.emulators.economic.routers import (
@@ -30,12 +27,14 @@ from ledgerlink.emulators.economic.state import EconomicState
 __all__ = ["EconomicEmulator"]
 
 
-class EconomicEmulator:
+class EconomicEmulator(Emulator):
     """A faithful local stand-in for the e-conomic legacy REST API.
 
     ``state_file`` (optional) keeps the main agreement in a JSON file: it is loaded when the
     emulator starts and rewritten after every write. The demo agreement is always fresh.
     """
+
+    state: EconomicState
 
     def __init__(
         self,
@@ -50,55 +49,57 @@ class EconomicEmulator:
         self.app_secret_token = app_secret_token
         self.agreement_grant_token = agreement_grant_token
         self.app_public_token = app_public_token
-        self.state = EconomicState.open(
+        state = EconomicState(
             main_agreement(agreement_number=agreement_number),
             demo_agreement(),
             state_file=state_file,
         )
-        self.faults = FaultInjector(seed=fault_seed)
-        self.journal = RequestJournal()
-        self.app = self._build_app()
-
-    def _build_app(self) -> FastAPI:
-        app = FastAPI(
+        super().__init__(state=state, fault_seed=fault_seed)
+        errors = EconomicErrors(state)
+        self.app = self.assemble(
             title="e-conomic REST API (ledgerlink emulator)",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
+            errors=errors,
+            handlers={ApiError: errors.api_error},
+            admin_dependencies=[Depends(admin.admin_context)],
+            routers=[
+                admin.router,
+                root.router,
+                customers.router,
+                products.router,
+                invoices.router,
+                reference.router,
+                accounting.router,
+                projects.router,
+            ],
         )
-        app.state.emulator = self
-        app.add_exception_handler(ApiError, self._api_error)
-        app.add_exception_handler(StarletteHTTPException, self._http_error)
-        app.add_exception_handler(RequestValidationError, self._request_error)
-        app.include_router(
-            kit_admin_router(
-                faults=self.faults,
-                journal=self.journal,
-                dependencies=[Depends(admin.admin_context)],
-                error=lambda status, message: self._response(ApiError(status, message)),
-            )
-        )
-        app.include_router(admin.router)
-        for module in (root, customers, products, invoices, reference, accounting, projects):
-            app.include_router(module.router)
-        app.add_middleware(FaultMiddleware, injector=self.faults)
-        app.add_middleware(JournalMiddleware, journal=self.journal)
-        return app
 
-    def _response(self, error: ApiError) -> Response:
+
+class EconomicErrors(ErrorEnvelope):
+    """e-conomic's error body (``message``, ``developerHint``, ``logId``, ``httpStatusCode``…)."""
+
+    def __init__(self, state: EconomicState) -> None:
+        self._state = state
+
+    def response(self, error: ApiError) -> Response:
+        """The answer for ``error``, numbered with the next ``logId``."""
         return Response(
-            dumps(error.body(self.state.next_log_id())),
+            dumps(error.body(self._state.next_log_id())),
             status_code=error.status,
             media_type="application/json; charset=utf-8",
             headers=error.headers,
         )
 
-    async def _api_error(self, _request: Request, error: Exception) -> Response:
+    def api_error(self, _request: Request, error: Exception) -> Response:
+        """The handler of :class:`~.http.ApiError`."""
         assert isinstance(error, ApiError)
-        return self._response(error)
+        return self.response(error)
 
-    async def _http_error(self, request: Request, error: Exception) -> Response:
-        assert isinstance(error, StarletteHTTPException)
+    def render(self, request: Request, status: int, message: str) -> Response:
+        """An error without hint."""
+        return self.response(ApiError(status, message))
+
+    def http_error(self, request: Request, error: StarletteHTTPException) -> Response:
+        """405 and 404 with e-conomic's texts and hints."""
         if error.status_code == 405:
             message = f"The {request.method} method is not supported on this resource."
             hint = "PUT must be used with the full document; PATCH is not supported."
@@ -106,8 +107,4 @@ class EconomicEmulator:
             message, hint = "The resource was not found.", "Follow the links the API returns."
         else:
             message, hint = str(error.detail), None
-        return self._response(ApiError(error.status_code, message, hint=hint))
-
-    async def _request_error(self, request: Request, error: Exception) -> Response:
-        # Path parameters of the wrong type (e.g. /customers/abc) name no resource.
-        return self._response(ApiError(404, f"The resource {request.url.path} was not found."))
+        return self.response(ApiError(error.status_code, message, hint=hint))

@@ -2,21 +2,19 @@
 
 Documents are kept as JSON-like dicts in their stored form (money as ``Decimal``, dates as ISO
 strings, references as ``{"customerNumber": 1}``); the routers add links when rendering. Keys
-starting with ``_`` are internal and never rendered. One lock guards all of it.
+starting with ``_`` are internal and never rendered. The state's one lock guards all of it.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from ledgerlink.emulators._kit.state import EmulatorState
 
 __all__ = ["Agreement", "EconomicState", "Settings"]
 
@@ -130,47 +128,21 @@ class Agreement:
         )
 
 
-def _encode(value: object) -> object:
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    raise TypeError(f"{type(value).__name__} is not serialisable")
-
-
-def _decode(document: dict[str, Any]) -> object:
-    if set(document) == {"$decimal"}:
-        return Decimal(document["$decimal"])
-    return document
-
-
-class EconomicState:
-    """The main agreement, the separate demo agreement, one lock, optional persistence."""
+class EconomicState(EmulatorState):
+    """The main agreement (kept in the state file as ``main``) and the separate demo agreement."""
 
     def __init__(self, main: Agreement, demo: Agreement, *, state_file: Path | None) -> None:
-        self.lock = threading.RLock()
+        super().__init__(path=state_file)
         self.main = main
         self.demo = demo
-        self.state_file = state_file
         self.log_sequence = 0
+        self.add_part("main", dump=self._dump_main, load=self._load_main)
 
-    @classmethod
-    def open(cls, main: Agreement, demo: Agreement, *, state_file: Path | None) -> EconomicState:
-        """Load the main agreement from ``state_file`` if it exists, else start from ``main``."""
-        if state_file is not None and state_file.exists():
-            data = json.loads(state_file.read_text(encoding="utf-8"), object_hook=_decode)
-            main = Agreement.from_json(data["main"])
-        state = cls(main, demo, state_file=state_file)
-        state.save()
-        return state
+    def _dump_main(self) -> dict[str, Any]:
+        return self.main.to_json()
 
-    def save(self) -> None:
-        """Write the main agreement to the state file (atomically); no-op without one."""
-        if self.state_file is None:
-            return
-        with self.lock:
-            text = json.dumps({"main": self.main.to_json()}, default=_encode, indent=1)
-            temporary = self.state_file.with_name(self.state_file.name + ".tmp")
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, self.state_file)
+    def _load_main(self, data: dict[str, Any]) -> None:
+        self.main = Agreement.from_json(data)
 
     def next_log_id(self) -> int:
         """A sequence number for ``logId`` (deterministic per run)."""

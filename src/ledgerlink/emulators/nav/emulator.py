@@ -1,4 +1,4 @@
-"""The :class:`NavEmulator`: configuration, state, middleware and routers in one FastAPI app."""
+"""The :class:`NavEmulator`: the kit's base with NAV's configuration, state, routers and errors."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.admin import ADMIN_PREFIX, kit_admin_router
-from ledgerlink.emulators._kit.faults import FaultInjector, FaultMiddleware
-from ledgerlink.emulators._kit.journal import JournalMiddleware, RequestJournal
+from ledgerlink.emulators._kit.admin import ADMIN_PREFIX
+from ledgerlink.emulators._kit.base import Emulator, ErrorEnvelope
 from ledgerlink.emulators.nav import admin, odata, soap
 from ledgerlink.emulators.nav.config import NavConfig
 from ledgerlink.emulators.nav.errors import NavError
@@ -30,7 +29,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NavEmulator:
+class NavEmulator(Emulator):
     """A faithful local stand-in for a Dynamics NAV 2017 server instance's web services.
 
     ``config`` describes the server (defaults: instance ``DynamicsNAV100``, companies
@@ -40,6 +39,8 @@ class NavEmulator:
     (aware) time; the job-queue timer runs only when ``config.job_queue_interval_seconds`` is
     set — call :meth:`close` to stop it.
     """
+
+    state: NavState
 
     def __init__(
         self,
@@ -57,10 +58,20 @@ class NavEmulator:
             if self.config.seed_data:
                 seed_company(self._books(company))
             fresh[name] = company
-        self.state = NavState.open(fresh, state_file=state_file)
-        self.faults = FaultInjector(seed=fault_seed)
-        self.journal = RequestJournal()
-        self.app = self._build_app()
+        super().__init__(state=NavState(fresh, state_file=state_file), fault_seed=fault_seed)
+        errors = NavErrors()
+        self.app = self.assemble(
+            title="Dynamics NAV web services (ledgerlink emulator)",
+            errors=errors,
+            handlers={
+                NavError: errors.nav_error,
+                soap.SoapNotFound: errors.soap_not_found,
+                odata.ODataError: errors.odata_error,
+                Unauthorized: errors.unauthorized,
+            },
+            admin_dependencies=[Depends(authenticate_basic)],
+            routers=[admin.router, odata.router, soap.router],
+        )
         self._timer: JobQueueTimer | None = None
         if self.config.job_queue_interval_seconds:
             self._timer = JobQueueTimer(
@@ -97,36 +108,13 @@ class NavEmulator:
             "admin": f"{root}{ADMIN_PREFIX}",
         }
 
-    def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="Dynamics NAV web services (ledgerlink emulator)",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-        )
-        app.state.emulator = self
-        app.add_exception_handler(NavError, self._nav_error)
-        app.add_exception_handler(soap.SoapNotFound, self._soap_not_found)
-        app.add_exception_handler(odata.ODataError, self._odata_error)
-        app.add_exception_handler(Unauthorized, self._unauthorized)
-        app.add_exception_handler(StarletteHTTPException, self._http_error)
-        app.add_exception_handler(RequestValidationError, self._request_error)
-        app.include_router(
-            kit_admin_router(
-                faults=self.faults,
-                journal=self.journal,
-                dependencies=[Depends(authenticate_basic)],
-                error=admin.admin_error,
-            )
-        )
-        app.include_router(admin.router)
-        app.include_router(odata.router)
-        app.include_router(soap.router)
-        app.add_middleware(FaultMiddleware, injector=self.faults)
-        app.add_middleware(JournalMiddleware, journal=self.journal)
-        return app
 
-    async def _nav_error(self, request: Request, error: Exception) -> Response:
+class NavErrors(ErrorEnvelope):
+    """NAV's answers: OData errors under ``/ODataV4``, SOAP faults and plain text elsewhere,
+    ``{"error": {"code", "message"}}`` on the admin routes."""
+
+    def nav_error(self, request: Request, error: Exception) -> Response:
+        """A C/AL or platform error, in the shape of the protocol it came through."""
         assert isinstance(error, NavError)
         path = request.url.path
         if path.startswith(ADMIN_PREFIX):
@@ -138,27 +126,35 @@ class NavEmulator:
             )
         return soap.fault_response(error)
 
-    async def _odata_error(self, _request: Request, error: Exception) -> Response:
+    def odata_error(self, _request: Request, error: Exception) -> Response:
+        """An OData protocol error."""
         assert isinstance(error, odata.ODataError)
         return odata.error_response(error.status, error.code, error.message)
 
-    async def _soap_not_found(self, request: Request, error: Exception) -> Response:
+    def soap_not_found(self, _request: Request, error: Exception) -> Response:
+        """A SOAP service or operation that does not exist."""
         assert isinstance(error, soap.SoapNotFound)
         return soap.fault_response(error)
 
-    async def _unauthorized(self, _request: Request, error: Exception) -> Response:
+    def unauthorized(self, _request: Request, error: Exception) -> Response:
+        """401 with the challenges of the credential type."""
         assert isinstance(error, Unauthorized)
         return unauthorized_response(error)
 
-    async def _http_error(self, request: Request, error: Exception) -> Response:
-        assert isinstance(error, StarletteHTTPException)
+    def render(self, request: Request, status: int, message: str) -> Response:
+        """The kit raises errors of its own only on the admin routes."""
+        return admin.admin_error(status, message)
+
+    def http_error(self, request: Request, error: StarletteHTTPException) -> Response:
+        """An OData error under ``/ODataV4``, plain text elsewhere (as IIS/HTTP.sys answers)."""
         if odata.is_odata(request.url.path):
             return odata.error_response(
                 error.status_code, "BadRequest_ResourceNotFound", str(error.detail)
             )
         return Response(str(error.detail), status_code=error.status_code, media_type="text/plain")
 
-    async def _request_error(self, request: Request, _error: Exception) -> Response:
+    def invalid_request(self, request: Request, error: RequestValidationError) -> Response:
+        """Plain text 404: the path names no resource."""
         return Response(
             f"The resource {request.url.path} was not found.",
             status_code=404,

@@ -1,5 +1,5 @@
 """The NAV emulator's state: per company, its tables (records as dicts), number series, the
-row-version counter and the job queue entry; one lock; optional JSON persistence.
+row-version counter and the job queue entry, on the kit's state (one lock, the state file).
 
 A record is a ``dict`` of web-service field names to stored values (see :mod:`.values`); keys
 starting with ``$`` are internal (``$version``, the row timestamp behind Key and ETag).
@@ -7,13 +7,11 @@ starting with ``$`` are internal (``$version``, the row timestamp behind Key and
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from ledgerlink.emulators._kit.state import EmulatorState
 
 __all__ = ["Company", "JobQueueEntry", "NavState", "Record"]
 
@@ -93,47 +91,22 @@ class Company:
         )
 
 
-def _encode(value: object) -> object:
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    raise TypeError(f"{type(value).__name__} is not serialisable")
+class NavState(EmulatorState):
+    """Every company of the server instance (kept in the state file as ``companies``).
 
-
-def _decode(document: dict[str, Any]) -> object:
-    if set(document) == {"$decimal"}:
-        return Decimal(document["$decimal"])
-    return document
-
-
-class NavState:
-    """Every company of the server instance, one re-entrant lock, optional persistence."""
+    Companies are loaded from the state file when it has them; companies configured since the
+    file was written start fresh, and stored companies no longer configured are dropped.
+    """
 
     def __init__(self, companies: dict[str, Company], *, state_file: Path | None) -> None:
-        self.lock = threading.RLock()
-        self.companies = companies
-        self.state_file = state_file
+        super().__init__(path=state_file)
+        self.companies = dict(companies)
+        self.add_part("companies", dump=self._dump, load=self._load)
 
-    @classmethod
-    def open(cls, fresh: dict[str, Company], *, state_file: Path | None) -> NavState:
-        """Load the companies from ``state_file`` when it exists, else start from ``fresh``
-        (companies configured since the file was written start fresh too)."""
-        companies = dict(fresh)
-        if state_file is not None and state_file.exists():
-            data = json.loads(state_file.read_text(encoding="utf-8"), object_hook=_decode)
-            for stored in data["companies"]:
-                if stored["name"] in companies:
-                    companies[stored["name"]] = Company.from_json(stored)
-        state = cls(companies, state_file=state_file)
-        state.save()
-        return state
+    def _dump(self) -> list[dict[str, Any]]:
+        return [company.to_json() for company in self.companies.values()]
 
-    def save(self) -> None:
-        """Write every company to the state file (atomically); no-op without one."""
-        if self.state_file is None:
-            return
-        with self.lock:
-            document = {"companies": [c.to_json() for c in self.companies.values()]}
-            text = json.dumps(document, default=_encode, indent=1)
-            temporary = self.state_file.with_name(self.state_file.name + ".tmp")
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, self.state_file)
+    def _load(self, stored: list[dict[str, Any]]) -> None:
+        for data in stored:
+            if data["name"] in self.companies:
+                self.companies[data["name"]] = Company.from_json(data)
