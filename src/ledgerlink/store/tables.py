@@ -465,3 +465,21 @@ class RateLimitRow(Base):
     credential: Mapped[str] = mapped_column(String(64), primary_key=True)
     paused_until: Mapped[int] = mapped_column(BigInteger, default=0)
     marks: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# OAuth2 tokens (design §6) -----------------------------------------------------------------------
+
+
+class OAuthTokenRow(Base):
+    """One OAuth2 credential's token set, sealed (``sealed`` is ciphertext). Only the access
+    token's expiry is in clear. ``version`` counts writes; the row is locked while a process
+    refreshes, so a rotated refresh token is never presented twice."""
+
+    __tablename__ = "oauth_tokens"
+
+    credential_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
