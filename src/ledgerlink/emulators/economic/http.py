@@ -14,7 +14,9 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from ledgerlink.emulators._kit.auth import header, tokens_match
-from ledgerlink.emulators._kit.filters import (
+from ledgerlink.emulators._kit.jsonio import dumps, loads
+from ledgerlink.emulators._kit.paging import PageRequest, PagingError, envelope
+from ledgerlink.emulators.economic.filters import (
     FieldKind,
     FilterError,
     SortKey,
@@ -23,8 +25,6 @@ from ledgerlink.emulators._kit.filters import (
     parse_sort,
     sort_records,
 )
-from ledgerlink.emulators._kit.jsonio import dumps, loads
-from ledgerlink.emulators._kit.paging import PageRequest, PagingError, envelope
 from ledgerlink.emulators.economic.state import Agreement, EconomicState
 
 if TYPE_CHECKING:

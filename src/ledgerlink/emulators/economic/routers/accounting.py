@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.filters import FieldKind, SortKey
+from ledgerlink.emulators.economic.filters import FieldKind, SortKey
 from ledgerlink.emulators.economic.http import ApiError, Ctx, RequestContext, json_response
 
 router = APIRouter()

@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.filters import FieldKind, SortKey
 from ledgerlink.emulators.economic import fields as f
 from ledgerlink.emulators.economic.calc import exchange_rate
+from ledgerlink.emulators.economic.filters import FieldKind, SortKey
 from ledgerlink.emulators.economic.http import (
     ApiError,
     Ctx,

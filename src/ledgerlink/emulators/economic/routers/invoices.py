@@ -9,19 +9,19 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.filters import (
-    FieldKind,
-    FilterError,
-    SortKey,
-    evaluate,
-    parse_filter,
-)
 from ledgerlink.emulators.economic import fields as f
 from ledgerlink.emulators.economic.calc import (
     accounting_year_problem,
     apply_totals,
     due_date,
     exchange_rate,
+)
+from ledgerlink.emulators.economic.filters import (
+    FieldKind,
+    FilterError,
+    SortKey,
+    evaluate,
+    parse_filter,
 )
 from ledgerlink.emulators.economic.http import (
     ApiError,

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ledgerlink.emulators._kit.filters import FieldKind, FilterError, evaluate, parse_filter
+from ledgerlink.emulators.economic.filters import FieldKind, FilterError, evaluate, parse_filter
 from ledgerlink.emulators.economic.http import ApiError, Ctx, json_response
 
 PREFIX = "/api/v20.0.0"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ledgerlink.emulators._kit.filters import FieldKind
+from ledgerlink.emulators.economic.filters import FieldKind
 from ledgerlink.emulators.economic.http import ApiError, Ctx, authenticate, json_response
 
 router = APIRouter()

@@ -1,6 +1,6 @@
-"""A parser and evaluator for the e-conomic style filter grammar (``?filter=``).
+"""The e-conomic REST API's filter grammar (``?filter=``): parser, evaluator, formatter, sorting.
 
-Grammar (as documented for the e-conomic REST API, reused by other emulators)::
+Grammar (as documented for the e-conomic REST API; the legacy API and the newer OpenAPI ones)::
 
     expression := term (("$and:" | "$or:") term)*
     term       := "(" expression ")" | predicate

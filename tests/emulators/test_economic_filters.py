@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerlink.emulators._kit.filters import (
+from ledgerlink.emulators.economic.filters import (
     MAX_IN_VALUES,
     WILDCARD,
     BoolOp,
