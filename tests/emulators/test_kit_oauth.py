@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +28,7 @@ from ledgerlink.emulators._kit.oauth import (
     pkce_challenge,
 )
 from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.state import EmulatorState
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 VERIFIER = "v" * 43 + "-._~0123456789"
@@ -549,6 +551,23 @@ def test_the_state_survives_a_json_round_trip(http: TestClient, clock: Clock) ->
         )
         assert code_grant.status_code == 200
     assert reborn.counters["refresh_token.ok"] == 2
+
+
+def test_the_tokens_live_in_the_emulators_state_file(clock: Clock, tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    state = EmulatorState(path=path)
+    server = OAuthServer(FORTNOX_LIKE, clock=clock, lock=state.lock, on_change=state.save)
+    state.add_part("oauth", dump=server.snapshot, load=server.restore)
+    with TestClient(make_app(server), follow_redirects=False) as http:
+        rotated = refresh(http, exchange(http)["refresh_token"]).json()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+    restarted = EmulatorState(path=path)
+    reborn = OAuthServer(FORTNOX_LIKE, clock=clock, lock=restarted.lock, on_change=restarted.save)
+    restarted.add_part("oauth", dump=reborn.snapshot, load=reborn.restore)
+    with TestClient(make_app(reborn), follow_redirects=False) as http:
+        assert me(http, rotated["access_token"]).status_code == 200
+        assert refresh(http, rotated["refresh_token"]).status_code == 200
 
 
 # concurrency ------------------------------------------------------------------------------------

@@ -222,7 +222,12 @@ def _same(presented: str, expected: str) -> bool:
 
 class OAuthServer:
     """The authorization server's logic and state (see the module docstring). The router
-    only moves requests and answers in and out of it."""
+    only moves requests and answers in and out of it.
+
+    In an emulator built on :class:`~ledgerlink.emulators._kit.state.EmulatorState`, share
+    its lock and file: ``OAuthServer(settings, lock=state.lock, on_change=state.save)`` and
+    ``state.add_part("oauth", dump=server.snapshot, load=server.restore)``.
+    """
 
     def __init__(
         self,
@@ -231,6 +236,7 @@ class OAuthServer:
         clock: Callable[[], float] = time.time,
         state: Mapping[str, Any] | None = None,
         on_change: Callable[[], None] | None = None,
+        lock: threading.RLock | None = None,
     ) -> None:
         if not settings.subjects:
             raise ValueError("an authorization server needs at least one subject")
@@ -238,8 +244,10 @@ class OAuthServer:
         self.clock = clock
         self._state = _State.from_dict(state) if state is not None else _State()
         self._on_change = on_change
-        # Re-entrant: on_change may take a snapshot while the change still holds the lock.
-        self._lock = threading.RLock()
+        # Re-entrant: on_change may take a snapshot while the change still holds the lock. An
+        # emulator passes its state's lock: with two locks, saving the state file from a token
+        # change while another thread saves it from a data change would deadlock.
+        self._lock = lock if lock is not None else threading.RLock()
 
     # state file ---------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
