@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from ledgerlink.emulators._kit.auth import header, tokens_match
 from ledgerlink.emulators._kit.jsonio import dumps, loads
-from ledgerlink.emulators._kit.paging import PageRequest, PagingError, envelope
 from ledgerlink.emulators.economic.filters import (
     FieldKind,
     FilterError,
@@ -25,6 +24,7 @@ from ledgerlink.emulators.economic.filters import (
     parse_sort,
     sort_records,
 )
+from ledgerlink.emulators.economic.paging import PageRequest, PagingError, envelope
 from ledgerlink.emulators.economic.state import Agreement, EconomicState
 
 if TYPE_CHECKING:

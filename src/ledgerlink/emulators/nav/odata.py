@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from ledgerlink.emulators._kit.jsonio import dumps, loads
+from ledgerlink.emulators._kit.paging import ODataPaging, PagingError
 from ledgerlink.emulators.nav.errors import Failure, NavError
 from ledgerlink.emulators.nav.http import authenticate, emulator_of
 from ledgerlink.emulators.nav.keys import etag, key_from_etag
@@ -641,16 +642,18 @@ class _EntityRequest:
             for name, descending in reversed(order):
                 records.sort(key=self._sorter(name), reverse=descending)
         count = len(records)
-        token = query.get("$skiptoken")
-        if token:
-            records = self._after(records, token, ordered=bool(order))
-        skip = self._integer(query.get("$skip"), "$skip") or 0
-        top = self._integer(query.get("$top"), "$top")
-        records = records[skip:]
-        if top is not None:
-            records = records[:top]
-        size = self._page_size()
-        page, more = records[:size], len(records) > size
+        paging = ODataPaging(max_page_size=self.emulator.config.odata_max_page_size)
+        try:
+            page = paging.page(
+                records,
+                query,
+                url=str(self.request.url).split("?")[0],
+                key=self._token,
+                after=lambda rows, token: self._after(rows, token, ordered=bool(order)),
+                prefer=self.request.headers.get("prefer"),
+            )
+        except PagingError as problem:
+            raise ODataError(400, "BadRequest", str(problem)) from None
         select = [s.strip() for s in query["$select"].split(",")] if query.get("$select") else None
         if select:
             for name in select:
@@ -661,33 +664,22 @@ class _EntityRequest:
                         f"Could not find a property named '{name}' on type "
                         f"'NAV.{self.page.service_name}'",
                     )
-        document: dict[str, Any] = {"@odata.context": self.context}
+        head: dict[str, Any] = {"@odata.context": self.context}
         if query.get("$count") == "true":
-            document["@odata.count"] = count
-        document["value"] = [self.entity(r, select) for r in page]
-        headers: dict[str, str] = {}
-        if self._preferred() is not None:
-            headers["Preference-Applied"] = f"odata.maxpagesize={size}"
-        if more:
-            last = page[-1]
-            token_text = ",".join(
-                _key_literal(self.service.field(n), last[n]) for n in self.page.primary_key
-            )
-            parameters = {
-                k: v for k, v in query.items() if k not in ("$skiptoken", "$skip", "$top")
-            }
-            if top is not None:
-                parameters["$top"] = str(top - len(page))
-            parameters["$skiptoken"] = token_text
-            url = str(self.request.url).split("?")[0]
-            document["@odata.nextLink"] = f"{url}?{urlencode(parameters, quote_via=quote)}"
-        return _json(document, headers=headers)
+            head["@odata.count"] = count
+        values = [self.entity(r, select) for r in page.items]
+        return _json(page.envelope(values, head), headers=page.headers)
+
+    def _token(self, record: Record) -> str:
+        return ",".join(
+            _key_literal(self.service.field(n), record[n]) for n in self.page.primary_key
+        )
 
     def _sorter(self, name: str) -> Callable[[Record], Any]:
         field = self.service.field(name)
         return lambda record: sort_value(field, record.get(name))
 
-    def _after(self, records: list[Record], token: str, *, ordered: bool) -> list[Record]:
+    def _after(self, records: Sequence[Record], token: str, *, ordered: bool) -> list[Record]:
         values = self.service.parse_key_values([_literal(t) for t in _split_commas(token)])
         mark = tuple(
             sort_value(self.service.field(n), v)
@@ -697,7 +689,7 @@ class _EntityRequest:
             return [r for r in records if self.service.order(r) > mark]
         for index, record in enumerate(records):
             if self.service.order(record) == mark:
-                return records[index + 1 :]
+                return list(records[index + 1 :])
         raise ODataError(400, "BadRequest", "The $skiptoken does not name a record of the result")
 
     def _order(self, text: str | None) -> list[tuple[str, bool]]:
@@ -711,24 +703,6 @@ class _EntityRequest:
             self.service.field(words[0])
             result.append((words[0], len(words) == 2 and words[1] == "desc"))
         return result
-
-    @staticmethod
-    def _integer(text: str | None, name: str) -> int | None:
-        if text is None:
-            return None
-        if not text.isdigit():
-            raise ODataError(400, "BadRequest", f"Invalid value '{text}' for {name} query option")
-        return int(text)
-
-    def _preferred(self) -> int | None:
-        prefer = self.request.headers.get("prefer", "")
-        match = re.search(r"odata\.maxpagesize\s*=\s*(\d+)", prefer)
-        return int(match.group(1)) if match else None
-
-    def _page_size(self) -> int:
-        maximum = self.emulator.config.odata_max_page_size
-        preferred = self._preferred()
-        return max(1, min(preferred, maximum)) if preferred is not None else maximum
 
     def _current_key(self, key_values: tuple[Any, ...]) -> str:
         record = self.service.get(key_values)

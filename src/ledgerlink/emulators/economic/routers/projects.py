@@ -18,11 +18,11 @@ from starlette.responses import Response
 
 from ledgerlink.emulators.economic.filters import FieldKind, FilterError, evaluate, parse_filter
 from ledgerlink.emulators.economic.http import ApiError, Ctx, json_response
+from ledgerlink.emulators.economic.paging import CURSOR_PAGES
 
 PREFIX = "/api/v20.0.0"
 router = APIRouter(prefix=PREFIX)
 
-CURSOR_LIMIT = 1000
 GROUP_TYPES = {1: "Internal", 2: "External Invoiceable", 3: "External Non Invoicable"}
 PROJECT_FIELDS = {
     "closedDate", "contactPersonId", "costPrice", "customerNumber", "deliveryDate",
@@ -71,14 +71,15 @@ def _cursor_page(
             records = [r for r in records if evaluate(expression, r, filterable)]
     except FilterError as problem:
         raise _error(400, str(problem), "InvalidFilter", "filter") from None
-    after = int(query["cursor"]) if query.get("cursor", "").isdigit() else None
-    records = sorted(records, key=lambda r: int(r["number"]))
-    if after is not None:
-        records = [r for r in records if int(r["number"]) >= after]
-    page, rest = records[:CURSOR_LIMIT], records[CURSOR_LIMIT:]
-    body: dict[str, Any] = {"items": page}
-    if rest:
-        body["cursor"] = str(rest[0]["number"])  # the id of the first item of the next set
+    page = CURSOR_PAGES.page(
+        records,
+        query,
+        key=lambda r: int(r["number"]),
+        parse=lambda cursor: int(cursor) if cursor.isdigit() else None,
+    )
+    body: dict[str, Any] = {"items": page.items}
+    if page.cursor is not None:
+        body["cursor"] = page.cursor
     return json_response(body)
 
 
