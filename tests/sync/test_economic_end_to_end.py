@@ -12,6 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from ledgerlink.connectors._kit.retry import RetryPolicy
+from ledgerlink.connectors.spec import ConnectorEnvironment
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import Invoice, LineKind
 from ledgerlink.domain.transfers import (
@@ -29,11 +31,14 @@ from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, pulls, table
-from ledgerlink.sync.engine import Engine, RetryPolicy
+from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
 
 APP, GRANT = "app-secret", "grant-token"
+#: The connector retries quickly, and a deferred transfer runs once more before it fails.
+QUICK_RETRY = RetryPolicy(attempts=3, timeout=5, wait_initial=0.01, wait_max=0.05, wait_jitter=0)
+QUICK_DEFER = DeferPolicy(first_wait=0.01, max_runs=2)
 HEADERS = {"X-AppSecretToken": APP, "X-AgreementGrantToken": GRANT}
 PRINCIPLES = ProductNumberPrinciples(
     by_kind={
@@ -88,8 +93,8 @@ def world(database: Database, tmp_path: Path) -> Iterator[World]:
         secrets = SecretBox.from_key_file(tmp_path / "secret.key", create=True)
         engine = Engine(
             database,
-            ConnectorProvider(secrets),
-            retry=RetryPolicy(attempts=3, timeout=5, wait_initial=0.01, wait_max=0.05),
+            ConnectorProvider(secrets, environment=ConnectorEnvironment(retry=QUICK_RETRY)),
+            defer=QUICK_DEFER,
         )
         connection, _ = connections.connect(
             engine,

@@ -25,7 +25,7 @@ from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider, hub_services
+from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 
 #: The months the sample data covers; each is billed on its last day.
@@ -128,7 +128,7 @@ def _transfer(
 ) -> None:
     database = Database(database_url)
     secrets = SecretBox.from_key_file(demo_dir / "secret.key", create=True)
-    engine = Engine(database, ConnectorProvider(secrets, services=hub_services(database)))
+    engine = Engine(database, ConnectorProvider(secrets, environment=hub_environment(database)))
     try:
         with erp(demo_dir) as target:
             run_erp_demo(engine, secrets, console, target, entity_id, demo_dir)

@@ -29,7 +29,7 @@ from ledgerlink.psa.setup import find_legal_entity
 from ledgerlink.sync import automatic, pulls, table
 from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider, hub_services
+from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.workflows import ROUND_STREAMS, Submitter, WorkerOptions, Workers
 
@@ -50,7 +50,8 @@ def secrets_of(state: State) -> SecretBox:
 def engine_of(state: State) -> Engine:
     state.database.ensure_ready()
     return Engine(
-        state.database, ConnectorProvider(secrets_of(state), services=hub_services(state.database))
+        state.database,
+        ConnectorProvider(secrets_of(state), environment=hub_environment(state.database)),
     )
 
 

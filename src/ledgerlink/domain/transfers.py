@@ -55,10 +55,12 @@ class TransferStatus(enum.StrEnum):
 
 
 class StepKind(enum.StrEnum):
+    """The steps of a transfer, in the order they run."""
+
     CUSTOMER = "customer"
+    PROJECT = "project"
     CONTACT = "contact"
     EMPLOYEE = "employee"
-    PROJECT = "project"
     INVOICE = "invoice"
     TOTALS = "totals"  # the ERP's totals read back and compared with ours
 

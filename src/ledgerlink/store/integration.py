@@ -5,11 +5,11 @@ expenses imported from the ERP."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledgerlink.domain.errors import ConflictError, NotFoundError
@@ -153,13 +153,23 @@ class ExternalKeyRepository:
         self, connection_id: int, entity_type: EntityType, local_id: int, external_id: str
     ) -> ExternalKey:
         """Link a local record to an ERP id (replacing an earlier link; keeps ``ignored``)."""
-        other = self.by_external_id(connection_id, entity_type, external_id)
-        if other is not None and other.local_id != local_id:
+        rows = self._session.scalars(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                ExternalKeyRow.entity_type == entity_type.value,
+                or_(
+                    ExternalKeyRow.local_id == local_id,
+                    ExternalKeyRow.external_id == external_id,
+                ),
+            )
+        ).all()
+        other = next((r for r in rows if r.local_id != local_id), None)
+        if other is not None:
             raise ConflictError(
                 f"ERP {entity_type.value} {external_id} is already linked to another "
                 f"{entity_type.value} (#{other.local_id}); unlink that one first"
             )
-        row = self._row(connection_id, entity_type, local_id)
+        row = next((r for r in rows if r.local_id == local_id), None)
         if row is None:
             row = ExternalKeyRow(
                 connection_id=connection_id, entity_type=entity_type.value, local_id=local_id
@@ -168,6 +178,29 @@ class ExternalKeyRepository:
         row.external_id = external_id
         self._session.flush()
         return _key(row)
+
+    def for_locals(
+        self, connection_id: int, wanted: Iterable[tuple[EntityType, int]]
+    ) -> dict[tuple[EntityType, int], ExternalKey]:
+        """The keys of several local records (of any types) in one query."""
+        pairs = list(wanted)
+        if not pairs:
+            return {}
+        rows = self._session.scalars(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                or_(
+                    *(
+                        and_(
+                            ExternalKeyRow.entity_type == entity.value,
+                            ExternalKeyRow.local_id == local_id,
+                        )
+                        for entity, local_id in pairs
+                    )
+                ),
+            )
+        )
+        return {(EntityType(row.entity_type), row.local_id): _key(row) for row in rows}
 
     def unlink(self, connection_id: int, entity_type: EntityType, local_id: int) -> bool:
         row = self._row(connection_id, entity_type, local_id)
@@ -251,6 +284,26 @@ class ProductNumberRepository:
     def get(self, connection_id: int, number: str) -> ProductNumber | None:
         return next((p for p in self.list(connection_id) if p.number == number), None)
 
+    def known(self, connection_id: int, numbers: Sequence[str]) -> tuple[frozenset[str], bool]:
+        """Which of ``numbers`` were imported, and whether any product number was imported
+        at all (without an import there is nothing to check against)."""
+        found = frozenset(
+            self._session.scalars(
+                select(ProductNumberRow.number).where(
+                    ProductNumberRow.connection_id == connection_id,
+                    ProductNumberRow.number.in_(list(numbers)),
+                )
+            )
+        )
+        if found or not numbers:
+            return found, bool(found)
+        anything = self._session.scalar(
+            select(ProductNumberRow.id)
+            .where(ProductNumberRow.connection_id == connection_id)
+            .limit(1)
+        )
+        return found, anything is not None
+
 
 def _step(row: TransferStepRow) -> TransferStep:
     return TransferStep(
@@ -266,7 +319,10 @@ def _step(row: TransferStepRow) -> TransferStep:
     )
 
 
-def _transfer(row: TransferRow) -> Transfer:
+_STEP_ORDER = {kind: position for position, kind in enumerate(StepKind)}
+
+
+def _transfer(row: TransferRow, *, with_steps: bool = True) -> Transfer:
     return Transfer(
         id=row.id,
         connection_id=row.connection_id,
@@ -277,7 +333,9 @@ def _transfer(row: TransferRow) -> Transfer:
         message=row.message,
         started_at=row.started_at,
         finished_at=row.finished_at,
-        steps=[_step(s) for s in row.steps],
+        steps=sorted((_step(s) for s in row.steps), key=lambda s: _STEP_ORDER[s.kind])
+        if with_steps
+        else [],
     )
 
 
@@ -304,11 +362,34 @@ class TransferRepository:
             self._session.flush()
         return _transfer(row)
 
-    def get(self, transfer_id: int) -> Transfer:
+    def get(self, transfer_id: int, *, with_steps: bool = True) -> Transfer:
         row = self._session.get(TransferRow, transfer_id)
         if row is None:
             raise NotFoundError(f"there is no transfer #{transfer_id}")
-        return _transfer(row)
+        return _transfer(row, with_steps=with_steps)
+
+    def latest_for(self, connection_id: int, invoice_id: int) -> tuple[Transfer | None, int]:
+        """The document's latest transfer on the connection (without its steps) and how many
+        transfers it has had."""
+        rows = self._session.execute(
+            select(TransferRow, func.count().over())
+            .where(TransferRow.connection_id == connection_id, TransferRow.invoice_id == invoice_id)
+            .order_by(TransferRow.id.desc())
+            .limit(1)
+        ).all()
+        if not rows:
+            return None, 0
+        row, count = rows[0]
+        return _transfer(row, with_steps=False), int(count)
+
+    def pending(self) -> list[Transfer]:
+        """Transfers not finished (without their steps), oldest first."""
+        rows = self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.status == TransferStatus.PENDING.value)
+            .order_by(TransferRow.id)
+        )
+        return [_transfer(row, with_steps=False) for row in rows]
 
     def by_workflow_id(self, workflow_id: str) -> Transfer | None:
         row = self._session.scalar(
@@ -316,77 +397,67 @@ class TransferRepository:
         )
         return None if row is None else _transfer(row)
 
-    def begin_step(self, transfer_id: int, kind: StepKind) -> TransferStep:
+    def begin_step(self, transfer_id: int, kind: StepKind) -> int:
         """Mark a step as started (one more attempt) before it calls the ERP; the caller
-        commits, so a crash afterwards leaves evidence that the ERP may have been reached."""
-        row = self._session.scalar(
-            select(TransferStepRow).where(
-                TransferStepRow.transfer_id == transfer_id, TransferStepRow.kind == kind.value
+        commits, so a crash afterwards leaves evidence that the ERP may have been reached.
+        Returns how often any transfer of the same document had started this step before."""
+        transfer = self._session.get(TransferRow, transfer_id)
+        if transfer is None:
+            raise NotFoundError(f"there is no transfer #{transfer_id}")
+        rows = self._session.execute(
+            select(TransferStepRow, TransferRow.id)
+            .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
+            .where(
+                TransferRow.connection_id == transfer.connection_id,
+                TransferRow.invoice_id == transfer.invoice_id,
+                TransferStepRow.kind == kind.value,
             )
-        )
+        ).all()
+        before = sum(step.attempts for step, _ in rows)
+        row = next((step for step, owner in rows if owner == transfer_id), None)
         if row is None:
             row = TransferStepRow(transfer_id=transfer_id, kind=kind.value, attempts=0)
             self._session.add(row)
         row.status = StepStatus.PENDING.value
         row.attempts += 1
         self._session.flush()
-        return _step(row)
+        return before
 
-    def finish_step(
+    def record_run(
         self,
         transfer_id: int,
-        kind: StepKind,
-        status: StepStatus,
+        steps: Sequence[TransferStep],
         *,
+        status: TransferStatus | None,
         message: str = "",
-        erp_text: str = "",
-        hint: str = "",
-        external_id: str = "",
     ) -> None:
-        row = self._session.scalar(
-            select(TransferStepRow).where(
-                TransferStepRow.transfer_id == transfer_id, TransferStepRow.kind == kind.value
+        """Write the outcome of one run of a transfer: its steps (kept attempts counts) and,
+        unless ``status`` is ``None`` (the run was deferred), the transaction's status."""
+        rows = {
+            row.kind: row
+            for row in self._session.scalars(
+                select(TransferStepRow).where(TransferStepRow.transfer_id == transfer_id)
             )
-        )
-        if row is None:
-            row = TransferStepRow(transfer_id=transfer_id, kind=kind.value, attempts=0)
-            self._session.add(row)
-        row.status = status.value
-        row.message, row.erp_text, row.hint = message, erp_text, hint
-        row.external_id = external_id
-        row.finished_at = utcnow()
-        self._session.flush()
-
-    def finish(self, transfer_id: int, status: TransferStatus, message: str = "") -> None:
+        }
+        now = utcnow()
+        for step in steps:
+            row = rows.get(step.kind.value)
+            if row is None:
+                row = TransferStepRow(transfer_id=transfer_id, kind=step.kind.value, attempts=0)
+                self._session.add(row)
+            if row.attempts == 0 and step.status is not StepStatus.SKIPPED:
+                row.attempts = 1
+            row.status = step.status.value
+            row.message, row.erp_text, row.hint = step.message, step.erp_text, step.hint
+            row.external_id = step.external_id
+            row.finished_at = None if step.status is StepStatus.PENDING else now
+        values: dict[str, object] = {"message": message}
+        if status is not None:
+            values |= {"status": status.value, "finished_at": now}
         self._session.execute(
-            update(TransferRow)
-            .where(TransferRow.id == transfer_id)
-            .values(status=status.value, message=message, finished_at=utcnow())
+            update(TransferRow).where(TransferRow.id == transfer_id).values(**values)
         )
-
-    def attempts_so_far(self, connection_id: int, invoice_id: int, kind: StepKind) -> int:
-        """How often any transfer of this document started ``kind`` (for lookup-first)."""
-        total = self._session.scalar(
-            select(func.coalesce(func.sum(TransferStepRow.attempts), 0))
-            .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
-            .where(
-                TransferRow.connection_id == connection_id,
-                TransferRow.invoice_id == invoice_id,
-                TransferStepRow.kind == kind.value,
-            )
-        )
-        return int(total or 0)
-
-    def count_for(self, connection_id: int, invoice_id: int) -> int:
-        return int(
-            self._session.scalar(
-                select(func.count()).where(
-                    TransferRow.connection_id == connection_id,
-                    TransferRow.invoice_id == invoice_id,
-                )
-            )
-            or 0
-        )
+        self._session.flush()
 
     def latest(self, connection_id: int) -> dict[int, Transfer]:
         """The latest transfer per invoice on a connection."""
@@ -478,6 +549,16 @@ class ErpDocumentRepository:
         row.remainder_minor = None if remainder is None else remainder.minor_units
         self._session.flush()
         return True
+
+    def gross(self, connection_id: int, invoice_id: int) -> Money | None:
+        """The ERP's total of one transferred document."""
+        row = self._session.execute(
+            select(ErpDocumentRow.gross_minor, ErpDocumentRow.currency).where(
+                ErpDocumentRow.connection_id == connection_id,
+                ErpDocumentRow.invoice_id == invoice_id,
+            )
+        ).first()
+        return None if row is None else Money.from_minor_units(row[0], row[1])
 
     def for_connection(self, connection_id: int) -> dict[int, ErpDocumentState]:
         rows = self._session.scalars(

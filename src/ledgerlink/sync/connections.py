@@ -18,6 +18,7 @@ from ledgerlink.domain.transfers import (
     ProductNumberPrinciples,
 )
 from ledgerlink.store.integration import ProductNumber
+from ledgerlink.store.relay import RelayStore
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.secrets import SecretBox
@@ -39,10 +40,11 @@ def connect(
     agent enrols the agent first: the verification travels through it."""
     connector = engine.connectors.build(erp, credentials, settings)
     try:
-        agent_id, relay = agent_of(settings), engine.connectors.services.relay
+        agent_id = agent_of(settings)
+        relay = engine.connectors.environment.service("relay", RelayStore)
         if agent_id and relay is not None:
             enrol(relay, secrets, agent_id, credentials)
-        info = engine.call(connector.verify)
+        info = connector.verify()
         if customer_master is not None and customer_master not in (
             connector.capabilities.customer_master_modes
         ):
@@ -109,7 +111,7 @@ def import_products(engine: Engine, connection_id: int) -> tuple[int, int, int]:
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
     connector = engine.connectors(connection)
-    products = engine.call(connector.products)
+    products = connector.products()
     with engine.uow() as uow:
         changed, removed = uow.product_numbers.replace_all(
             connection_id,
@@ -140,7 +142,7 @@ def import_customers(engine: Engine, connection_id: int) -> CustomerImport:
         cursor = uow.cursors.get(connection_id, "customers")
     connector = engine.connectors(connection)
     while True:
-        batch = engine.call(lambda c=cursor: connector.customers(c))  # type: ignore[misc]
+        batch = connector.customers(cursor)
         with engine.uow() as uow:
             for erp_customer in batch.items:
                 _link_customer(uow, connection, erp_customer, report)

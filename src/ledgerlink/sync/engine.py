@@ -1,22 +1,37 @@
-"""The transfer of one posted document, step by step, and the pulls (design §4).
+"""The transfer of one posted document, and what its steps do (design §4, §8).
 
-Every step is idempotent on its own: it records its start (one more attempt) in the
-integration log *before* it calls the ERP, and a step that finds an earlier attempt looks the
-correlation reference up before it creates anything. So a crash at any point — before the ERP
-answered, or after it answered and before we recorded the answer — never sends a document twice.
+A transfer runs as one *plan*: the steps its document and the connector's capabilities call
+for (customer → project → contact → employee → invoice → totals), with everything they need
+loaded once (:class:`TransferContext`). Steps the capabilities or the document rule out are
+planned away, not run.
 
-The durable part (which step ran, recovery after a crash) is DBOS's, in ``workflows``; this
-module holds what each step does, so it can also run and be tested without DBOS.
+Exactly once: every step looks up before it creates (customers by number, contacts and
+employees by name, projects by number, documents by their correlation reference). The invoice
+step also records its start (one more attempt) and commits it *before* it sends the document,
+so a crash at any point — before the ERP answered, or after it answered and before we recorded
+the answer — leads the next run to look the correlation up first and never send it twice.
+
+What a run writes: one commit before the document is sent (the evidence above) and one commit
+at the end with the keys, the ERP document, every step's outcome and the transaction's status.
+
+Failures, by what the caller should do (design §6):
+
+* :class:`~ledgerlink.connectors.contract.Permanent`, :class:`AuthExpired`, :class:`StepFailed`
+  — the step fails with the ERP's text and a hint; the document can be transferred again.
+* :class:`~ledgerlink.connectors.contract.Transient` (the connector's own retries are spent, or
+  the server asked for a long wait) and an unconfirmed :class:`Uncertain` write — the run is
+  *deferred*: nothing is retried here; the caller resumes the transfer after the wait (the
+  durable queue does, see ``workflows``). The last allowed run fails instead.
+* Anything else is a bug, and the step boundary turns it into a failed step that says so and
+  keeps the exception's type and text. No transfer is ever left pending.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-import stamina
 import structlog
 
 from ledgerlink.connectors.contract import (
@@ -34,47 +49,47 @@ from ledgerlink.connectors.contract import (
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError, ValidationError
 from ledgerlink.domain.invoices import Invoice
+from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Customer, Employee
 from ledgerlink.domain.transfers import (
+    ESSENTIAL_STEPS,
     Connection,
     CustomerMaster,
     EntityType,
+    ExternalKey,
     StepKind,
     StepStatus,
     Transfer,
     TransferStatus,
+    TransferStep,
     correlation_reference,
     transfer_status,
     workflow_id,
 )
+from ledgerlink.domain.work import Project
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync.registry import ConnectorProvider
 
 log = structlog.get_logger("ledgerlink.sync")
 
-_T = TypeVar("_T")
-
-#: The steps of a transfer, in order.
-STEP_ORDER = (
-    StepKind.CUSTOMER,
-    StepKind.PROJECT,
-    StepKind.CONTACT,
-    StepKind.EMPLOYEE,
-    StepKind.INVOICE,
-    StepKind.TOTALS,
-)
+#: The steps of a transfer, in order (a plan is a subsequence of it).
+STEP_ORDER = tuple(StepKind)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long a step keeps retrying a Transient ERP failure before it gives up (the
-    transfer then fails with 'try again later' and can be retried as a whole)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeferPolicy:
+    """When a run is deferred: wait what the server asked for, else ``first_wait`` doubled per
+    deferral up to ``max_wait``; after ``max_runs`` runs the transfer fails."""
 
-    attempts: int = 5
-    timeout: float = 60.0
-    wait_initial: float = 0.5
-    wait_max: float = 10.0
+    first_wait: float = 30.0
+    max_wait: float = 900.0
+    max_runs: int = 6
+
+    def wait(self, run: int, asked: float | None) -> float:
+        if asked is not None:
+            return max(asked, 0.0)
+        return min(self.first_wait * 2.0 ** max(run - 1, 0), self.max_wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +107,92 @@ class StepFailed(Exception):
         self.message, self.erp_text, self.hint = message, erp_text, hint
 
 
-def _backoff(error: BaseException) -> bool | float:
-    """stamina hook: retry only Transient, waiting at least what the server asked for."""
-    if isinstance(error, Transient):
-        return error.retry_after if error.retry_after is not None else True
-    return False
+class _Defer(Exception):
+    """Internal: the ERP is unavailable for now; resume the transfer after ``error``'s wait."""
+
+    def __init__(self, error: ConnectorError, message: str) -> None:
+        super().__init__(message)
+        self.error, self.message = error, message
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one run of a transfer came to: a final ``status``, or ``PENDING`` with the seconds
+    to wait before the next run (``resume_after``)."""
+
+    status: TransferStatus
+    resume_after: float | None = None
+    message: str = ""
+
+    @property
+    def deferred(self) -> bool:
+        return self.status is TransferStatus.PENDING
+
+
+@dataclass
+class TransferContext:
+    """Everything a transfer's steps read, loaded once per run (design §8)."""
+
+    transfer: Transfer
+    connection: Connection
+    invoice: Invoice
+    customer: Customer
+    entity_code: str
+    employee: Employee | None
+    project: Project | None
+    keys: dict[EntityType, ExternalKey | None]
+    erp_gross: Money | None  # the ERP's total, when the document was transferred before
+    known_products: frozenset[str]
+    products_imported: bool
+    connector: ErpConnector
+    #: How often earlier runs started the invoice step (None: this run has not recorded its
+    #: own start yet).
+    earlier_invoice_attempts: int | None = None
+    links: list[tuple[EntityType, int, str]] = field(default_factory=list)
+    document: tuple[str, ErpDocument] | None = None  # (correlation, what the ERP holds)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        caps: Capabilities = self.connector.capabilities
+        return caps
+
+    @property
+    def connection_id(self) -> int:
+        return require_id(self.connection)
+
+    def external_id(self, entity: EntityType) -> str:
+        key = self.keys.get(entity)
+        return key.external_id if key is not None else ""
+
+    def link(self, entity: EntityType, local_id: int, external_id: str) -> None:
+        """Remember a new link (written at the end of the run) and let later steps see it."""
+        self.links.append((entity, local_id, external_id))
+        self.keys[entity] = ExternalKey(
+            connection_id=self.connection_id,
+            entity_type=entity,
+            local_id=local_id,
+            external_id=external_id,
+        )
+
+    def customer_ref(self) -> str:
+        ref = self.external_id(EntityType.CUSTOMER)
+        if not ref:
+            raise StepFailed("the customer is not in the ERP yet (the customer step failed)")
+        return ref
+
+
+def plan(ctx: TransferContext) -> tuple[StepKind, ...]:
+    """The steps this document needs with this connector (pure)."""
+    caps, invoice = ctx.capabilities, ctx.invoice
+    wanted = {
+        StepKind.CUSTOMER: True,
+        StepKind.PROJECT: invoice.project_id is not None and caps.project_push,
+        StepKind.CONTACT: invoice.contact_id is not None and caps.contact_push,
+        StepKind.EMPLOYEE: ctx.employee is not None and caps.employee_push,
+        StepKind.INVOICE: True,
+        StepKind.TOTALS: True,
+    }
+    return tuple(kind for kind in STEP_ORDER if wanted[kind])
 
 
 class Engine:
@@ -107,35 +203,24 @@ class Engine:
         database: Database,
         connectors: ConnectorProvider,
         *,
-        retry: RetryPolicy = RetryPolicy(),
+        defer: DeferPolicy = DeferPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.database = database
         self.connectors = connectors
-        self.retry = retry
+        self.defer = defer
+        self._sleep = sleep
 
-    # helpers --------------------------------------------------------------------------------
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.database)
-
-    def call(self, action: Callable[[], _T]) -> _T:
-        """Call the ERP, retrying Transient failures with backoff (server waits win)."""
-        for attempt in stamina.retry_context(
-            on=_backoff,
-            attempts=self.retry.attempts,
-            timeout=self.retry.timeout,
-            wait_initial=self.retry.wait_initial,
-            wait_max=self.retry.wait_max,
-        ):
-            with attempt:
-                return action()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # planning -------------------------------------------------------------------------------
     def start_transfer(self, connection_id: int, invoice_id: int) -> Transfer:
         """Record a transfer of a posted document and return it (its workflow id is the key).
 
         A document already transferred, or ignored, is refused; a document whose last
-        transfer failed gets a new transfer (``…:retry-n``) that looks up before it creates.
+        transfer failed gets a new transfer (``…:retry-n``) that looks up before it creates;
+        one whose transfer is still pending gets that transfer back.
         """
         with self.uow() as uow:
             connection = uow.connections.get(connection_id)
@@ -152,124 +237,246 @@ class Engine:
                 raise ValidationError(
                     f"{invoice.describe()} is ignored for {connection.erp}; un-ignore it first"
                 )
-            latest = uow.transfers.list(connection_id, invoice_id=invoice_id, limit=1)
-            if latest and latest[0].status in (TransferStatus.PENDING, TransferStatus.SUCCESSFUL):
-                return latest[0]
-            retry = uow.transfers.count_for(connection_id, invoice_id)
+            latest, count = uow.transfers.latest_for(connection_id, invoice_id)
+            if latest is not None and latest.status in (
+                TransferStatus.PENDING,
+                TransferStatus.SUCCESSFUL,
+            ):
+                return latest
             transfer = uow.transfers.start(
                 Transfer(
                     connection_id=connection_id,
                     invoice_id=invoice_id,
                     revision=invoice.revision,
-                    workflow_id=workflow_id(connection_id, invoice_id, invoice.revision, retry),
+                    workflow_id=workflow_id(connection_id, invoice_id, invoice.revision, count),
                 )
             )
             uow.commit()
         return transfer
 
-    # the steps ------------------------------------------------------------------------------
-    def run_step(self, transfer_id: int, kind: StepKind) -> StepStatus:
-        """Run one step of a transfer and record its outcome in the integration log."""
-        with self.uow() as uow:
-            uow.transfers.begin_step(transfer_id, kind)
-            uow.commit()
-        try:
-            outcome = self._step(transfer_id, kind)
-        except StepFailed as failed:
-            outcome = StepOutcome(StepStatus.FAILED)
-            details = failed
-        except (Permanent, AuthExpired) as error:
-            outcome, details = StepOutcome(StepStatus.FAILED), _explain(error)
-        except (Transient, Uncertain) as error:
-            outcome = StepOutcome(StepStatus.FAILED)
-            details = StepFailed(
-                f"{error.message} (gave up after retrying)",
-                erp_text=error.erp_text,
-                hint="The ERP did not answer in time; transfer the document again later. "
+    # running --------------------------------------------------------------------------------
+    def transfer_now(self, transfer_id: int) -> TransferStatus:
+        """Run a transfer in this thread until it ends (what the durable workflow does, without
+        the queue): a deferred run is resumed after its wait, here."""
+        run = 1
+        result = self.run_transfer(transfer_id, run=run)
+        while result.deferred:
+            run += 1
+            self._sleep(result.resume_after or 0.0)
+            result = self.run_transfer(transfer_id, run=run)
+        return result.status
+
+    def run_transfer(self, transfer_id: int, *, run: int = 1) -> RunResult:
+        """One run of a transfer's plan (see the module docstring). ``run`` counts the runs of
+        this transfer; the last one the :class:`DeferPolicy` allows fails instead of deferring.
+        """
+        ctx = self._load(transfer_id)
+        if ctx is None:  # finished by an earlier run whose answer was lost
+            with self.uow() as uow:
+                done = uow.transfers.get(transfer_id)
+            return RunResult(done.status, message=done.message)
+        steps = plan(ctx)
+        outcomes: dict[StepKind, TransferStep] = {}
+        deferred: _Defer | None = None
+        for kind in steps:
+            try:
+                outcome = self._step(kind, ctx)
+            except _Defer as defer:
+                deferred = defer
+                break
+            outcomes[kind] = _record(kind, outcome)
+            if outcomes[kind].status is StepStatus.FAILED and kind in ESSENTIAL_STEPS:
+                break
+        if deferred is not None and run < self.defer.max_runs:
+            wait = self.defer.wait(run, _asked_wait(deferred.error))
+            kind = next(k for k in steps if k not in outcomes)
+            outcomes[kind] = _step_record(
+                kind,
+                StepStatus.PENDING,
+                message=f"{deferred.message}; trying again in {_seconds(wait)}",
+                erp_text=deferred.error.erp_text,
+                hint="Nothing to do: the transfer resumes by itself, and nothing is sent twice.",
+            )
+            self._save(ctx, outcomes, status=None, message=outcomes[kind].message)
+            log.info("transfer deferred", transfer=transfer_id, step=kind.value, wait=wait)
+            return RunResult(TransferStatus.PENDING, resume_after=wait)
+        if deferred is not None:
+            kind = next(k for k in steps if k not in outcomes)
+            outcomes[kind] = _step_record(
+                kind,
+                StepStatus.FAILED,
+                message=f"{deferred.message} (gave up after {run} tries)",
+                erp_text=deferred.error.erp_text,
+                hint=deferred.error.hint
+                or "The ERP did not answer in time; transfer the document again later. "
                 "Nothing is sent twice: the retry looks the document up first.",
             )
-        except LedgerlinkError as error:
-            outcome = StepOutcome(StepStatus.FAILED)
-            details = StepFailed(str(error))
-        else:
-            details = StepFailed(outcome.message)
-        with self.uow() as uow:
-            uow.transfers.finish_step(
-                transfer_id,
-                kind,
-                outcome.status,
-                message=details.message,
-                erp_text=details.erp_text,
-                hint=details.hint,
-                external_id=outcome.external_id,
-            )
-            uow.commit()
-        log.info("transfer step", transfer=transfer_id, step=kind.value, status=outcome.status)
-        return outcome.status
+        status = transfer_status(list(outcomes.values()))
+        failed = [o for o in outcomes.values() if o.status is StepStatus.FAILED]
+        message = "; ".join(f"{o.kind.value}: {o.message}" for o in failed)
+        self._save(ctx, outcomes, status=status, message=message)
+        log.info("transfer finished", transfer=transfer_id, status=status.value)
+        return RunResult(status, message=message)
 
-    def finish_transfer(self, transfer_id: int) -> TransferStatus:
-        """Set the transaction's status from its steps."""
+    def abandon(self, transfer_id: int, reason: str) -> TransferStatus:
+        """End a transfer that no workflow will finish (it died or errored): its unfinished
+        steps fail with ``reason``; a finished transfer is left as it is."""
         with self.uow() as uow:
             transfer = uow.transfers.get(transfer_id)
-            status = transfer_status(transfer.steps)
-            if status is TransferStatus.PENDING:  # steps never run count as failed
+            if transfer.status is not TransferStatus.PENDING:
+                return transfer.status
+            records = [
+                _step_record(
+                    s.kind,
+                    StepStatus.FAILED if s.status is StepStatus.PENDING else s.status,
+                    message=reason if s.status is StepStatus.PENDING else s.message,
+                    erp_text=s.erp_text,
+                    hint=s.hint,
+                    external_id=s.external_id,
+                )
+                for s in transfer.steps
+            ]
+            hint = "Transfer the document again; nothing is sent twice."
+            if not records:
+                records = [_step_record(StepKind.INVOICE, StepStatus.FAILED, reason, hint=hint)]
+            status = transfer_status(records)
+            if status is TransferStatus.PENDING:
                 status = TransferStatus.FAILED
-            failed = [s for s in transfer.steps if s.status is StepStatus.FAILED]
-            message = "; ".join(f"{s.kind.value}: {s.message}" for s in failed)
-            uow.transfers.finish(transfer_id, status, message)
+            uow.transfers.record_run(transfer_id, records, status=status, message=reason)
             uow.commit()
+        log.warning("transfer abandoned", transfer=transfer_id, reason=reason)
         return status
 
-    def transfer_now(self, transfer_id: int) -> TransferStatus:
-        """All steps in order, in this thread (what the workflow does, without durability)."""
-        for kind in STEP_ORDER:
-            status = self.run_step(transfer_id, kind)
-            if status is StepStatus.FAILED and kind in (StepKind.CUSTOMER, StepKind.INVOICE):
-                break
-        return self.finish_transfer(transfer_id)
-
-    @contextmanager
-    def _context(self, transfer_id: int) -> Iterator[_StepContext]:
+    # loading and saving ----------------------------------------------------------------------
+    def _load(self, transfer_id: int) -> TransferContext | None:
+        """Load the context and, when the document may be sent, record the invoice step's
+        start (committed before anything is sent)."""
         with self.uow() as uow:
-            transfer = uow.transfers.get(transfer_id)
+            transfer = uow.transfers.get(transfer_id, with_steps=False)
+            if transfer.status is not TransferStatus.PENDING:
+                return None
             connection = uow.connections.get(transfer.connection_id)
+            connection_id = require_id(connection)
             invoice = uow.invoices.get(transfer.invoice_id)
-            yield _StepContext(
-                uow=uow,
+            customer = uow.customers.get(invoice.customer_id)
+            entity = uow.legal_entities.get(invoice.legal_entity_id)
+            initials = invoice.internal_reference.strip().upper()
+            employee = (
+                uow.employees.by_initials(invoice.legal_entity_id, initials) if initials else None
+            )
+            project = uow.projects.get(invoice.project_id) if invoice.project_id else None
+            wanted = {
+                EntityType.CUSTOMER: require_id(customer),
+                EntityType.INVOICE: require_id(invoice),
+                EntityType.CONTACT: invoice.contact_id,
+                EntityType.EMPLOYEE: employee.id if employee else None,
+                EntityType.PROJECT: invoice.project_id,
+            }
+            found = uow.external_keys.for_locals(
+                connection_id, [(t, i) for t, i in wanted.items() if i is not None]
+            )
+            keys = {t: found.get((t, i)) if i is not None else None for t, i in wanted.items()}
+            known, imported = uow.product_numbers.known(
+                connection_id, _product_numbers(connection, invoice)
+            )
+            invoice_key = keys[EntityType.INVOICE]
+            linked = invoice_key is not None and bool(invoice_key.external_id)
+            ctx = TransferContext(
                 transfer=transfer,
                 connection=connection,
                 invoice=invoice,
-                customer=uow.customers.get(invoice.customer_id),
+                customer=customer,
+                entity_code=entity.code,
+                employee=employee,
+                project=project,
+                keys=keys,
+                erp_gross=(
+                    uow.erp_documents.gross(connection_id, require_id(invoice)) if linked else None
+                ),
+                known_products=known,
+                products_imported=imported,
                 connector=self.connectors(connection),
             )
+            if not linked and _nothing_to_ask_before_the_invoice(ctx):
+                # The common case (customer and references linked): record the invoice step's
+                # start with the load, saving a commit.
+                ctx.earlier_invoice_attempts = uow.transfers.begin_step(
+                    transfer_id, StepKind.INVOICE
+                )
+                uow.commit()
+            return ctx
 
-    def _step(self, transfer_id: int, kind: StepKind) -> StepOutcome:
-        with self._context(transfer_id) as ctx:
-            handler = {
-                StepKind.CUSTOMER: self._customer,
-                StepKind.PROJECT: self._project,
-                StepKind.CONTACT: self._contact,
-                StepKind.EMPLOYEE: self._employee,
-                StepKind.INVOICE: self._invoice,
-                StepKind.TOTALS: self._totals,
-            }[kind]
-            outcome = handler(ctx)
-            ctx.uow.commit()
-            return outcome
+    def _begin_invoice(self, ctx: TransferContext) -> None:
+        """Record the invoice step's start, committed before the document may be sent."""
+        if ctx.earlier_invoice_attempts is not None:
+            return
+        with self.uow() as uow:
+            earlier = uow.transfers.begin_step(require_id(ctx.transfer), StepKind.INVOICE)
+            uow.commit()
+        ctx.earlier_invoice_attempts = earlier
 
-    def _customer(self, ctx: _StepContext) -> StepOutcome:
+    def _save(
+        self,
+        ctx: TransferContext,
+        outcomes: dict[StepKind, TransferStep],
+        *,
+        status: TransferStatus | None,
+        message: str,
+    ) -> None:
+        """One commit: new links, the ERP document, the steps and the transaction's status."""
+        transfer_id = require_id(ctx.transfer)
+        with self.uow() as uow:
+            for entity, local_id, external_id in ctx.links:
+                uow.external_keys.link(ctx.connection_id, entity, local_id, external_id)
+            if ctx.document is not None:
+                correlation, document = ctx.document
+                uow.erp_documents.record(
+                    ctx.connection_id,
+                    require_id(ctx.invoice),
+                    correlation=correlation,
+                    external_id=document.external_id,
+                    gross=document.gross,
+                )
+            uow.transfers.record_run(
+                transfer_id, list(outcomes.values()), status=status, message=message
+            )
+            uow.commit()
+        ctx.links.clear()
+        ctx.document = None
+
+    # the steps ------------------------------------------------------------------------------
+    def _step(self, kind: StepKind, ctx: TransferContext) -> StepOutcome | _Failure:
+        handler = {
+            StepKind.CUSTOMER: self._customer,
+            StepKind.PROJECT: self._project,
+            StepKind.CONTACT: self._contact,
+            StepKind.EMPLOYEE: self._employee,
+            StepKind.INVOICE: self._invoice,
+            StepKind.TOTALS: self._totals,
+        }[kind]
+        try:
+            return handler(ctx)
+        except StepFailed as failed:
+            return _Failure(failed)
+        except (Permanent, AuthExpired) as error:
+            return _Failure(_explain(error))
+        except (Transient, Uncertain) as error:
+            raise _Defer(error, error.message) from error
+        except LedgerlinkError as error:
+            return _Failure(StepFailed(str(error)))
+        except Exception as error:
+            log.exception("unexpected error in a transfer step", step=kind.value)
+            return _Failure(_unexpected(ctx.connection.erp, error))
+
+    def _customer(self, ctx: TransferContext) -> StepOutcome:
         connection, customer, caps = ctx.connection, ctx.customer, ctx.capabilities
         customer_id = require_id(customer)
-        key = ctx.uow.external_keys.get(require_id(connection), EntityType.CUSTOMER, customer_id)
-        if key is not None and key.external_id:
-            return StepOutcome(
-                StepStatus.SUCCESSFUL, f"linked to ERP customer {key.external_id}", key.external_id
-            )
-        found = self.call(lambda: ctx.connector.find_customer(customer.number))
+        linked = ctx.external_id(EntityType.CUSTOMER)
+        if linked:
+            return StepOutcome(StepStatus.SUCCESSFUL, f"linked to ERP customer {linked}", linked)
+        found = ctx.connector.find_customer(customer.number)
         if found is not None and _same_name(found.name, customer.name):
-            ctx.uow.external_keys.link(
-                require_id(connection), EntityType.CUSTOMER, customer_id, found.external_id
-            )
+            ctx.link(EntityType.CUSTOMER, customer_id, found.external_id)
             return StepOutcome(
                 StepStatus.SUCCESSFUL,
                 f"linked to the existing ERP customer {found.external_id}",
@@ -288,57 +495,37 @@ class Engine:
                 "('ledgerlink sync customers'), or link it by hand.",
             )
         try:
-            created = self.call(lambda: ctx.connector.create_customer(customer))
-        except Permanent:
-            # Another transfer of the same connection may have created it a moment ago
-            # (customer numbers are sent explicitly, so the ERP refuses a second one).
-            again = self.call(lambda: ctx.connector.find_customer(customer.number))
+            created = ctx.connector.create_customer(customer)
+        except (Permanent, Uncertain):
+            # Another transfer of the same connection may have created it a moment ago, or our
+            # own create's answer was lost (customer numbers are sent explicitly, so the ERP
+            # refuses a second one): look again before giving up.
+            again = ctx.connector.find_customer(customer.number)
             if again is None or not _same_name(again.name, customer.name):
                 raise
             created = PushResult(external_id=again.external_id, created=False)
-        ctx.uow.external_keys.link(
-            require_id(connection), EntityType.CUSTOMER, customer_id, created.external_id
-        )
+        ctx.link(EntityType.CUSTOMER, customer_id, created.external_id)
         return StepOutcome(
             StepStatus.SUCCESSFUL,
             f"created ERP customer {created.external_id}",
             created.external_id,
         )
 
-    def _project(self, ctx: _StepContext) -> StepOutcome:
-        invoice = ctx.invoice
-        if invoice.project_id is None:
+    def _project(self, ctx: TransferContext) -> StepOutcome:
+        project = ctx.project
+        if project is None:  # pragma: no cover — planned away
             return StepOutcome(StepStatus.SKIPPED, "the document has no project")
-        if not ctx.capabilities.project_push:
-            return StepOutcome(
-                StepStatus.SKIPPED, f"projects are not enabled for {ctx.connection.erp} here"
-            )
-        return self._ensure_project(ctx.uow, ctx.connection, ctx.connector, invoice.project_id)
-
-    def _ensure_project(
-        self, uow: UnitOfWork, connection: Connection, connector: ErpConnector, project_id: int
-    ) -> StepOutcome:
-        connection_id = require_id(connection)
-        key = uow.external_keys.get(connection_id, EntityType.PROJECT, project_id)
-        if key is not None and key.external_id:
-            return StepOutcome(
-                StepStatus.SUCCESSFUL, f"linked to ERP project {key.external_id}", key.external_id
-            )
-        project = uow.projects.get(project_id)
-        customer = uow.customers.get(project.customer_id)
-        customer_key = uow.external_keys.get(
-            connection_id, EntityType.CUSTOMER, require_id(customer)
-        )
-        if customer_key is None or not customer_key.external_id:
+        linked = ctx.external_id(EntityType.PROJECT)
+        if linked:
+            return StepOutcome(StepStatus.SUCCESSFUL, f"linked to ERP project {linked}", linked)
+        if project.customer_id != ctx.customer.id:
             raise StepFailed(
-                f"project {project.number}: customer {customer.number} is not in "
-                f"{connection.erp} yet",
-                hint="Transfer an invoice of the customer first, or import and link customers.",
+                f"project {project.number} belongs to another customer than the document",
+                hint="Transfer an invoice of the project's own customer first.",
             )
-        result = self._push_once(
-            lambda: connector.ensure_project(project, customer_key.external_id)
-        )
-        uow.external_keys.link(connection_id, EntityType.PROJECT, project_id, result.external_id)
+        customer_ref = ctx.customer_ref()
+        result = _look_again(lambda: ctx.connector.ensure_project(project, customer_ref))
+        ctx.link(EntityType.PROJECT, require_id(project), result.external_id)
         verb = "created" if result.created else "linked to the existing"
         return StepOutcome(
             StepStatus.SUCCESSFUL,
@@ -346,96 +533,100 @@ class Engine:
             result.external_id,
         )
 
-    def _push_once(self, push: Callable[[], PushResult]) -> PushResult:
-        """``push`` looks up before it creates, so after an Uncertain outcome it is simply
-        called again: it finds what the lost answer had created."""
-        for _ in range(3):
-            try:
-                return self.call(push)
-            except Uncertain:
-                continue
-        raise Transient("the ERP never confirmed the creation; nothing was recorded")
-
     def push_project(self, connection_id: int, project_id: int) -> StepOutcome:
         """Bring one project to the ERP (projects follow on creation where the ERP takes
         them); the outcome says what happened or what to fix."""
         with self.uow() as uow:
             connection = uow.connections.get(connection_id)
-            connector = self.connectors(connection)
-            if not connector.capabilities.project_push:
-                return StepOutcome(
-                    StepStatus.SKIPPED, f"projects are not enabled for {connection.erp} here"
-                )
-            try:
-                outcome = self._ensure_project(uow, connection, connector, project_id)
-            except StepFailed as failed:
-                return StepOutcome(StepStatus.FAILED, _with_hint(failed))
-            except ConnectorError as error:
-                return StepOutcome(StepStatus.FAILED, _with_hint(_explain(error)))
+            project = uow.projects.get(project_id)
+            customer = uow.customers.get(project.customer_id)
+            keys = uow.external_keys.for_locals(
+                connection_id,
+                [(EntityType.PROJECT, project_id), (EntityType.CUSTOMER, require_id(customer))],
+            )
+        connector = self.connectors(connection)
+        if not connector.capabilities.project_push:
+            return StepOutcome(
+                StepStatus.SKIPPED, f"projects are not enabled for {connection.erp} here"
+            )
+        linked = keys.get((EntityType.PROJECT, project_id))
+        if linked is not None and linked.external_id:
+            return StepOutcome(StepStatus.SUCCESSFUL, f"linked to ERP project {linked.external_id}")
+        customer_key = keys.get((EntityType.CUSTOMER, require_id(customer)))
+        if customer_key is None or not customer_key.external_id:
+            return StepOutcome(
+                StepStatus.FAILED,
+                f"project {project.number}: customer {customer.number} is not in "
+                f"{connection.erp} yet — Transfer an invoice of the customer first, or import "
+                "and link customers.",
+            )
+        try:
+            result = _look_again(
+                lambda: connector.ensure_project(project, customer_key.external_id)
+            )
+        except ConnectorError as error:
+            return StepOutcome(StepStatus.FAILED, _with_hint(_explain(error)))
+        with self.uow() as uow:
+            uow.external_keys.link(
+                connection_id, EntityType.PROJECT, project_id, result.external_id
+            )
             uow.commit()
-            return outcome
-
-    def _contact(self, ctx: _StepContext) -> StepOutcome:
-        invoice = ctx.invoice
-        if invoice.contact_id is None:
-            return StepOutcome(StepStatus.SKIPPED, "the invoice has no contact")
-        if not ctx.capabilities.contact_push:
-            return StepOutcome(StepStatus.SKIPPED, f"{ctx.connection.erp} takes no contacts")
-        connection_id = require_id(ctx.connection)
-        key = ctx.uow.external_keys.get(connection_id, EntityType.CONTACT, invoice.contact_id)
-        if key is not None and key.external_id:
-            return StepOutcome(StepStatus.SUCCESSFUL, "already in the ERP", key.external_id)
-        contact = ctx.uow.contacts.get(invoice.contact_id)
-        customer_ref = ctx.customer_ref()
-        result = self.call(lambda: ctx.connector.ensure_contact(customer_ref, contact))
-        ctx.uow.external_keys.link(
-            connection_id, EntityType.CONTACT, invoice.contact_id, result.external_id
+        verb = "created" if result.created else "linked to the existing"
+        return StepOutcome(
+            StepStatus.SUCCESSFUL,
+            f"{verb} ERP project {result.external_id} for {project.number}",
+            result.external_id,
         )
+
+    def _contact(self, ctx: TransferContext) -> StepOutcome:
+        contact_id = ctx.invoice.contact_id
+        if contact_id is None:  # pragma: no cover — planned away
+            return StepOutcome(StepStatus.SKIPPED, "the invoice has no contact")
+        linked = ctx.external_id(EntityType.CONTACT)
+        if linked:
+            return StepOutcome(StepStatus.SUCCESSFUL, "already in the ERP", linked)
+        with self.uow() as uow:
+            contact = uow.contacts.get(contact_id)
+        customer_ref = ctx.customer_ref()
+        result = _look_again(lambda: ctx.connector.ensure_contact(customer_ref, contact))
+        ctx.link(EntityType.CONTACT, contact_id, result.external_id)
         return StepOutcome(StepStatus.SUCCESSFUL, f"contact {contact.name}", result.external_id)
 
-    def _employee(self, ctx: _StepContext) -> StepOutcome:
-        employee = ctx.employee()
-        if employee is None:
+    def _employee(self, ctx: TransferContext) -> StepOutcome:
+        employee = ctx.employee
+        if employee is None:  # pragma: no cover — planned away
             return StepOutcome(StepStatus.SKIPPED, "no employee as internal reference")
-        if not ctx.capabilities.employee_push:
-            return StepOutcome(StepStatus.SKIPPED, f"{ctx.connection.erp} takes no employees")
-        connection_id, employee_id = require_id(ctx.connection), require_id(employee)
-        key = ctx.uow.external_keys.get(connection_id, EntityType.EMPLOYEE, employee_id)
-        if key is not None and key.external_id:
-            return StepOutcome(StepStatus.SUCCESSFUL, "already in the ERP", key.external_id)
-        result = self.call(lambda: ctx.connector.ensure_employee(employee))
-        ctx.uow.external_keys.link(
-            connection_id, EntityType.EMPLOYEE, employee_id, result.external_id
-        )
+        linked = ctx.external_id(EntityType.EMPLOYEE)
+        if linked:
+            return StepOutcome(StepStatus.SUCCESSFUL, "already in the ERP", linked)
+        result = _look_again(lambda: ctx.connector.ensure_employee(employee))
+        ctx.link(EntityType.EMPLOYEE, require_id(employee), result.external_id)
         return StepOutcome(
             StepStatus.SUCCESSFUL, f"employee {employee.initials}", result.external_id
         )
 
-    def _invoice(self, ctx: _StepContext) -> StepOutcome:
-        connection_id, invoice_id = require_id(ctx.connection), require_id(ctx.invoice)
-        key = ctx.uow.external_keys.get(connection_id, EntityType.INVOICE, invoice_id)
-        if key is not None and key.external_id:
-            return StepOutcome(
-                StepStatus.SUCCESSFUL, f"already ERP draft {key.external_id}", key.external_id
-            )
-        document = ctx.outgoing()
+    def _invoice(self, ctx: TransferContext) -> StepOutcome:
+        linked = ctx.external_id(EntityType.INVOICE)
+        if linked:
+            return StepOutcome(StepStatus.SUCCESSFUL, f"already ERP draft {linked}", linked)
+        document = outgoing(ctx)
         connector = ctx.connector
-        # This attempt is counted already; any earlier one may have reached the ERP.
-        earlier = ctx.uow.transfers.attempts_so_far(connection_id, invoice_id, StepKind.INVOICE)
+        self._begin_invoice(ctx)
         found: ErpDocument | None = None
-        if earlier > 1:
-            found = self.call(lambda: connector.find_document(document.correlation))
+        if ctx.earlier_invoice_attempts:  # an earlier attempt may have reached the ERP
+            found = connector.find_document(document.correlation)
         created = found is None
         if found is None:
-            found, created = self._create_once(connector, document)
-        ctx.uow.external_keys.link(connection_id, EntityType.INVOICE, invoice_id, found.external_id)
-        ctx.uow.erp_documents.record(
-            connection_id,
-            invoice_id,
-            correlation=document.correlation,
-            external_id=found.external_id,
-            gross=found.gross,
-        )
+            try:
+                found = connector.create_document(document)
+            except Uncertain as lost:
+                found = connector.find_document(document.correlation)
+                if found is None:
+                    raise _Defer(lost, f"{lost.message}; the ERP does not have it") from lost
+                created = False
+        ctx.link(EntityType.INVOICE, require_id(ctx.invoice), found.external_id)
+        ctx.document = (document.correlation, found)
+        ctx.erp_gross = found.gross
         verb = "created" if created else "found (the earlier attempt had reached the ERP)"
         message = f"{verb} ERP draft {found.external_id}"
         heading, limit = ctx.invoice.heading, ctx.capabilities.max_heading_length
@@ -448,34 +639,105 @@ class Engine:
             )
         return StepOutcome(StepStatus.SUCCESSFUL, message, found.external_id)
 
-    def _create_once(
-        self, connector: ErpConnector, document: OutgoingDocument
-    ) -> tuple[ErpDocument, bool]:
-        """Create the document; after an Uncertain outcome, look it up before trying again.
-        Returns the document and whether this call created it (False: it was found)."""
-        for _ in range(3):
-            try:
-                return self.call(lambda: connector.create_document(document)), True
-            except Uncertain:
-                found: ErpDocument | None = self.call(
-                    lambda: connector.find_document(document.correlation)
-                )
-                if found is not None:
-                    return found, False
-        raise Transient("the ERP never confirmed the document; it was not created")
-
-    def _totals(self, ctx: _StepContext) -> StepOutcome:
-        states = ctx.uow.erp_documents.for_connection(require_id(ctx.connection))
-        state = states.get(require_id(ctx.invoice))
-        if state is None:
+    def _totals(self, ctx: TransferContext) -> StepOutcome:
+        theirs = ctx.erp_gross
+        if theirs is None:
             return StepOutcome(StepStatus.SKIPPED, "no ERP document to compare")
         ours = ctx.invoice.current_totals().gross
-        if state.gross != ours:
+        if theirs != ours:
             raise StepFailed(
-                f"the ERP total {state.gross} differs from the PSA total {ours}",
+                f"the ERP total {theirs} differs from the PSA total {ours}",
                 hint="Check VAT zone and product VAT in the ERP draft before booking it.",
             )
-        return StepOutcome(StepStatus.SUCCESSFUL, f"ERP total {state.gross} = PSA total")
+        return StepOutcome(StepStatus.SUCCESSFUL, f"ERP total {theirs} = PSA total")
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A step that failed with what the log shows."""
+
+    details: StepFailed
+
+
+def _record(kind: StepKind, outcome: StepOutcome | _Failure) -> TransferStep:
+    if isinstance(outcome, _Failure):
+        failed = outcome.details
+        return _step_record(
+            kind, StepStatus.FAILED, failed.message, erp_text=failed.erp_text, hint=failed.hint
+        )
+    return _step_record(kind, outcome.status, outcome.message, external_id=outcome.external_id)
+
+
+def _nothing_to_ask_before_the_invoice(ctx: TransferContext) -> bool:
+    """Whether every step before the invoice is answered from stored keys (no ERP call, so
+    none can fail or be deferred before the document is sent)."""
+    before = plan(ctx)[: plan(ctx).index(StepKind.INVOICE)]
+    entity = {
+        StepKind.CUSTOMER: EntityType.CUSTOMER,
+        StepKind.PROJECT: EntityType.PROJECT,
+        StepKind.CONTACT: EntityType.CONTACT,
+        StepKind.EMPLOYEE: EntityType.EMPLOYEE,
+    }
+    return all(ctx.external_id(entity[kind]) for kind in before)
+
+
+def _look_again(ensure: Callable[[], PushResult]) -> PushResult:
+    """Call a find-or-create once more after a lost answer: it looks up first, so it finds
+    what the lost answer created instead of creating a second one."""
+    try:
+        return ensure()
+    except Uncertain:
+        return ensure()
+
+
+def _asked_wait(error: ConnectorError) -> float | None:
+    return error.retry_after if isinstance(error, Transient) else None
+
+
+def _seconds(wait: float) -> str:
+    return f"{wait:.0f} s" if wait < 120 else f"{wait / 60:.0f} min"
+
+
+def _product_numbers(connection: Connection, invoice: Invoice) -> tuple[str, ...]:
+    numbers = []
+    for line in invoice.lines:
+        try:
+            numbers.append(connection.principles.product_for(line))
+        except ValidationError:
+            continue  # the invoice step reports it
+    return tuple(sorted({n for n in numbers if n}))
+
+
+def outgoing(ctx: TransferContext) -> OutgoingDocument:
+    """The document as the connector receives it, with every reference resolved (pure: the
+    context holds what it reads)."""
+    invoice, connection = ctx.invoice, ctx.connection
+    try:
+        products = tuple(connection.principles.product_for(line) for line in invoice.lines)
+    except ValidationError as error:
+        raise StepFailed(
+            str(error), hint="Set it with 'ledgerlink connections principles'."
+        ) from None
+    unknown = sorted({p for p in products if p and ctx.products_imported} - ctx.known_products)
+    if unknown:
+        raise StepFailed(
+            f"product number(s) {', '.join(unknown)} are not in {connection.erp}",
+            hint="Import product numbers again ('ledgerlink sync products') or fix the "
+            "product-number principles.",
+        )
+    project_ref = ""
+    if ctx.project is not None and "project" in ctx.capabilities.dimensions:
+        project_ref = ctx.external_id(EntityType.PROJECT) or ctx.project.number
+    return OutgoingDocument(
+        invoice=invoice,
+        correlation=correlation_reference(ctx.entity_code, invoice),
+        customer_ref=ctx.customer_ref(),
+        line_products=products,
+        contact_ref=ctx.external_id(EntityType.CONTACT),
+        salesperson_ref=ctx.external_id(EntityType.EMPLOYEE),
+        project_ref=project_ref,
+        psa_reference=f"{ctx.entity_code} {invoice.describe()}",
+    )
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -493,73 +755,29 @@ def _explain(error: ConnectorError) -> StepFailed:
     return StepFailed(error.message, erp_text=error.erp_text, hint=error.hint)
 
 
-@dataclass
-class _StepContext:
-    uow: UnitOfWork
-    transfer: Transfer
-    connection: Connection
-    invoice: Invoice
-    customer: Customer
-    connector: ErpConnector
+def _unexpected(erp: str, error: Exception) -> StepFailed:
+    text = str(error) or repr(error)
+    return StepFailed(
+        f"unexpected error in the {erp} connector: {type(error).__name__}: {text}",
+        hint="This is a fault in ledgerlink, not in your data: report it with this text. "
+        "The document can be transferred again; nothing is sent twice.",
+    )
 
-    @property
-    def capabilities(self) -> Capabilities:
-        caps: Capabilities = self.connector.capabilities
-        return caps
 
-    def customer_ref(self) -> str:
-        key = self.uow.external_keys.get(
-            require_id(self.connection), EntityType.CUSTOMER, require_id(self.customer)
-        )
-        if key is None or not key.external_id:
-            raise StepFailed("the customer is not in the ERP yet (the customer step failed)")
-        return key.external_id
-
-    def employee(self) -> Employee | None:
-        initials = self.invoice.internal_reference.strip().upper()
-        if not initials:
-            return None
-        return self.uow.employees.by_initials(self.invoice.legal_entity_id, initials)
-
-    def outgoing(self) -> OutgoingDocument:
-        invoice, connection = self.invoice, self.connection
-        try:
-            products = tuple(connection.principles.product_for(line) for line in invoice.lines)
-        except ValidationError as error:
-            raise StepFailed(
-                str(error), hint="Set it with 'ledgerlink connections principles'."
-            ) from None
-        known = {p.number for p in self.uow.product_numbers.list(require_id(connection))}
-        unknown = sorted({p for p in products if p and known and p not in known})
-        if unknown:
-            raise StepFailed(
-                f"product number(s) {', '.join(unknown)} are not in {connection.erp}",
-                hint="Import product numbers again ('ledgerlink sync products') or fix the "
-                "product-number principles.",
-            )
-        entity = self.uow.legal_entities.get(invoice.legal_entity_id)
-        contact_ref = salesperson_ref = project_ref = ""
-        keys = self.uow.external_keys
-        connection_id = require_id(connection)
-        if invoice.contact_id is not None:
-            key = keys.get(connection_id, EntityType.CONTACT, invoice.contact_id)
-            contact_ref = key.external_id if key else ""
-        employee = self.employee()
-        if employee is not None:
-            key = keys.get(connection_id, EntityType.EMPLOYEE, require_id(employee))
-            salesperson_ref = key.external_id if key else ""
-        if invoice.project_id is not None and "project" in self.capabilities.dimensions:
-            key = keys.get(connection_id, EntityType.PROJECT, invoice.project_id)
-            project_ref = (
-                key.external_id if key else self.uow.projects.get(invoice.project_id).number
-            )
-        return OutgoingDocument(
-            invoice=invoice,
-            correlation=correlation_reference(entity.code, invoice),
-            customer_ref=self.customer_ref(),
-            line_products=products,
-            contact_ref=contact_ref,
-            salesperson_ref=salesperson_ref,
-            project_ref=project_ref,
-            psa_reference=f"{entity.code} {invoice.describe()}",
-        )
+def _step_record(
+    kind: StepKind,
+    status: StepStatus,
+    message: str = "",
+    *,
+    erp_text: str = "",
+    hint: str = "",
+    external_id: str = "",
+) -> TransferStep:
+    return TransferStep(
+        kind=kind,
+        status=status,
+        message=message,
+        erp_text=erp_text,
+        hint=hint,
+        external_id=external_id,
+    )

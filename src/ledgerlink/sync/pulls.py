@@ -27,7 +27,7 @@ def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
         cursor = uow.cursors.get(connection_id, report.stream)
     connector = engine.connectors(connection)
     while True:
-        batch = engine.call(lambda c=cursor: connector.statuses(c))  # type: ignore[misc]
+        batch = connector.statuses(cursor)
         with engine.uow() as uow:
             for update in batch.items:
                 report.read += 1
@@ -57,7 +57,7 @@ def pull_expenses(engine: Engine, connection_id: int) -> PullReport:
         cursor = uow.cursors.get(connection_id, report.stream)
     connector = engine.connectors(connection)
     while True:
-        batch = engine.call(lambda c=cursor: connector.expenses(c))  # type: ignore[misc]
+        batch = connector.expenses(cursor)
         with engine.uow() as uow:
             for entry in batch.items:
                 report.read += 1

@@ -1,15 +1,18 @@
-"""Which connector serves a connection: a table from ERP name to a factory. The engine asks
-the connector's capabilities, never its ERP name (design §6)."""
+"""Which connector serves a connection: the spec table's factories, with what the hub lends
+them (design §6). The engine asks the connector's capabilities, never its ERP name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError as SchemaError
 
+from ledgerlink.connectors._kit.limiter import RateLimiter
+from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ErpConnector
+from ledgerlink.connectors.registry import spec_for
+from ledgerlink.connectors.spec import ConnectorEnvironment
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import Connection
 from ledgerlink.store.database import Database
@@ -17,84 +20,40 @@ from ledgerlink.store.relay import RelayStore
 from ledgerlink.sync.secrets import SecretBox
 
 
-@dataclass(frozen=True, slots=True)
-class HubServices:
-    """What the hub lends connectors beyond credentials and settings: the relay through which
-    FinancialHost agents fetch their requests (None where the hub has no database)."""
-
-    relay: RelayStore | None = None
-
-
-def hub_services(database: Database) -> HubServices:
-    """The services of a hub on ``database``."""
-    return HubServices(relay=RelayStore(database))
-
-
-#: (credentials, connector settings, hub services) -> connector
-ConnectorFactory = Callable[[dict[str, str], dict[str, Any], HubServices], ErpConnector]
-
-
-def _economic(
-    credentials: dict[str, str], settings: dict[str, Any], _services: HubServices
-) -> ErpConnector:
-    from ledgerlink.connectors.economic.connector import EconomicConnector  # noqa: PLC0415
-    from ledgerlink.connectors.economic.settings import EconomicSettings  # noqa: PLC0415
-
-    return EconomicConnector(
-        app_secret_token=credentials["app_secret_token"],
-        agreement_grant_token=credentials["agreement_grant_token"],
-        settings=EconomicSettings.model_validate(settings),
+def hub_environment(
+    database: Database,
+    *,
+    retry: RetryPolicy | None = None,
+    limiter: RateLimiter | None = None,
+) -> ConnectorEnvironment:
+    """What a hub on ``database`` lends its connectors: the retry policy, the rate limiter
+    and the agent relay (through which FinancialHost agents fetch their requests)."""
+    return ConnectorEnvironment(
+        retry=retry, limiter=limiter, services={"relay": RelayStore(database)}
     )
-
-
-def _financialhost(
-    credentials: dict[str, str], settings: dict[str, Any], services: HubServices
-) -> ErpConnector:
-    from ledgerlink.connectors.financialhost.connector import (  # noqa: PLC0415
-        FinancialHostConnector,
-    )
-
-    return FinancialHostConnector.from_connection(credentials, settings, relay=services.relay)
-
-
-FACTORIES: dict[str, ConnectorFactory] = {
-    "economic": _economic,
-    "financialhost": _financialhost,
-}
-
-
-def supported_erps() -> list[str]:
-    return sorted(FACTORIES)
-
-
-def factory_for(erp: str) -> ConnectorFactory:
-    try:
-        return FACTORIES[erp]
-    except KeyError:
-        raise ValidationError(
-            f"'{erp}' is not a supported ERP; choose one of: {', '.join(supported_erps())}"
-        ) from None
 
 
 class ConnectorProvider:
     """Builds (once per connection and process) the connector for a connection."""
 
-    def __init__(self, secrets: SecretBox, *, services: HubServices | None = None) -> None:
+    def __init__(
+        self, secrets: SecretBox, *, environment: ConnectorEnvironment | None = None
+    ) -> None:
         self._secrets = secrets
-        self.services = services or HubServices()
+        self.environment = environment or ConnectorEnvironment()
         self._cache: dict[tuple[int, str, str], ErpConnector] = {}
 
     def build(
-        self, erp: str, credentials: dict[str, str], settings: dict[str, Any]
+        self, erp: str, credentials: Mapping[str, str], settings: Mapping[str, Any]
     ) -> ErpConnector:
         """A new connector for ``erp`` (the caller closes it), e.g. to verify a connection.
         Settings or credentials the connector refuses raise :class:`ValidationError`."""
-        factory = factory_for(erp)
+        spec = spec_for(erp)
         try:
-            return factory(credentials, settings, self.services)
+            return spec.factory(credentials, settings, self.environment)
         except (SchemaError, ValueError, KeyError) as error:
             raise ValidationError(
-                f"the {erp} connection's settings are not valid: {error}"
+                f"the {spec.display_name} connection's settings are not valid: {error}"
             ) from None
 
     def __call__(self, connection: Connection) -> ErpConnector:

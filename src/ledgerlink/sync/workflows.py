@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from dbos import DBOS, DBOSClient, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
@@ -26,9 +27,9 @@ from dbos._registrations import get_dbos_func_name  # the name DBOS registered, 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.transfers import StepKind, StepStatus, Transfer, TransferStatus
+from ledgerlink.domain.transfers import Transfer, TransferStatus
 from ledgerlink.sync import automatic, pulls
-from ledgerlink.sync.engine import STEP_ORDER, Engine
+from ledgerlink.sync.engine import Engine
 
 QUEUE = "ledgerlink-transfers"
 
@@ -46,25 +47,39 @@ class Runtime:
         return cls.engine
 
 
-@DBOS.step()
-def _run_step(transfer_id: int, kind: str) -> str:
-    return Runtime.require().run_step(transfer_id, StepKind(kind)).value
+#: A transfer's later runs have the id of its first plus ``/run-{n}`` (see transfer_workflow).
+RUN_SEPARATOR = "/run-"
+#: What a deferred run returns: ``deferred <seconds> <id of the next run>``.
+DEFERRED = "deferred"
+_FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 
 
 @DBOS.step()
-def _finish(transfer_id: int) -> str:
-    return Runtime.require().finish_transfer(transfer_id).value
+def _run(transfer_id: int, run: int) -> tuple[str, float | None]:
+    result = Runtime.require().run_transfer(transfer_id, run=run)
+    return result.status.value, result.resume_after
 
 
 @DBOS.workflow()
-def transfer_workflow(transfer_id: int) -> str:
-    """Customer → contact → employee → invoice → totals; a failed customer or invoice step
-    ends the transfer (the later steps depend on it)."""
-    for kind in STEP_ORDER:
-        status = StepStatus(_run_step(transfer_id, kind.value))
-        if status is StepStatus.FAILED and kind in (StepKind.CUSTOMER, StepKind.INVOICE):
-            break
-    return _finish(transfer_id)
+def transfer_workflow(transfer_id: int, connection_id: int, run: int = 1) -> str:
+    """One run of a transfer's plan, as one DBOS step: the engine records each step's outcome
+    in our own database, and a recovered run looks up before it creates. A deferred run hands
+    the transfer back to the queue — the next run is enqueued with the wait as its delay, so no
+    worker thread sleeps through it. Returns the status, or ``deferred <wait> <next run's id>``.
+    """
+    status, wait = _run(transfer_id, run)
+    if wait is None:
+        return status
+    first = (DBOS.workflow_id or f"transfer-{transfer_id}").split(RUN_SEPARATOR)[0]
+    following = f"{first}{RUN_SEPARATOR}{run + 1}"
+    queue = DBOS.retrieve_queue(QUEUE)
+    assert queue is not None
+    with (
+        SetWorkflowID(following),
+        SetEnqueueOptions(queue_partition_key=_partition(connection_id), delay_seconds=wait),
+    ):
+        queue.enqueue(transfer_workflow, transfer_id, connection_id, run + 1)
+    return f"{DEFERRED} {wait} {following}"
 
 
 #: The streams a worker round runs per connection, besides transfers.
@@ -153,7 +168,7 @@ class Workers:
             SetWorkflowID(transfer.workflow_id),
             SetEnqueueOptions(queue_partition_key=_partition(transfer.connection_id)),
         ):
-            return queue.enqueue(transfer_workflow, require_id(transfer))
+            return queue.enqueue(transfer_workflow, require_id(transfer), transfer.connection_id)
 
     def enqueue_pull(self, connection_id: int, stream: str, round_id: str) -> WorkflowHandle[str]:
         """Queue a pull behind the connection's transfers; ``round_id`` makes the workflow id
@@ -171,30 +186,99 @@ class Workers:
         transfers: Sequence[Transfer],
         *,
         progress: Callable[[int, int], None] | None = None,
+        follow: float = 60.0,
     ) -> dict[int, TransferStatus]:
-        """Enqueue ``transfers`` and wait for all of them; ``progress(done, total)``."""
-        handles = {t.id or 0: self.enqueue(t) for t in transfers}
-        return self.wait(handles, progress=progress)
+        """Enqueue ``transfers`` and wait for all of them; ``progress(done, total)``. See
+        :meth:`wait` for ``follow``."""
+        handles = {require_id(t): self.enqueue(t).workflow_id for t in transfers}
+        return self.wait(handles, progress=progress, follow=follow)
 
-    @staticmethod
     def wait(
-        handles: dict[int, WorkflowHandle[str]],
+        self,
+        workflows: dict[int, str],
         *,
         progress: Callable[[int, int], None] | None = None,
+        follow: float = 60.0,
     ) -> dict[int, TransferStatus]:
+        """Wait for the transfers' workflows (transfer id → workflow id), one query per poll.
+
+        A deferred transfer is followed to its next run when that run starts within
+        ``follow`` seconds; otherwise it is reported ``PENDING`` (a worker resumes it). A
+        workflow that ended in an error ends its transfer as failed (nothing is left pending).
+        """
         results: dict[int, TransferStatus] = {}
-        pending = dict(handles)
+        pending = dict(workflows)
         while pending:
-            for transfer_id, handle in list(pending.items()):
-                status = handle.get_status().status
-                if status in ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
-                    results[transfer_id] = _result(handle, status)
+            found = {
+                w.workflow_id: w
+                for w in DBOS.list_workflows(workflow_ids=list(pending.values()), load_input=False)
+            }
+            for transfer_id, workflow in list(pending.items()):
+                status = found.get(workflow)
+                if status is None or status.status not in _FINISHED:
+                    continue
+                if status.status != "SUCCESS":
+                    reason = f"the transfer's workflow ended with {status.status}"
+                    if status.error is not None:
+                        reason += f": {type(status.error).__name__}: {status.error}"
+                    results[transfer_id] = self.engine.abandon(transfer_id, reason)
                     del pending[transfer_id]
+                    continue
+                output = str(status.output)
+                if output.startswith(DEFERRED):
+                    _, wait, following = output.split(" ", 2)
+                    if float(wait) <= follow:
+                        pending[transfer_id] = following
+                        continue
+                    results[transfer_id] = TransferStatus.PENDING
+                else:
+                    results[transfer_id] = TransferStatus(output)
+                del pending[transfer_id]
             if progress is not None:
-                progress(len(results), len(handles))
+                progress(len(results), len(workflows))
             if pending:
                 time.sleep(0.05)
         return results
+
+    def settle_stranded(self, *, grace: timedelta = timedelta(minutes=10)) -> list[int]:
+        """End the pending transfers no workflow will finish: their workflow ended in an error,
+        or none was ever enqueued (the process died first) and ``grace`` has passed. Run after
+        DBOS has recovered this process's workflows (``start``). Returns the transfers ended."""
+        with self.engine.uow() as uow:
+            waiting = uow.transfers.pending()
+        if not waiting:
+            return []
+        flows: list[Any] = DBOS.list_workflows(
+            workflow_id_prefix=[t.workflow_id for t in waiting],
+            load_input=False,
+            load_output=False,
+        )
+        now = datetime.now(UTC)
+        ended = []
+        for transfer in waiting:
+            mine = [
+                f
+                for f in flows
+                if f.workflow_id == transfer.workflow_id
+                or f.workflow_id.startswith(transfer.workflow_id + RUN_SEPARATOR)
+            ]
+            if any(f.status not in _FINISHED for f in mine):
+                continue
+            started = transfer.started_at
+            if started is not None and started.tzinfo is None:
+                started = started.replace(tzinfo=UTC)
+            if not mine and started is not None and now - started < grace:
+                continue
+            if mine:
+                last = max(mine, key=lambda f: f.created_at or 0)
+                reason = f"the transfer's workflow ended with {last.status}"
+                if last.error is not None:
+                    reason += f": {type(last.error).__name__}: {last.error}"
+            else:
+                reason = "the transfer was never started (the process stopped first)"
+            self.engine.abandon(require_id(transfer), reason)
+            ended.append(require_id(transfer))
+        return ended
 
     @staticmethod
     def pending_count() -> int:
@@ -233,6 +317,7 @@ class Submitter:
                         "queue_partition_key": _partition(transfer.connection_id),
                     },
                     require_id(transfer),
+                    transfer.connection_id,
                 )
                 queued += 1
         except SQLAlchemyError:
@@ -262,9 +347,3 @@ def _follow_stderr(logger: logging.Logger) -> None:
             replacement.setFormatter(handler.formatter)
             logger.removeHandler(handler)
             logger.addHandler(replacement)
-
-
-def _result(handle: WorkflowHandle[str], status: str) -> TransferStatus:
-    if status != "SUCCESS":
-        return TransferStatus.FAILED
-    return TransferStatus(handle.get_result())

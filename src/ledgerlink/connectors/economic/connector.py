@@ -78,6 +78,27 @@ PAGE_SIZE = 1000
 _M = TypeVar("_M", bound=BaseModel)
 
 
+def capabilities_for(settings: EconomicSettings) -> Capabilities:
+    """What the connector does with an agreement set up as ``settings`` says: projects only
+    with the project module, expense import only with expense accounts chosen."""
+    return Capabilities(
+        customer_push=True,
+        customer_import=True,
+        contact_push=True,
+        employee_push=True,
+        project_push=settings.project_module,
+        product_import=True,
+        invoice_push=True,
+        credit_note_push=True,
+        balancing=True,
+        expense_import=bool(settings.expense_accounts),
+        customer_master_modes=frozenset({CustomerMaster.PSA, CustomerMaster.ERP}),
+        dimensions=("project",) if settings.project_module else (),
+        max_heading_length=mapping.MAX_HEADING,
+        max_line_description_length=mapping.MAX_LINE_DESCRIPTION,
+    )
+
+
 class EconomicAuth(httpx2.Auth):
     """The two token headers e-conomic authenticates every request with."""
 
@@ -114,22 +135,7 @@ class EconomicConnector:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.capabilities = Capabilities(
-            customer_push=True,
-            customer_import=True,
-            contact_push=True,
-            employee_push=True,
-            project_push=settings.project_module,
-            product_import=True,
-            invoice_push=True,
-            credit_note_push=True,
-            balancing=True,
-            expense_import=bool(settings.expense_accounts),
-            customer_master_modes=frozenset({CustomerMaster.PSA, CustomerMaster.ERP}),
-            dimensions=("project",) if settings.project_module else (),
-            max_heading_length=mapping.MAX_HEADING,
-            max_line_description_length=mapping.MAX_LINE_DESCRIPTION,
-        )
+        self.capabilities = capabilities_for(settings)
         self._client = build_client(
             base_url=settings.base_url,
             auth=EconomicAuth(
@@ -143,6 +149,10 @@ class EconomicConnector:
         )
         self._api = Requestor(client=self._client, errors=ECONOMIC_ERRORS, retry=retry)
         self._departments: dict[str, str] = {}
+        # Customers this connector read or wrote, by number: a draft needs its customer's
+        # payment terms and VAT zone, and re-reading it before every draft would double the
+        # requests per invoice. A connector lives for one worker run (the provider's cache).
+        self._customers: dict[int, CustomerDto] = {}
         self._base_currency: str | None = None
         self._log = structlog.get_logger("ledgerlink.connectors.economic")
 
@@ -235,12 +245,17 @@ class EconomicConnector:
         if not text.isdigit() or not 1 <= int(text) <= mapping.MAX_CUSTOMER_NUMBER:
             return None
         dto = self._get_or_none(CustomerDto, f"/customers/{int(text)}")
-        return mapping.erp_customer(dto) if dto else None
+        if dto is None:
+            return None
+        self._customers[int(text)] = dto
+        return mapping.erp_customer(dto)
 
     def create_customer(self, customer: Customer) -> PushResult:
         """Create the customer with its PSA number (so a repeated create collides)."""
         body = to_wire(mapping.customer_to_dto(customer, self.settings))
         created = CustomerDto.model_validate(self._api.json("POST", "/customers", body=body))
+        if created.customer_number is not None:
+            self._customers[created.customer_number] = created
         return PushResult(external_id=str(created.customer_number))
 
     def update_customer(self, external_id: str, customer: Customer) -> None:
@@ -248,6 +263,7 @@ class EconomicConnector:
         number = mapping.customer_number(external_id)
         existing = self._get(CustomerDto, f"/customers/{number}")
         dto = mapping.customer_to_dto(customer, self.settings, existing=existing, number=number)
+        self._customers.pop(number, None)
         self._api.request("PUT", f"/customers/{number}", body=to_wire(dto))
 
     def customers(self, cursor: str | None) -> Batch[ErpCustomer]:
@@ -385,11 +401,13 @@ class EconomicConnector:
         return None
 
     def create_document(self, document: OutgoingDocument) -> ErpDocument:
-        """Create the draft (credit notes too: negative quantities), then read it back for
-        e-conomic's totals. A lost answer raises Uncertain; the engine then calls
-        :meth:`find_document` before trying again."""
+        """Create the draft (credit notes too: negative quantities). The POST answers with the
+        created draft, totals included ("This method returns a single object", e-conomic's
+        REST docs), so it is read back only when an answer lacks them. A lost answer raises
+        Uncertain; the engine then calls :meth:`find_document` before trying again."""
         number = mapping.customer_number(document.customer_ref)
-        customer = self._get(CustomerDto, f"/customers/{number}")
+        customer = self._customers.get(number) or self._get(CustomerDto, f"/customers/{number}")
+        self._customers[number] = customer
         departments = self._product_departments(document.line_products)
         draft = mapping.draft_invoice(
             document, customer=customer, settings=self.settings, departments=departments
@@ -397,8 +415,10 @@ class EconomicConnector:
         created = DraftInvoiceDto.model_validate(
             self._api.json("POST", "/invoices/drafts", body=to_wire(draft))
         )
-        stored = self._get(DraftInvoiceDto, f"/invoices/drafts/{created.draft_invoice_number}")
-        return mapping.erp_document_from_draft(stored)
+        if created.gross_amount is None or created.net_amount is None:
+            path = f"/invoices/drafts/{created.draft_invoice_number}"
+            created = self._get(DraftInvoiceDto, path)
+        return mapping.erp_document_from_draft(created)
 
     # StatusPull -----------------------------------------------------------------------------
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:

@@ -29,6 +29,7 @@ from typing import Any, Self, TypeVar
 import httpx2
 from pydantic import ValidationError as SchemaError
 
+from ledgerlink.connectors._kit.retry import RetryPolicy, call_with_retries
 from ledgerlink.connectors.contract import (
     Batch,
     Capabilities,
@@ -208,8 +209,10 @@ class FinancialHostConnector:
         relay: RelayQueue | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self._retry = retry
         self.capabilities = capabilities_for(settings.erp_system)
         self._erp = ERP_NAMES[settings.erp_system]
         if settings.via_agent:
@@ -230,6 +233,7 @@ class FinancialHostConnector:
         settings: Mapping[str, Any],
         *,
         relay: RelayQueue | None = None,
+        retry: RetryPolicy | None = None,
     ) -> FinancialHostConnector:
         """Build from a connection's decrypted credentials and its settings (the registry);
         ``relay`` reaches hosts in agent mode."""
@@ -237,6 +241,7 @@ class FinancialHostConnector:
             credentials=FinancialHostCredentials.model_validate(dict(credentials)),
             settings=FinancialHostSettings.model_validate(dict(settings)),
             relay=relay,
+            retry=retry,
         )
 
     # lifecycle ----------------------------------------------------------------------------
@@ -277,13 +282,21 @@ class FinancialHostConnector:
             raise errors.malformed(operation, error) from None
 
     def _read(self, operation: str, request: ops.WireModel, result: type[_R]) -> _R:
-        answer = self._send(operation, request, write=False)
-        if answer.status != 200:
-            raise errors.answer_error(answer, operation=operation, write=False, erp=self._erp)
-        return self._parse(operation, result, answer.body)
+        """A read, retried while Transient (the one retry loop of this connector's calls)."""
+
+        def attempt() -> _R:
+            answer = self._send(operation, request, write=False)
+            if answer.status != 200:
+                raise errors.answer_error(answer, operation=operation, write=False, erp=self._erp)
+            return self._parse(operation, result, answer.body)
+
+        return call_with_retries(attempt, policy=self._retry)
 
     def _job(self, key: str) -> ops.JobOutcome | None:
         """The host's job under ``key``, or ``None`` if it has none."""
+        return call_with_retries(lambda: self._job_once(key), policy=self._retry)
+
+    def _job_once(self, key: str) -> ops.JobOutcome | None:
         answer = self._send("job.status", ops.JobQuery(idempotency_key=key), write=False)
         if answer.status == 404:
             return None
