@@ -66,6 +66,10 @@ RECONNECT_HINT = (
 )
 
 
+#: Token calls are small; a slow token endpoint must not hold a refresh lock for long.
+TOKEN_TIMEOUTS = Timeouts(connect=5.0, read=10.0, write=10.0, pool=5.0)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -239,8 +243,13 @@ class OAuthClient:
     ) -> None:
         self.config = config
         self._clock = clock
+        # Short by default: on SQLite a refresh runs while holding the database's write lock.
         self._http = build_client(
-            base_url="", auth=None, timeout=timeouts, transport=transport, erp=config.erp
+            base_url="",
+            auth=None,
+            timeout=timeouts if timeouts is not None else TOKEN_TIMEOUTS,
+            transport=transport,
+            erp=config.erp,
         )
         self._log = structlog.get_logger("ledgerlink.oauth").bind(erp=config.erp)
 
