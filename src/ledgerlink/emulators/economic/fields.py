@@ -2,6 +2,7 @@
 
 Each check reads ``document[key]``, records an error at ``path + (key,)`` when the value is
 missing (and required), of the wrong type or too long, and returns the value (or ``None``).
+The checks are the kit's field specs; what is e-conomic's here is the wording of each problem.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ledgerlink.emulators._kit.fields import Field, Kind, Rule, check_field
 from ledgerlink.emulators.economic.http import Validation, reference_id
 
 __all__ = [
@@ -38,14 +40,44 @@ def required_message(key: str) -> str:
     return f"Property {key} is required."
 
 
-def _missing(
-    document: Mapping[str, Any], key: str, path: Path, v: Validation, required: bool
-) -> bool:
-    if key in document:
-        return False
-    if required:
-        v.add((*path, key), required_message(key), hint="Please check your request data.")
-    return True
+_KINDS = {
+    Kind.STRING: "a string",
+    Kind.INTEGER: "an integer",
+    Kind.NUMBER: "a number",
+    Kind.BOOLEAN: "true or false",
+}
+
+
+def _checked(document: Mapping[str, Any], spec: Field, v: Validation, path: Path) -> Any:
+    """The value of ``spec``'s property, or ``None`` after recording e-conomic's error."""
+    problem = check_field(document, spec, path=tuple(path))
+    if problem is None:
+        return document.get(spec.name)
+    key, value, at = spec.name, problem.value, problem.path
+    if problem.rule is Rule.REQUIRED:
+        v.add(at, required_message(key), hint="Please check your request data.")
+    elif problem.rule is Rule.KIND:
+        v.add(at, f"{key} must be {_KINDS[spec.kind]}.", value=value)
+    elif problem.rule is Rule.MAX_LENGTH:
+        v.add(
+            at,
+            f"{key} is too long: {len(value)} characters, at most {spec.max_length} allowed.",
+            value=value,
+            hint="Please check the length of your data.",
+        )
+    elif problem.rule is Rule.MIN_LENGTH:
+        v.add(at, f"{key} must have at least {spec.min_length} characters.", value=value)
+    elif problem.rule is Rule.RANGE:
+        v.add(at, f"{key} must be between {spec.minimum} and {spec.maximum}.", value=value)
+    else:
+        v.add(
+            at,
+            f"{key} scale cannot be greater then two decimal places.",
+            code="E04740",
+            value=value,
+            hint="Please check the format of your data.",
+        )
+    return None
 
 
 def text(
@@ -59,25 +91,9 @@ def text(
     required: bool = False,
 ) -> str | None:
     """A string property."""
-    if _missing(document, key, path, v, required):
-        return None
-    value = document[key]
-    if not isinstance(value, str):
-        v.add((*path, key), f"{key} must be a string.", value=value)
-        return None
-    if max_length is not None and len(value) > max_length:
-        v.add(
-            (*path, key),
-            f"{key} is too long: {len(value)} characters, at most {max_length} allowed.",
-            value=value,
-            hint="Please check the length of your data.",
-        )
-        return None
-    if len(value) < max(min_length, 1 if required else 0):
-        v.add(
-            (*path, key), f"{key} must have at least {max(min_length, 1)} characters.", value=value
-        )
-        return None
+    least = max(min_length, 1 if required else 0)
+    spec = Field(key, required=required, max_length=max_length, min_length=least)
+    value: str | None = _checked(document, spec, v, path)
     return value
 
 
@@ -92,15 +108,8 @@ def integer(
     required: bool = False,
 ) -> int | None:
     """An integer property (a JSON number without fraction)."""
-    if _missing(document, key, path, v, required):
-        return None
-    value = document[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        v.add((*path, key), f"{key} must be an integer.", value=value)
-        return None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        v.add((*path, key), f"{key} must be between {minimum} and {maximum}.", value=value)
-        return None
+    spec = Field(key, Kind.INTEGER, required=required, minimum=minimum, maximum=maximum)
+    value: int | None = _checked(document, spec, v, path)
     return value
 
 
@@ -114,35 +123,15 @@ def number(
     max_scale: int | None = None,
 ) -> Decimal | None:
     """A decimal property; ``max_scale=2`` gives E04740 on more than two decimals."""
-    if _missing(document, key, path, v, required):
-        return None
-    value = document[key]
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        v.add((*path, key), f"{key} must be a number.", value=value)
-        return None
-    amount = Decimal(value)
-    exponent = amount.normalize().as_tuple().exponent
-    if max_scale is not None and isinstance(exponent, int) and -exponent > max_scale:
-        v.add(
-            (*path, key),
-            f"{key} scale cannot be greater then two decimal places.",
-            code="E04740",
-            value=value,
-            hint="Please check the format of your data.",
-        )
-        return None
-    return amount
+    value = _checked(
+        document, Field(key, Kind.NUMBER, required=required, max_scale=max_scale), v, path
+    )
+    return None if value is None else Decimal(value)
 
 
 def boolean(document: Mapping[str, Any], key: str, v: Validation, *, path: Path = ()) -> bool:
     """A boolean property (absent means false)."""
-    if key not in document:
-        return False
-    value = document[key]
-    if not isinstance(value, bool):
-        v.add((*path, key), f"{key} must be true or false.", value=value)
-        return False
-    return value
+    return bool(_checked(document, Field(key, Kind.BOOLEAN), v, path))
 
 
 def iso_date(
