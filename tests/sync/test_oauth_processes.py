@@ -57,8 +57,6 @@ from ledgerlink.sync.oauth import (
 )
 from ledgerlink.sync.secrets import SecretBox
 
-pytestmark = pytest.mark.store
-
 PROCESSES = 8
 CREDENTIAL = "fortnox:connection-1"
 SECRET = "fortnox-client-secret"
@@ -143,6 +141,7 @@ def approve_in_browser(url: str) -> None:
 # the authorization-code flow -----------------------------------------------------------------
 
 
+@pytest.mark.store
 def test_connect_through_the_loopback_redirect_then_refresh_on_a_401(
     database: Database, erp: Erp
 ) -> None:
@@ -176,6 +175,7 @@ def test_connect_through_the_loopback_redirect_then_refresh_on_a_401(
     assert erp.server.counters["refresh_token.ok"] == 1
 
 
+@pytest.mark.store
 def test_the_web_console_can_keep_the_pending_authorization_and_complete_it_later(
     database: Database, erp: Erp
 ) -> None:
@@ -199,6 +199,7 @@ def test_the_web_console_can_keep_the_pending_authorization_and_complete_it_late
     assert stored.refresh_token == tokens.refresh_token
 
 
+@pytest.mark.store
 def test_a_denied_or_missing_answer_fails_clearly(database: Database, erp: Erp) -> None:
     store = TokenStore(database, SecretBox(Fernet.generate_key()))
     with OAuthClient(client_config(erp.url)) as client:
@@ -238,6 +239,7 @@ def test_the_loopback_receiver_ignores_strangers_and_gives_up_in_time() -> None:
         assert receiver.wait(1) == {"code": "the-code", "state": "expected-state"}
 
 
+@pytest.mark.store
 def test_a_credential_that_was_never_connected_asks_to_connect(
     database: Database, erp: Erp
 ) -> None:
@@ -374,6 +376,7 @@ def run_workers(
                 worker.wait()
 
 
+@pytest.mark.store
 @pytest.mark.parametrize("expired", ["in the store", "only at the ERP"])
 def test_eight_processes_refresh_one_credential_once(
     database: Database, erp: Erp, expired: str
