@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 from collections import Counter
 from collections.abc import Generator
 
 import httpx2
+import structlog
 
 from ledgerlink.connectors._kit.http import build_client
 from ledgerlink.connectors._kit.limiter import (
@@ -53,6 +55,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--in-memory", action="store_true")
     args = parser.parse_args(argv)
+    # The client logs every exchange to stdout; unread, a full pipe would stall this process.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     limiter: RateLimiter
     if args.in_memory:
         limiter = SlidingWindowLimiter()
