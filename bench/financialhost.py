@@ -54,6 +54,7 @@ import ledgerlink
 from ledgerlink.connectors.financialhost import FinancialHostCredentials, FinancialHostSettings
 from ledgerlink.connectors.financialhost.connector import signed_client
 from ledgerlink.connectors.financialhost.connector import tls_context as connector_tls
+from ledgerlink.emulators.visma import create_company
 from ledgerlink.financialhost.audit import verify_chain
 from ledgerlink.financialhost.database import HostDatabase
 from ledgerlink.financialhost.plugin import ErpPlugin
@@ -61,7 +62,6 @@ from ledgerlink.financialhost.runtime import load_plugin
 from ledgerlink.financialhost.settings import HostSettings
 from ledgerlink.financialhost.tls import CERT_FILE
 from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma.emulated_admin import create_company
 from ledgerlink.wire import operations as ops
 from ledgerlink.wire.client import tls_context
 

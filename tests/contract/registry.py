@@ -24,12 +24,12 @@ from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.nav import NavEmulator
-from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma.emulated_admin import (
+from ledgerlink.emulators.visma import (
     book_invoice,
     create_company,
     register_payment,
 )
+from ledgerlink.financialhost.vault import Vault
 from ledgerlink.wire.signing import SigningKey
 from tests.connectors.financialhost_support import connector_for_agent, connector_for_host
 from tests.contract.host_process import KEY_ID, host_process

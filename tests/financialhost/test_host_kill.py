@@ -8,9 +8,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma.emulated import EmulatedAdk
-from ledgerlink.financialhost.visma.emulated_admin import create_company, set_hold_after_add
+from ledgerlink.emulators.visma import EmulatedAdk, create_company, set_hold_after_add
+from ledgerlink.interfaces.visma_adk import constants as c
 from tests.contract.host_process import host_process, send_until_gone, stop, wait_for
 
 BATCH = 150

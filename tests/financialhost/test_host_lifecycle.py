@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from ledgerlink.emulators.visma import create_company
 from ledgerlink.financialhost.audit import verify_chain
 from ledgerlink.financialhost.database import HostDatabase
 from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma.emulated_admin import create_company
 from ledgerlink.wire.signing import SigningKey
 from tests.contract.host_process import KEY_ID, host_process, stop
 from tests.contract.hub_relay import hub_relay

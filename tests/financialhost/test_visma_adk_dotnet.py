@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from ledgerlink.financialhost.visma.adk import Adk
 from ledgerlink.financialhost.visma.dotnet import AdkUnavailable, DotNetAdk, registry_paths
+from ledgerlink.interfaces.visma_adk import Adk
 
 
 def as_protocol(adk: DotNetAdk) -> Adk:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledgerlink.financialhost.visma import constants as c
 from ledgerlink.financialhost.visma import mapping as m
+from ledgerlink.interfaces.visma_adk import constants as c
 from ledgerlink.wire.operations import DocumentStatus, WireCustomer, WireDocument, WireLine
 
 

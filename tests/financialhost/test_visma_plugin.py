@@ -11,21 +11,21 @@ from typing import Any
 
 import pytest
 
-from ledgerlink.financialhost.plugin import ErpRejected, ErpUnavailable
-from ledgerlink.financialhost.runtime import build_host, serving
-from ledgerlink.financialhost.settings import HostSettings
-from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma import VismaPlugin, build_plugin
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma.adk import AdkData, AdkError, check
-from ledgerlink.financialhost.visma.emulated import EmulatedAdk
-from ledgerlink.financialhost.visma.emulated_admin import (
+from ledgerlink.emulators.visma import (
+    EmulatedAdk,
     book_invoice,
     create_company,
     register_payment,
     set_licence_fault,
     set_offline,
 )
+from ledgerlink.financialhost.plugin import ErpRejected, ErpUnavailable
+from ledgerlink.financialhost.runtime import build_host, serving
+from ledgerlink.financialhost.settings import HostSettings
+from ledgerlink.financialhost.vault import Vault
+from ledgerlink.financialhost.visma import VismaPlugin, build_plugin
+from ledgerlink.interfaces.visma_adk import AdkData, AdkError, check
+from ledgerlink.interfaces.visma_adk import constants as c
 from ledgerlink.wire import operations as ops
 from ledgerlink.wire.client import SignedClient, tls_context
 from ledgerlink.wire.signing import SigningKey

@@ -22,19 +22,19 @@ from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.transfers import ProductNumberPrinciples
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.nav import NavEmulator
-from ledgerlink.financialhost.audit import verify_chain
-from ledgerlink.financialhost.runtime import build_host, serving
-from ledgerlink.financialhost.server import Host
-from ledgerlink.financialhost.settings import HostSettings
-from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma import constants as adk
-from ledgerlink.financialhost.visma.emulated import EmulatedAdk
-from ledgerlink.financialhost.visma.emulated_admin import (
+from ledgerlink.emulators.visma import (
+    EmulatedAdk,
     book_invoice,
     create_company,
     create_project,
     register_payment,
 )
+from ledgerlink.financialhost.audit import verify_chain
+from ledgerlink.financialhost.runtime import build_host, serving
+from ledgerlink.financialhost.server import Host
+from ledgerlink.financialhost.settings import HostSettings
+from ledgerlink.financialhost.vault import Vault
+from ledgerlink.interfaces.visma_adk import constants as adk
 from ledgerlink.psa.sample import sample_projects
 from ledgerlink.wire.client import tls_context
 

@@ -1,7 +1,8 @@
-"""``ledgerlink emulate <erp>``: serve an ERP emulator until Ctrl-C."""
+"""``ledgerlink emulate <erp>``: serve an ERP emulator until Ctrl-C (Visma: make a company)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -11,6 +12,7 @@ import uvicorn
 
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.nav import NavConfig, NavEmulator, UserDef
+from ledgerlink.emulators.visma import create_company, is_company
 
 emulate_app = typer.Typer(
     no_args_is_help=True, help="Serve a faithful local stand-in of an ERP API."
@@ -114,3 +116,33 @@ def nav(
         uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
     finally:
         emulator.close()
+
+
+@emulate_app.command("visma")
+def visma(
+    folder: Annotated[
+        Path, typer.Option(help="Where to put 'Gemensamma filer' and the company folder.")
+    ] = Path("visma"),
+    company: Annotated[str, typer.Option(help="The company folder's name.")] = "FTG1",
+    name: Annotated[str, typer.Option(help="The company's name.")] = "Demo AB",
+    demo_customers: Annotated[
+        bool, typer.Option(help="Also seed demo customers, projects and supplier invoices.")
+    ] = True,
+) -> None:
+    """Create an emulated Visma Administration company for 'ledgerlink host serve'.
+
+    Visma is reached through its ADK inside the host process, so there is nothing to serve:
+    the host opens the company with the emulated ADK (adk = "emulated").
+    """
+    system_path, company_path = folder / "Gemensamma filer", folder / company
+    if is_company(company_path):
+        typer.echo(f"The company {company_path} exists already; it is left as it is.")
+    else:
+        create_company(system_path, company_path, name=name, parties=demo_customers)
+        typer.echo(f"Emulated Visma Administration company {name!r} in {company_path}")
+    typer.echo("FinancialHost settings (financialhost.toml):")
+    typer.echo('  plugin = "visma"')
+    typer.echo("  [visma]")
+    typer.echo(f"  system_path = {json.dumps(str(system_path.resolve()))}")
+    typer.echo(f"  company_path = {json.dumps(str(company_path.resolve()))}")
+    typer.echo('  adk = "emulated"')

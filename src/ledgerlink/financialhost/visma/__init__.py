@@ -1,42 +1,53 @@
-"""Visma Administration for FinancialHost: the ADK interface, its implementations and the plugin.
+"""Visma Administration for FinancialHost: the plugin and the real ADK binding.
 
-* :mod:`.adk` — the :class:`~.adk.Adk` protocol (real ADK function names), :class:`~.adk.AdkError`,
-  :class:`~.adk.AdkFailure` and :func:`~.adk.check`;
-* :mod:`.constants` — ``ADK_DB_*``, field ids, ``ADKE_*``/``ADKW_*``/``ADKI_*`` from ``Adk.h``;
-* :mod:`.emulated` — :class:`~.emulated.EmulatedAdk` over SQLite, and :mod:`.emulated_admin` for
-  the ERP user's side (demo company, booking, payments, licence faults);
-* :mod:`.dotnet` — :class:`~.dotnet.DotNetAdk`, the real ``AdkNet4Wrapper.dll`` via pythonnet
-  (Windows only, untested here);
 * :mod:`.plugin` — :class:`~.plugin.VismaPlugin`, the host's ERP plugin (:func:`build_plugin`),
-  with its pure :mod:`.mapping` and :mod:`.settings`.
+  with its pure :mod:`.mapping` and :mod:`.settings`; it is written against the ADK interface in
+  :mod:`ledgerlink.interfaces.visma_adk` (protocol, ``ADK_DB_*``/``ADKE_*`` constants);
+* :mod:`.dotnet` — :class:`~.dotnet.DotNetAdk`, the real ``AdkNet4Wrapper.dll`` via pythonnet
+  (Windows only, untested here): ``[visma] adk = "dotnet"``.
+
+Any other ``adk`` name is looked up in the ``ledgerlink.visma_adk`` entry point group: the
+distribution registers ``emulated`` = :class:`ledgerlink.emulators.visma.EmulatedAdk` there, so
+``adk = "emulated"`` runs the host on the Visma twin without FinancialHost importing the
+emulators.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from ledgerlink.financialhost.vault import Vault
-from ledgerlink.financialhost.visma.adk import Adk, AdkData, AdkError, AdkFailure, check
 from ledgerlink.financialhost.visma.dotnet import DotNetAdk
-from ledgerlink.financialhost.visma.emulated import EmulatedAdk
 from ledgerlink.financialhost.visma.plugin import VismaPlugin
 from ledgerlink.financialhost.visma.pool import ExpensePool
 from ledgerlink.financialhost.visma.settings import VismaSettings
+from ledgerlink.interfaces.visma_adk import Adk
 
-__all__ = [
-    "Adk",
-    "AdkData",
-    "AdkError",
-    "AdkFailure",
-    "EmulatedAdk",
-    "VismaPlugin",
-    "VismaSettings",
-    "build_plugin",
-    "check",
-]
+__all__ = ["ADK_ENTRY_POINTS", "VismaPlugin", "VismaSettings", "adk_factory", "build_plugin"]
 
 POOL_FILE = "visma-expense-pool.sqlite"
+ADK_ENTRY_POINTS = "ledgerlink.visma_adk"
+
+
+def adk_factory(name: str) -> Callable[[], Adk]:
+    """What makes the ADK named ``name``: ``dotnet`` is the real binding; other names are
+    entry points of the ``ledgerlink.visma_adk`` group (a missing one raises when called)."""
+    if name == "dotnet":
+        return DotNetAdk
+
+    def load() -> Adk:
+        found = entry_points(group=ADK_ENTRY_POINTS, name=name)
+        if not found:
+            raise LookupError(
+                f"no ADK named {name!r} is installed (entry point group {ADK_ENTRY_POINTS})"
+            )
+        factory: Callable[[], Adk] = next(iter(found)).load()
+        return factory()
+
+    return load
 
 
 def build_plugin(config: dict[str, Any], *, vault: Vault, data_dir: Path) -> VismaPlugin:
@@ -46,13 +57,10 @@ def build_plugin(config: dict[str, Any], *, vault: Vault, data_dir: Path) -> Vis
     reports the ERP as unavailable. The Visma password is the vault secret ``visma:password``.
     """
     settings = VismaSettings.model_validate(config)
-    factory: type[EmulatedAdk] | type[DotNetAdk] = (
-        EmulatedAdk if settings.adk == "emulated" else DotNetAdk
-    )
     pool = ExpensePool(settings.expense_state_file or Path(data_dir) / POOL_FILE)
     return VismaPlugin(
         settings,
-        adk_factory=factory,
+        adk_factory=adk_factory(settings.adk),
         pool=pool,
         password=lambda: vault.find("visma:password"),
     )

@@ -1,13 +1,15 @@
 # ruff: noqa: N802
-# (The methods carry the real ADK function names, e.g. ``AdkOpen``; see adk.py.)
-"""``DotNetAdk``: the :class:`~.adk.Adk` protocol over the real ``AdkNet4Wrapper.dll``.
+# (The methods carry the real ADK function names, e.g. ``AdkOpen``; see
+# ledgerlink/interfaces/visma_adk/adk.py.)
+"""``DotNetAdk``: the ADK protocol (:class:`ledgerlink.interfaces.visma_adk.Adk`) over the real
+``AdkNet4Wrapper.dll``.
 
 UNTESTED HERE. This module is written against the documented interface (``Adk.h``, C# programs
 calling ``AdkNet4Wrapper.Api`` and the PyPI package ``visma-administration``) and has never run:
 it needs Windows, an installed Visma Administration (or its integration client), a Visma
 Integration licence and pythonnet — none of which exist where this code was written. Expect to
 adjust argument and result shapes on first contact with the real DLL; :class:`EmulatedAdk
-<.emulated.EmulatedAdk>` is the tested implementation.
+<ledgerlink.emulators.visma.EmulatedAdk>` is the tested implementation.
 
 How it binds:
 
@@ -33,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledgerlink.financialhost.visma.adk import AdkData, AdkError
-from ledgerlink.financialhost.visma.constants import elRc
+from ledgerlink.interfaces.visma_adk import AdkData, AdkError
+from ledgerlink.interfaces.visma_adk.constants import elRc
 
 REGISTRY_KEY = r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\SpcsAdm.Exe"
 WINDOWS_ONLY = "pythonnet and Visma Administration are Windows-only; use EmulatedAdk"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from ledgerlink.financialhost.visma import constants as c
+from ledgerlink.interfaces.visma_adk import constants as c
 from ledgerlink.wire.operations import (
     CustomerFields,
     DocumentKind,

@@ -1,8 +1,9 @@
-"""The FinancialHost plugin for Visma Administration, on the :class:`~.adk.Adk` interface only.
+"""The FinancialHost plugin for Visma Administration, on the ADK interface only
+(:class:`ledgerlink.interfaces.visma_adk.Adk`).
 
 It runs unchanged on :class:`~.dotnet.DotNetAdk` (the real ``AdkNet4Wrapper.dll``) and on
-:class:`~.emulated.EmulatedAdk`. What it maps is in :mod:`.mapping`; here are the ADK sessions,
-buffers and the failure classification:
+:class:`ledgerlink.emulators.visma.EmulatedAdk`. What it maps is in :mod:`.mapping`; here are the
+ADK sessions, buffers and the failure classification:
 
 * **Session.** One company is opened lazily and kept open (one per process, as the ADK
   requires; the host serialises calls). ``AdkOpen2`` with ``[visma] user`` and the vault secret
@@ -30,11 +31,11 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from ledgerlink.financialhost.plugin import ErpRejected, ErpUnavailable, PluginError
-from ledgerlink.financialhost.visma import constants as c
 from ledgerlink.financialhost.visma import mapping as m
-from ledgerlink.financialhost.visma.adk import Adk, AdkData, AdkError, AdkFailure
 from ledgerlink.financialhost.visma.pool import ExpensePool
 from ledgerlink.financialhost.visma.settings import VismaSettings
+from ledgerlink.interfaces.visma_adk import Adk, AdkData, AdkError, AdkFailure
+from ledgerlink.interfaces.visma_adk import constants as c
 from ledgerlink.wire.operations import (
     Ack,
     ConnectionInfo,

@@ -3,7 +3,7 @@
 Creates demo companies, books invoices, registers payments, adds projects, säljare and countries,
 and injects licence faults — what a Visma user or an outage does while the integration runs.
 Every function opens the company file itself, so it may run in another process than the
-:class:`~.emulated.EmulatedAdk` that uses the company.
+:class:`~.adk.EmulatedAdk` that uses the company.
 
 The seeded demo company (``seed=True``):
 
@@ -31,8 +31,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma._engine import (
+from ledgerlink.emulators.visma._engine import (
     COMPANY_FILE,
     FAULT_FILE,
     HOLD_FILE,
@@ -42,8 +41,9 @@ from ledgerlink.financialhost.visma._engine import (
     date_to_long,
     today,
 )
-from ledgerlink.financialhost.visma._schema import DATABASES
-from ledgerlink.financialhost.visma._texts import text_for
+from ledgerlink.emulators.visma._schema import DATABASES
+from ledgerlink.emulators.visma._texts import text_for
+from ledgerlink.interfaces.visma_adk import constants as c
 
 LICENCE_FAULTS = frozenset({c.ADKE_INVALID_NET_LICENCE, c.ADKE_TOO_MANY_LICENCE})
 
@@ -58,7 +58,7 @@ class AdminRefused(Exception):
 
 def _open(company_path: str | Path) -> Company:
     folder = Path(company_path)
-    if not (folder / COMPANY_FILE).is_file():
+    if not is_company(folder):
         raise AdminRefused(c.ADKE_INVALID_PATH_COMPANY)
     return Company(folder)
 
@@ -107,6 +107,11 @@ def create_company(
     finally:
         company.close()
     return folder
+
+
+def is_company(company_path: str | Path) -> bool:
+    """Whether ``company_path`` holds an emulated company (made by :func:`create_company`)."""
+    return (Path(company_path) / COMPANY_FILE).is_file()
 
 
 def book_invoice(company_path: str | Path, document_number: int) -> None:

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma.adk import Adk, AdkData, AdkError, AdkFailure, check
-from ledgerlink.financialhost.visma.emulated import EmulatedAdk
-from ledgerlink.financialhost.visma.emulated_admin import (
+from ledgerlink.emulators.visma import (
     AdminRefused,
+    EmulatedAdk,
     add_country,
     book_invoice,
     create_company,
@@ -23,6 +21,8 @@ from ledgerlink.financialhost.visma.emulated_admin import (
     set_licence_fault,
     set_offline,
 )
+from ledgerlink.interfaces.visma_adk import Adk, AdkData, AdkError, AdkFailure, check
+from ledgerlink.interfaces.visma_adk import constants as c
 
 Paths = tuple[str, str]
 FieldValues = dict[int, str | float | bool | int]
@@ -660,8 +660,8 @@ def test_two_instances_on_one_company_see_each_others_writes(
 def test_another_process_writes_to_the_same_company_file(adk: EmulatedAdk, paths: Paths) -> None:
     script = (
         "import sys\n"
-        "from ledgerlink.financialhost.visma import constants as c\n"
-        "from ledgerlink.financialhost.visma.emulated import EmulatedAdk\n"
+        "from ledgerlink.interfaces.visma_adk import constants as c\n"
+        "from ledgerlink.emulators.visma import EmulatedAdk\n"
         "adk = EmulatedAdk()\n"
         "assert adk.AdkOpen(sys.argv[1], sys.argv[2]).ok\n"
         "d = adk.AdkCreateData(c.ADK_DB_CUSTOMER)\n"

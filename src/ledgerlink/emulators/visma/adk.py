@@ -1,6 +1,8 @@
 # ruff: noqa: N802
-# (The methods carry the real ADK function names, e.g. ``AdkOpen``; see adk.py.)
-"""``EmulatedAdk``: the :class:`~.adk.Adk` protocol over a SQLite company file.
+# (The methods carry the real ADK function names, e.g. ``AdkOpen``; see
+# ledgerlink/interfaces/visma_adk/adk.py.)
+"""``EmulatedAdk``: the ADK protocol (:class:`ledgerlink.interfaces.visma_adk.Adk`) over a SQLite
+company file.
 
 A faithful stand-in for Visma Administration's ADK, for tests, demos and rehearsals:
 
@@ -8,7 +10,7 @@ A faithful stand-in for Visma Administration's ADK, for tests, demos and rehears
   first; any data call without an open company answers ``ADKE_NO_DB_OPEN`` (80). ``sys_path``
   must be an existing folder ("Gemensamma filer", else ``ADKE_INVALID_ADM_PATH``); ``ftg_path``
   is a company folder holding ``company.sqlite`` (else ``ADKE_INVALID_PATH_COMPANY``, 116). Make
-  one with :func:`~.emulated_admin.create_company`.
+  one with :func:`~.admin.create_company`.
 * Field metadata (type, length, decimals, read-only) is enforced when a field is set:
   ``ADKE_UNKNON_DB_FIELD`` (102), ``ADKE_INVALID_DATA_TYPE`` (103), ``ADKE_EDIT_DENIED_FIELD``
   (109), ``ADKE_TOO_MANY_SIGNS`` (180), ``ADKE_TOO_MANY_DECIMALS`` (181).
@@ -24,7 +26,7 @@ A faithful stand-in for Visma Administration's ADK, for tests, demos and rehears
 * A printed invoice (``DOCUMENT_PRINTED``) or one the ERP user booked is in the ledger; changing
   it answers 25 (in ledger) or 24 (booked); a cancelled one 9. Payments (``CUSTOMERPAYMENT``)
   lower the invoice ``BALANCE`` and move its ``TIMESTAMP``.
-* Licence faults injected with :func:`~.emulated_admin.set_licence_fault` make ``AdkOpen`` answer
+* Licence faults injected with :func:`~.admin.set_licence_fault` make ``AdkOpen`` answer
   that code and an open session answer ``ADKE_NO_DB_OPEN`` (the ERP went away) until cleared.
 
 Not thread-safe, like the real ADK: serialise access (single writer per company). Several
@@ -42,8 +44,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma._engine import (
+from ledgerlink.emulators.visma._engine import (
     COMPANY_FILE,
     Company,
     Fields,
@@ -57,9 +58,10 @@ from ledgerlink.financialhost.visma._engine import (
     read_fault,
     read_hold,
 )
-from ledgerlink.financialhost.visma._schema import DATABASES, DbSpec, FieldSpec
-from ledgerlink.financialhost.visma._texts import text_for
-from ledgerlink.financialhost.visma.adk import AdkData, AdkError
+from ledgerlink.emulators.visma._schema import DATABASES, DbSpec, FieldSpec
+from ledgerlink.emulators.visma._texts import text_for
+from ledgerlink.interfaces.visma_adk import AdkData, AdkError
+from ledgerlink.interfaces.visma_adk import constants as c
 
 _OK = AdkError()
 _T = TypeVar("_T")

@@ -4,8 +4,9 @@
 """The Visma Administration ADK as seen from Python: the :class:`Adk` protocol.
 
 The FinancialHost Visma plugin talks to Visma Administration only through this interface. Two
-implementations exist: :class:`~.emulated.EmulatedAdk` (SQLite, runs anywhere) and
-:class:`~.dotnet.DotNetAdk` (the real ``AdkNet4Wrapper.dll`` through pythonnet, Windows only).
+implementations exist: :class:`ledgerlink.emulators.visma.EmulatedAdk` (SQLite, runs anywhere) and
+:class:`ledgerlink.financialhost.visma.dotnet.DotNetAdk` (the real ``AdkNet4Wrapper.dll`` through
+pythonnet, Windows only).
 
 Conventions, taken from ``Adk.h`` and from how pythonnet presents ``AdkNet4Wrapper.Api``:
 
@@ -45,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NewType, Protocol
 
-from ledgerlink.financialhost.visma.constants import ADKE_OK, elRc
+from ledgerlink.interfaces.visma_adk.constants import ADKE_OK, elRc
 
 AdkData = NewType("AdkData", object)
 """An opaque record buffer (``PADK_DATA``), passed back only to the Adk that made it."""

@@ -1,6 +1,6 @@
 """The emulated company: storage in one SQLite file and Visma's business rules.
 
-Shared by :class:`~.emulated.EmulatedAdk` (the ADK surface) and :mod:`.emulated_admin` (what the
+Shared by :class:`~.adk.EmulatedAdk` (the ADK surface) and :mod:`.admin` (what the
 ERP user does). The file lives in the company folder (``company.sqlite``); WAL mode and one short
 ``BEGIN IMMEDIATE`` transaction per write make it safe for two processes at once.
 """
@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from ledgerlink.financialhost.visma import constants as c
-from ledgerlink.financialhost.visma._schema import DATABASES, NUMBER_SERIES_START, DbSpec
+from ledgerlink.emulators.visma._schema import DATABASES, NUMBER_SERIES_START, DbSpec
+from ledgerlink.interfaces.visma_adk import constants as c
 
 COMPANY_FILE = "company.sqlite"
 FAULT_FILE = "adk-fault.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ledgerlink.financialhost.visma import constants as c
+from ledgerlink.interfaces.visma_adk import constants as c
 
 TEXTS: Mapping[int, tuple[str, str]] = {
     c.ADKE_OK: ("OK", "OK"),

@@ -1,4 +1,4 @@
-"""Field metadata of the databases :class:`~.emulated.EmulatedAdk` models.
+"""Field metadata of the databases :class:`~.adk.EmulatedAdk` models.
 
 Field ids and types come from ``Adk.h``. Lengths come from the reference integration's truncation
 rules where it states them (customer number 16, address 35, city 24, project code 10, customer
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ledgerlink.financialhost.visma import constants as c
+from ledgerlink.interfaces.visma_adk import constants as c
 
 
 @dataclass(frozen=True, slots=True)

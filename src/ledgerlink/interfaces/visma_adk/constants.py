@@ -6,7 +6,7 @@
 Source: ``Adk.h`` and ``AdkError.h`` of the Visma Integration developer package (as published in
 repo ``MowinAB/mowin-connect-socket``); the .NET wrapper ``AdkNet4Wrapper.Api`` exposes the same
 names. Only the field ids of the records the FinancialHost Visma plugin uses are defined here; a
-field not listed is also not modelled by :class:`~.emulated.EmulatedAdk` (it answers
+field not listed is also not modelled by :class:`ledgerlink.emulators.visma.EmulatedAdk` (it answers
 ``ADKE_UNKNON_DB_FIELD``). Every number below is copied from the header — none is guessed.
 """
 
