@@ -40,13 +40,7 @@ class Settings:
 
     def to_json(self) -> dict[str, Any]:
         """The admin route's view (API spelling)."""
-        return {
-            "projectModule": self.project_module,
-            "dailyLimit": self.daily_limit,
-            "retryAfterOnLimit": self.retry_after_on_limit,
-            "appRole": self.app_role,
-            "today": self.today,
-        }
+        return {api: getattr(self, name) for api, name in SETTING_NAMES.items()}
 
 
 SETTING_NAMES = {

@@ -23,7 +23,7 @@ import hmac
 import json
 import ssl
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +54,7 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """The admin route's form."""
-        return {
-            "company": self.company,
-            "status": self.status,
-            "sent": self.sent,
-            "error": self.error,
-            "url": self.url,
-        }
+        return asdict(self)
 
 
 def _verify(setting: bool | Path) -> bool | ssl.SSLContext:

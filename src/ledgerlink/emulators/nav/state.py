@@ -7,7 +7,7 @@ starting with ``$`` are internal (``$version``, the row timestamp behind Key and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,7 @@ class JobQueueEntry:
 
     def to_json(self) -> dict[str, Any]:
         """The admin route's (and the state file's) form."""
-        return {
-            "status": self.status,
-            "error_message": self.error_message,
-            "last_run": self.last_run,
-            "last_sent": self.last_sent,
-            "runs": self.runs,
-        }
+        return asdict(self)
 
 
 @dataclass
