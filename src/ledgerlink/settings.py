@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     (default ``dbos``); lets several hubs share one PostgreSQL database.
     ``LEDGERLINK_KEY_FILE`` — the key that encrypts ERP credentials. Default:
     ``<data dir>/secret.key`` (created by ``ledgerlink init``, mode 0600; back it up).
+    ``LEDGERLINK_DATABASE_PRE_PING`` — test pooled PostgreSQL connections before each use
+    (default off; turn it on where idle connections are cut, e.g. behind a proxy).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEDGERLINK_", extra="ignore")
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
     system_database_url: str | None = None
     system_database_schema: str | None = None
     key_file: Path | None = None
+    database_pre_ping: bool = False
 
     @property
     def effective_database_url(self) -> str:

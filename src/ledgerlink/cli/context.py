@@ -45,7 +45,10 @@ class State:
     @property
     def database(self) -> Database:
         if self._database is None:
-            self._database = Database(self.settings.effective_database_url)
+            self._database = Database(
+                self.settings.effective_database_url,
+                pre_ping=self.settings.database_pre_ping,
+            )
         return self._database
 
     def uow(self, *, ready: bool = True) -> UnitOfWork:

@@ -5,11 +5,13 @@ expenses imported from the ERP."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ledgerlink.domain.errors import ConflictError, NotFoundError
@@ -178,6 +180,58 @@ class ExternalKeyRepository:
         row.external_id = external_id
         self._session.flush()
         return _key(row)
+
+    def link_many(self, connection_id: int, links: Sequence[tuple[EntityType, int, str]]) -> None:
+        """:meth:`link` for several new links at once (one read, one write)."""
+        if not links:
+            return
+        rows = self._session.scalars(
+            select(ExternalKeyRow).where(
+                ExternalKeyRow.connection_id == connection_id,
+                or_(
+                    *(
+                        and_(
+                            ExternalKeyRow.entity_type == entity.value,
+                            or_(
+                                ExternalKeyRow.local_id == local_id,
+                                ExternalKeyRow.external_id == external_id,
+                            ),
+                        )
+                        for entity, local_id, external_id in links
+                    )
+                ),
+            )
+        ).all()
+        mine = {(r.entity_type, r.local_id): r for r in rows}
+        new: list[dict[str, object]] = []
+        for entity, local_id, external_id in links:
+            for other in rows:
+                if (
+                    other.entity_type == entity.value
+                    and other.external_id == external_id
+                    and other.local_id != local_id
+                ):
+                    raise ConflictError(
+                        f"ERP {entity.value} {external_id} is already linked to another "
+                        f"{entity.value} (#{other.local_id}); unlink that one first"
+                    )
+            found = mine.get((entity.value, local_id))
+            if found is not None:
+                found.external_id = external_id
+            else:
+                new.append(
+                    {
+                        "connection_id": connection_id,
+                        "entity_type": entity.value,
+                        "local_id": local_id,
+                        "external_id": external_id,
+                        "ignored": False,
+                        "updated_at": utcnow(),
+                    }
+                )
+        self._session.flush()
+        if new:
+            self._session.execute(insert(ExternalKeyRow), new)
 
     def for_locals(
         self, connection_id: int, wanted: Iterable[tuple[EntityType, int]]
@@ -360,7 +414,22 @@ class TransferRepository:
             )
             self._session.add(row)
             self._session.flush()
+            return _transfer(row, with_steps=False)
         return _transfer(row)
+
+    def add_new(self, transfer: Transfer) -> Transfer:
+        """Record a new transfer (its workflow id must be new: a concurrent start of the
+        same id fails on the unique constraint; the caller reads again)."""
+        row = TransferRow(
+            connection_id=transfer.connection_id,
+            invoice_id=transfer.invoice_id,
+            revision=transfer.revision,
+            workflow_id=transfer.workflow_id,
+            status=TransferStatus.PENDING.value,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _transfer(row, with_steps=False)
 
     def get(self, transfer_id: int, *, with_steps: bool = True) -> Transfer:
         row = self._session.get(TransferRow, transfer_id)
@@ -397,30 +466,46 @@ class TransferRepository:
         )
         return None if row is None else _transfer(row)
 
-    def begin_step(self, transfer_id: int, kind: StepKind) -> int:
+    def begin_step(self, transfer: Transfer, kind: StepKind) -> int:
         """Mark a step as started (one more attempt) before it calls the ERP; the caller
         commits, so a crash afterwards leaves evidence that the ERP may have been reached.
-        Returns how often any transfer of the same document had started this step before."""
-        transfer = self._session.get(TransferRow, transfer_id)
-        if transfer is None:
-            raise NotFoundError(f"there is no transfer #{transfer_id}")
-        rows = self._session.execute(
-            select(TransferStepRow, TransferRow.id)
-            .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
-            .where(
-                TransferRow.connection_id == transfer.connection_id,
-                TransferRow.invoice_id == transfer.invoice_id,
-                TransferStepRow.kind == kind.value,
+        Returns how often any transfer of the same document had started this step before.
+
+        ``transfer`` comes with its steps; only a retry (``…:retry-n``, the document had
+        transfers before) reads the earlier transfers' attempts."""
+        own = transfer.step(kind)
+        before = own.attempts if own is not None else 0
+        if ":retry-" in transfer.workflow_id:
+            earlier = self._session.scalar(
+                select(func.coalesce(func.sum(TransferStepRow.attempts), 0))
+                .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
+                .where(
+                    TransferRow.connection_id == transfer.connection_id,
+                    TransferRow.invoice_id == transfer.invoice_id,
+                    TransferRow.id != transfer.id,
+                    TransferStepRow.kind == kind.value,
+                )
             )
-        ).all()
-        before = sum(step.attempts for step, _ in rows)
-        row = next((step for step, owner in rows if owner == transfer_id), None)
-        if row is None:
-            row = TransferStepRow(transfer_id=transfer_id, kind=kind.value, attempts=0)
-            self._session.add(row)
-        row.status = StepStatus.PENDING.value
-        row.attempts += 1
-        self._session.flush()
+            before += int(earlier or 0)
+        if own is None:
+            self._session.execute(
+                insert(TransferStepRow).values(
+                    transfer_id=transfer.id,
+                    kind=kind.value,
+                    status=StepStatus.PENDING.value,
+                    attempts=1,
+                    message="",
+                    erp_text="",
+                    hint="",
+                    external_id="",
+                )
+            )
+        else:
+            self._session.execute(
+                update(TransferStepRow)
+                .where(TransferStepRow.id == own.id)
+                .values(status=StepStatus.PENDING.value, attempts=TransferStepRow.attempts + 1)
+            )
         return before
 
     def record_run(
@@ -430,34 +515,75 @@ class TransferRepository:
         *,
         status: TransferStatus | None,
         message: str = "",
+        recorded: Collection[StepKind] | None = None,
     ) -> None:
-        """Write the outcome of one run of a transfer: its steps (kept attempts counts) and,
-        unless ``status`` is ``None`` (the run was deferred), the transaction's status."""
-        rows = {
-            row.kind: row
-            for row in self._session.scalars(
-                select(TransferStepRow).where(TransferStepRow.transfer_id == transfer_id)
+        """Write the outcome of one run of a transfer: its steps (attempts counts kept) and,
+        unless ``status`` is ``None`` (the run was deferred), the transaction's status. A few
+        statements whatever the number of steps. ``recorded``: the kinds that have a row
+        already, when the caller knows (else they are read)."""
+        existing = {
+            str(kind)
+            for kind in (
+                recorded
+                if recorded is not None
+                else self._session.scalars(
+                    select(TransferStepRow.kind).where(TransferStepRow.transfer_id == transfer_id)
+                )
             )
         }
         now = utcnow()
-        for step in steps:
-            row = rows.get(step.kind.value)
-            if row is None:
-                row = TransferStepRow(transfer_id=transfer_id, kind=step.kind.value, attempts=0)
-                self._session.add(row)
-            if row.attempts == 0 and step.status is not StepStatus.SKIPPED:
-                row.attempts = 1
-            row.status = step.status.value
-            row.message, row.erp_text, row.hint = step.message, step.erp_text, step.hint
-            row.external_id = step.external_id
-            row.finished_at = None if step.status is StepStatus.PENDING else now
-        values: dict[str, object] = {"message": message}
+
+        def values(step: TransferStep) -> dict[str, object]:
+            return {
+                "status": step.status.value,
+                "message": step.message,
+                "erp_text": step.erp_text,
+                "hint": step.hint,
+                "external_id": step.external_id,
+                "finished_at": None if step.status is StepStatus.PENDING else now,
+            }
+
+        new = [
+            {
+                **values(s),
+                "transfer_id": transfer_id,
+                "kind": s.kind.value,
+                "attempts": 0 if s.status is StepStatus.SKIPPED else 1,
+            }
+            for s in steps
+            if s.kind.value not in existing
+        ]
+        if new:
+            self._session.execute(insert(TransferStepRow), new)
+        changed = [
+            {**values(s), "step_kind": s.kind.value, "step_transfer": transfer_id}
+            for s in steps
+            if s.kind.value in existing
+        ]
+        if changed:
+            self._session.connection().execute(
+                update(TransferStepRow)
+                .where(
+                    TransferStepRow.transfer_id == bindparam("step_transfer"),
+                    TransferStepRow.kind == bindparam("step_kind"),
+                )
+                .values(
+                    status=bindparam("status"),
+                    message=bindparam("message"),
+                    erp_text=bindparam("erp_text"),
+                    hint=bindparam("hint"),
+                    external_id=bindparam("external_id"),
+                    finished_at=bindparam("finished_at"),
+                ),
+                changed,
+            )
+        fields: dict[str, object] = {"message": message}
         if status is not None:
-            values |= {"status": status.value, "finished_at": now}
+            fields |= {"status": status.value, "finished_at": now}
         self._session.execute(
-            update(TransferRow).where(TransferRow.id == transfer_id).values(**values)
+            update(TransferRow).where(TransferRow.id == transfer_id).values(**fields)
         )
-        self._session.flush()
+        self._session.expire_all()
 
     def latest(self, connection_id: int) -> dict[int, Transfer]:
         """The latest transfer per invoice on a connection."""
@@ -513,18 +639,28 @@ class ErpDocumentRepository:
         external_id: str,
         gross: Money,
     ) -> None:
-        row = self._session.scalar(
-            select(ErpDocumentRow).where(
-                ErpDocumentRow.connection_id == connection_id,
-                ErpDocumentRow.invoice_id == invoice_id,
+        """Record (or replace) what the ERP holds for a transferred document (one upsert)."""
+        values = {
+            "correlation": correlation,
+            "external_id": external_id,
+            "currency": gross.currency,
+            "gross_minor": gross.minor_units,
+            "updated_at": utcnow(),
+        }
+        dialect = self._session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self._session.execute(
+            upsert(ErpDocumentRow)
+            .values(
+                connection_id=connection_id,
+                invoice_id=invoice_id,
+                status="draft",
+                booked_number="",
+                paid=False,
+                **values,
             )
+            .on_conflict_do_update(index_elements=["connection_id", "invoice_id"], set_=values)
         )
-        if row is None:
-            row = ErpDocumentRow(connection_id=connection_id, invoice_id=invoice_id)
-            self._session.add(row)
-        row.correlation, row.external_id = correlation, external_id
-        row.currency, row.gross_minor = gross.currency, gross.minor_units
-        self._session.flush()
 
     def update_status(
         self,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ledgerlink.domain.errors import ConflictError, ImmutableError, NotFoundError
 from ledgerlink.domain.invoices import (
@@ -640,7 +640,7 @@ def _attach(
 
 
 # invoices -----------------------------------------------------------------------------------
-def _line(row: InvoiceLineRow, currency: str) -> InvoiceLine:
+def _line(row: InvoiceLineRow, currency: str, *, sources: bool = True) -> InvoiceLine:
     return InvoiceLine(
         id=row.id,
         kind=LineKind(row.kind),
@@ -656,12 +656,16 @@ def _line(row: InvoiceLineRow, currency: str) -> InvoiceLine:
         credits_position=row.credits_position,
         time_registration_ids=tuple(
             sorted(s.time_registration_id for s in row.sources if s.time_registration_id)
-        ),
-        expense_ids=tuple(sorted(s.expense_id for s in row.sources if s.expense_id)),
+        )
+        if sources
+        else (),
+        expense_ids=tuple(sorted(s.expense_id for s in row.sources if s.expense_id))
+        if sources
+        else (),
     )
 
 
-def _invoice(row: InvoiceRow) -> Invoice:
+def _invoice(row: InvoiceRow, *, sources: bool = True) -> Invoice:
     currency = row.currency
     totals = None
     if row.net_minor is not None and row.vat_minor is not None and row.gross_minor is not None:
@@ -703,7 +707,7 @@ def _invoice(row: InvoiceRow) -> Invoice:
         project_id=row.project_id,
         credits_invoice_id=row.credits_invoice_id,
         revision=row.revision,
-        lines=tuple(_line(line, currency) for line in row.lines),
+        lines=tuple(_line(line, currency, sources=sources) for line in row.lines),
         totals=totals,
         status=InvoiceStatus(row.status),
     )
@@ -770,13 +774,34 @@ def _line_row(position: int, line: InvoiceLine) -> InvoiceLineRow:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceHead:
+    """What deciding about a document needs, without its lines (one query)."""
+
+    id: int
+    legal_entity_id: int
+    document_type: DocumentType
+    status: InvoiceStatus
+    number: int | None
+    revision: int
+
+    def describe(self) -> str:
+        kind = "credit note" if self.document_type is DocumentType.CREDIT_NOTE else "invoice"
+        return f"{kind} {self.number}" if self.number is not None else f"draft {kind} #{self.id}"
+
+
 class InvoiceRepository:
     """Invoices and credit notes. A posted document's content is never written again."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _load(self) -> Select[InvoiceRow]:
+    def _load(self, *, sources: bool = True) -> Select[InvoiceRow]:
+        if not sources:  # one statement: lines and VAT lines joined
+            return select(InvoiceRow).options(
+                joinedload(InvoiceRow.lines),
+                joinedload(InvoiceRow.vat_lines),
+            )
         return select(InvoiceRow).options(
             selectinload(InvoiceRow.lines).selectinload(InvoiceLineRow.sources),
             selectinload(InvoiceRow.vat_lines),
@@ -880,11 +905,34 @@ class InvoiceRepository:
         self._session.delete(row)
         self._session.flush()
 
-    def get(self, invoice_id: int) -> Invoice:
-        row = self._session.scalar(self._load().where(InvoiceRow.id == invoice_id))
+    def get(self, invoice_id: int, *, sources: bool = True) -> Invoice:
+        """The document; ``sources=False`` leaves out which registrations and expenses each
+        line bills (one query less, for readers that only send the document on)."""
+        found = self._session.execute(
+            self._load(sources=sources).where(InvoiceRow.id == invoice_id)
+        )
+        row = found.unique().scalar_one_or_none()
         if row is None:
             raise NotFoundError(f"invoice #{invoice_id} does not exist")
-        return _invoice(row)
+        return _invoice(row, sources=sources)
+
+    def head(self, invoice_id: int) -> InvoiceHead:
+        """The document's :class:`InvoiceHead`."""
+        found = self._session.execute(
+            select(
+                InvoiceRow.legal_entity_id,
+                InvoiceRow.document_type,
+                InvoiceRow.status,
+                InvoiceRow.number,
+                InvoiceRow.revision,
+            ).where(InvoiceRow.id == invoice_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"invoice #{invoice_id} does not exist")
+        entity, kind, status, number, revision = found
+        return InvoiceHead(
+            invoice_id, entity, DocumentType(kind), InvoiceStatus(status), number, revision
+        )
 
     def by_number(self, legal_entity_id: int, number: int) -> Invoice | None:
         row = self._session.scalar(

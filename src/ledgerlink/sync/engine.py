@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from ledgerlink.connectors.contract import (
     AuthExpired,
@@ -133,6 +134,7 @@ class RunResult:
 class TransferContext:
     """Everything a transfer's steps read, loaded once per run (design §8)."""
 
+    recorded: set[StepKind]  # the steps that have a row in the log
     transfer: Transfer
     connection: Connection
     invoice: Invoice
@@ -210,12 +212,15 @@ class Engine:
         self.connectors = connectors
         self.defer = defer
         self._sleep = sleep
+        self._entity_codes: dict[int, str] = {}
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.database)
 
     # planning -------------------------------------------------------------------------------
-    def start_transfer(self, connection_id: int, invoice_id: int) -> Transfer:
+    def start_transfer(
+        self, connection_id: int, invoice_id: int, *, again: bool = True
+    ) -> Transfer:
         """Record a transfer of a posted document and return it (its workflow id is the key).
 
         A document already transferred, or ignored, is refused; a document whose last
@@ -224,7 +229,7 @@ class Engine:
         """
         with self.uow() as uow:
             connection = uow.connections.get(connection_id)
-            invoice = uow.invoices.get(invoice_id)
+            invoice = uow.invoices.head(invoice_id)
             if not invoice.status.is_posted:
                 raise ValidationError(f"{invoice.describe()} is not posted; post it first")
             if invoice.legal_entity_id != connection.legal_entity_id:
@@ -243,16 +248,26 @@ class Engine:
                 TransferStatus.SUCCESSFUL,
             ):
                 return latest
-            transfer = uow.transfers.start(
-                Transfer(
-                    connection_id=connection_id,
-                    invoice_id=invoice_id,
-                    revision=invoice.revision,
-                    workflow_id=workflow_id(connection_id, invoice_id, invoice.revision, count),
+            try:
+                transfer = uow.transfers.add_new(
+                    Transfer(
+                        connection_id=connection_id,
+                        invoice_id=invoice_id,
+                        revision=invoice.revision,
+                        workflow_id=workflow_id(connection_id, invoice_id, invoice.revision, count),
+                    )
                 )
-            )
-            uow.commit()
+                uow.commit()
+            except IntegrityError:  # started by another process at the same moment
+                return self._started_meanwhile(connection_id, invoice_id)
         return transfer
+
+    def _started_meanwhile(self, connection_id: int, invoice_id: int) -> Transfer:
+        with self.uow() as uow:
+            latest, _ = uow.transfers.latest_for(connection_id, invoice_id)
+        if latest is None:  # pragma: no cover — the unique key was taken by this document
+            raise ValidationError("the transfer could not be recorded; try again")
+        return latest
 
     # running --------------------------------------------------------------------------------
     def transfer_now(self, transfer_id: int) -> TransferStatus:
@@ -270,7 +285,11 @@ class Engine:
         """One run of a transfer's plan (see the module docstring). ``run`` counts the runs of
         this transfer; the last one the :class:`DeferPolicy` allows fails instead of deferring.
         """
-        ctx = self._load(transfer_id)
+        try:
+            ctx = self._load(transfer_id)
+        except LedgerlinkError as error:  # e.g. credentials the key file cannot open
+            status = self.abandon(transfer_id, f"the transfer could not start: {error}")
+            return RunResult(status, message=str(error))
         if ctx is None:  # finished by an earlier run whose answer was lost
             with self.uow() as uow:
                 done = uow.transfers.get(transfer_id)
@@ -352,14 +371,17 @@ class Engine:
         """Load the context and, when the document may be sent, record the invoice step's
         start (committed before anything is sent)."""
         with self.uow() as uow:
-            transfer = uow.transfers.get(transfer_id, with_steps=False)
+            transfer = uow.transfers.get(transfer_id)
             if transfer.status is not TransferStatus.PENDING:
                 return None
             connection = uow.connections.get(transfer.connection_id)
             connection_id = require_id(connection)
-            invoice = uow.invoices.get(transfer.invoice_id)
+            invoice = uow.invoices.get(transfer.invoice_id, sources=False)
             customer = uow.customers.get(invoice.customer_id)
-            entity = uow.legal_entities.get(invoice.legal_entity_id)
+            code = self._entity_codes.get(invoice.legal_entity_id)
+            if code is None:  # a legal entity's code never changes: read it once
+                code = uow.legal_entities.get(invoice.legal_entity_id).code
+                self._entity_codes[invoice.legal_entity_id] = code
             initials = invoice.internal_reference.strip().upper()
             employee = (
                 uow.employees.by_initials(invoice.legal_entity_id, initials) if initials else None
@@ -382,11 +404,12 @@ class Engine:
             invoice_key = keys[EntityType.INVOICE]
             linked = invoice_key is not None and bool(invoice_key.external_id)
             ctx = TransferContext(
+                recorded={s.kind for s in transfer.steps},
                 transfer=transfer,
                 connection=connection,
                 invoice=invoice,
                 customer=customer,
-                entity_code=entity.code,
+                entity_code=code,
                 employee=employee,
                 project=project,
                 keys=keys,
@@ -400,9 +423,8 @@ class Engine:
             if not linked and _nothing_to_ask_before_the_invoice(ctx):
                 # The common case (customer and references linked): record the invoice step's
                 # start with the load, saving a commit.
-                ctx.earlier_invoice_attempts = uow.transfers.begin_step(
-                    transfer_id, StepKind.INVOICE
-                )
+                ctx.earlier_invoice_attempts = uow.transfers.begin_step(transfer, StepKind.INVOICE)
+                ctx.recorded.add(StepKind.INVOICE)
                 uow.commit()
             return ctx
 
@@ -411,9 +433,10 @@ class Engine:
         if ctx.earlier_invoice_attempts is not None:
             return
         with self.uow() as uow:
-            earlier = uow.transfers.begin_step(require_id(ctx.transfer), StepKind.INVOICE)
+            earlier = uow.transfers.begin_step(ctx.transfer, StepKind.INVOICE)
             uow.commit()
         ctx.earlier_invoice_attempts = earlier
+        ctx.recorded.add(StepKind.INVOICE)
 
     def _save(
         self,
@@ -426,8 +449,7 @@ class Engine:
         """One commit: new links, the ERP document, the steps and the transaction's status."""
         transfer_id = require_id(ctx.transfer)
         with self.uow() as uow:
-            for entity, local_id, external_id in ctx.links:
-                uow.external_keys.link(ctx.connection_id, entity, local_id, external_id)
+            uow.external_keys.link_many(ctx.connection_id, ctx.links)
             if ctx.document is not None:
                 correlation, document = ctx.document
                 uow.erp_documents.record(
@@ -438,8 +460,13 @@ class Engine:
                     gross=document.gross,
                 )
             uow.transfers.record_run(
-                transfer_id, list(outcomes.values()), status=status, message=message
+                transfer_id,
+                list(outcomes.values()),
+                status=status,
+                message=message,
+                recorded=ctx.recorded,
             )
+            ctx.recorded.update(outcomes)
             uow.commit()
         ctx.links.clear()
         ctx.document = None
@@ -462,6 +489,8 @@ class Engine:
             return _Failure(_explain(error))
         except (Transient, Uncertain) as error:
             raise _Defer(error, error.message) from error
+        except _Defer:
+            raise
         except LedgerlinkError as error:
             return _Failure(StepFailed(str(error)))
         except Exception as error:

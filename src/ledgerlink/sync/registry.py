@@ -12,7 +12,7 @@ from ledgerlink.connectors._kit.limiter import RateLimiter
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.registry import spec_for
-from ledgerlink.connectors.spec import ConnectorEnvironment
+from ledgerlink.connectors.spec import ConnectorEnvironment, ConnectorSpec
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import Connection
 from ledgerlink.store.database import Database
@@ -37,10 +37,16 @@ class ConnectorProvider:
     """Builds (once per connection and process) the connector for a connection."""
 
     def __init__(
-        self, secrets: SecretBox, *, environment: ConnectorEnvironment | None = None
+        self,
+        secrets: SecretBox,
+        *,
+        environment: ConnectorEnvironment | None = None,
+        specs: Mapping[str, ConnectorSpec] | None = None,
     ) -> None:
+        """``specs``: specs to use instead of the product's table (a fake ERP in tests)."""
         self._secrets = secrets
         self.environment = environment or ConnectorEnvironment()
+        self._specs = dict(specs or {})
         self._cache: dict[tuple[int, str, str], ErpConnector] = {}
 
     def build(
@@ -48,7 +54,7 @@ class ConnectorProvider:
     ) -> ErpConnector:
         """A new connector for ``erp`` (the caller closes it), e.g. to verify a connection.
         Settings or credentials the connector refuses raise :class:`ValidationError`."""
-        spec = spec_for(erp)
+        spec = self._specs.get(erp) or spec_for(erp)
         try:
             return spec.factory(credentials, settings, self.environment)
         except (SchemaError, ValueError, KeyError) as error:
