@@ -161,6 +161,7 @@ def test_several_windows_at_once_and_server_pauses(
             assert all(slot >= until for slot in slots[index:])
 
 
+@settings(deadline=None)
 @given(gaps=arrival_gaps)
 def test_slots_are_handed_out_in_the_order_callers_asked(gaps: list[float]) -> None:
     slots = run([Window(5, 1.0), Window(7, 10.0, kind=WindowKind.FIXED)], arrivals_from(gaps))

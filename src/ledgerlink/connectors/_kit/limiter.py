@@ -257,7 +257,8 @@ class RateLimiter(Protocol):
     """What the HTTP client needs from a limiter."""
 
     def acquire(self, key: LimiterKey) -> None:
-        """Return when one more call for ``key`` fits every window (waiting if need be)."""
+        """Return when one more call for ``key`` fits every window (waiting if need be); a
+        limiter that will not sleep that long raises ``Transient`` with ``retry_after``."""
         ...
 
     def defer(self, key: LimiterKey, seconds: float) -> None:
