@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,58 @@ def test_ignored_documents_are_not_transferred(world: World) -> None:
     with UnitOfWork(world.engine.database) as uow:
         key = uow.external_keys.get(world.connection_id, EntityType.INVOICE, require_id(invoice))
     assert key is not None and key.external_id and not key.ignored
+
+
+# one owner of retries, one request per invoice -------------------------------------------------
+
+
+def test_a_failing_get_costs_the_policy_attempts_and_the_transfer_is_handed_back(
+    world: World,
+) -> None:
+    invoice = world.invoices[0]
+    started = world.engine.start_transfer(world.connection_id, require_id(invoice))
+    world.emulator.journal.clear()
+    world.emulator.faults.set("/customers", methods={"GET"}, error_rate=1.0, error_status=503)
+    try:
+        result = world.engine.run_transfer(require_id(started))
+    finally:
+        world.emulator.faults.clear()
+    assert result.deferred  # back to the queue, not looped here
+    # Exactly one layer retried: the connector's requestor, QUICK_RETRY.attempts times.
+    assert world.emulator.journal.count("GET", "/customers") == QUICK_RETRY.attempts
+    assert world.emulator.journal.count() == QUICK_RETRY.attempts
+    again = world.engine.run_transfer(require_id(started), run=2)
+    assert again.status is TransferStatus.SUCCESSFUL
+    assert len(world.drafts(correlation(invoice))) == 1
+
+
+def test_a_long_server_wait_is_not_slept_but_handed_back_with_that_wait(world: World) -> None:
+    invoice = world.invoices[0]
+    started = world.engine.start_transfer(world.connection_id, require_id(invoice))
+    world.emulator.faults.set(
+        "/invoices/drafts", methods={"POST"}, rate_limit_rate=1.0, retry_after=120
+    )
+    try:
+        result = world.engine.run_transfer(require_id(started))
+    finally:
+        world.emulator.faults.clear()
+    assert result.deferred and result.resume_after == 120.0
+    assert world.emulator.journal.count("POST", "/invoices/drafts") == 1
+    (log,) = table.integration_log(world.engine, world.connection_id)
+    step = log.step(StepKind.INVOICE)
+    assert step is not None and step.status is StepStatus.PENDING
+    assert "trying again in 2 min" in step.message
+
+
+def test_one_request_per_invoice_once_the_customer_and_employee_exist(world: World) -> None:
+    invoice = world.invoices[0]
+    assert transfer(world, invoice) is TransferStatus.SUCCESSFUL
+    uow = UnitOfWork(world.engine.database)
+    draft = invoicing.credit_invoice(uow, require_id(invoice), invoice_date=date(2026, 9, 1))
+    credit_note = invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 9, 1))
+    world.emulator.journal.clear()
+    assert transfer(world, credit_note) is TransferStatus.SUCCESSFUL
+    calls = [(e.method, e.path) for e in world.emulator.journal.entries]
+    assert calls == [("POST", "/invoices/drafts")]  # totals from the POST's answer
+    (created,) = world.drafts(correlation(credit_note))
+    assert Decimal(str(created["grossAmount"])) == credit_note.current_totals().gross.amount

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from dbos import DBOS
+
+from ledgerlink.connectors.contract import ErpConnector, Transient
+from ledgerlink.connectors.testing import FakeErp
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.transfers import TransferStatus
+from ledgerlink.domain.transfers import Connection, TransferStatus
+from ledgerlink.store.database import Database
+from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.workflows import WorkerOptions, Workers
 from tests.sync.test_economic_end_to_end import World, correlation, world
+from tests.sync.test_engine import Hub, build_hub
 
 __all__ = ["world"]
 
@@ -41,3 +51,80 @@ def test_queued_transfers_run_once_each_even_when_enqueued_twice(
         workers.stop()
     for invoice in world.invoices:
         assert len(world.drafts(correlation(invoice))) == 1
+
+
+# durable deferral and nothing stranded (the fake ERP) -------------------------------------------
+
+
+@pytest.fixture
+def fake_hub(database: Database, tmp_path: Path) -> Iterator[tuple[Hub, Workers]]:
+    hub = build_hub(database, tmp_path, FakeErp())
+    workers = Workers(
+        hub.engine, WorkerOptions(system_database_url=f"sqlite:///{tmp_path / 'wf.db'}")
+    )
+    workers.start()
+    try:
+        yield hub, workers
+    finally:
+        workers.stop()
+
+
+def test_a_deferred_transfer_goes_back_to_the_queue_and_its_next_run_finishes_it(
+    fake_hub: tuple[Hub, Workers],
+) -> None:
+    hub, workers = fake_hub
+    invoice = hub.invoices[0]
+    hub.erp.fail("create_document", Transient("fake ERP: busy", retry_after=0.3))
+    transfer = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+    assert workers.run([transfer]) == {require_id(transfer): TransferStatus.SUCCESSFUL}
+    runs = sorted(
+        w.workflow_id for w in DBOS.list_workflows(workflow_id_prefix=transfer.workflow_id)
+    )
+    assert runs == [transfer.workflow_id, f"{transfer.workflow_id}/run-2"]
+    assert hub.erp.count("create_document") == 2 and hub.documents(invoice) == 1
+
+
+def test_a_deferral_beyond_the_follow_limit_is_reported_pending_and_stays_queued(
+    fake_hub: tuple[Hub, Workers],
+) -> None:
+    hub, workers = fake_hub
+    invoice = hub.invoices[0]
+    hub.erp.fail("create_document", Transient("fake ERP: daily cap", retry_after=3600))
+    transfer = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+    assert workers.run([transfer], follow=60) == {require_id(transfer): TransferStatus.PENDING}
+    (queued,) = DBOS.list_workflows(workflow_ids=[f"{transfer.workflow_id}/run-2"])
+    assert queued.status == "DELAYED"  # waits in the queue, no thread sleeps for it
+    assert workers.settle_stranded(grace=timedelta(0)) == []  # alive: not stranded
+
+
+def test_a_workflow_that_errors_ends_its_transfer_failed_with_the_error(
+    fake_hub: tuple[Hub, Workers],
+) -> None:
+    hub, workers = fake_hub
+
+    class Broken(ConnectorProvider):
+        def __call__(self, connection: Connection) -> ErpConnector:
+            raise RuntimeError("connector registry broken")
+
+    hub.engine.connectors = Broken(hub.engine.connectors._secrets)
+    invoice = hub.invoices[0]
+    transfer = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+    assert workers.run([transfer]) == {require_id(transfer): TransferStatus.FAILED}
+    (failed,) = hub.log(invoice)
+    assert failed.status is TransferStatus.FAILED
+    assert "RuntimeError" in failed.message and "connector registry broken" in failed.message
+    again = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+    assert again.workflow_id.endswith(":retry-1")  # the document can go again
+
+
+def test_a_transfer_never_enqueued_is_ended_after_the_grace_period(
+    fake_hub: tuple[Hub, Workers],
+) -> None:
+    hub, workers = fake_hub
+    invoice = hub.invoices[0]
+    transfer = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+    assert workers.settle_stranded() == []  # within the grace period: the poster may enqueue
+    assert workers.settle_stranded(grace=timedelta(0)) == [require_id(transfer)]
+    (failed,) = hub.log(invoice)
+    assert failed.status is TransferStatus.FAILED and "never started" in failed.message
+    assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL

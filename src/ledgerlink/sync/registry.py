@@ -16,7 +16,9 @@ from ledgerlink.connectors.spec import ConnectorEnvironment, ConnectorSpec
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import Connection
 from ledgerlink.store.database import Database
+from ledgerlink.store.ratelimits import RateLimitStore
 from ledgerlink.store.relay import RelayStore
+from ledgerlink.sync.ratelimit import DatabaseLimiter
 from ledgerlink.sync.secrets import SecretBox
 
 
@@ -27,9 +29,12 @@ def hub_environment(
     limiter: RateLimiter | None = None,
 ) -> ConnectorEnvironment:
     """What a hub on ``database`` lends its connectors: the retry policy, the rate limiter
-    and the agent relay (through which FinancialHost agents fetch their requests)."""
+    every worker process shares through ``database`` (unless another is given) and the agent
+    relay (through which FinancialHost agents fetch their requests)."""
     return ConnectorEnvironment(
-        retry=retry, limiter=limiter, services={"relay": RelayStore(database)}
+        retry=retry,
+        limiter=limiter if limiter is not None else DatabaseLimiter(RateLimitStore(database)),
+        services={"relay": RelayStore(database)},
     )
 
 

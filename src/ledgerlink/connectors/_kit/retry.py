@@ -186,7 +186,7 @@ class RetryPolicy:
     wait_initial: float = 0.5
     wait_max: float = 10.0
     wait_jitter: float = 1.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = 5.0
 
 
 def backoff_hook(policy: RetryPolicy) -> Callable[[BaseException], bool | float]:

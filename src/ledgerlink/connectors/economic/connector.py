@@ -143,7 +143,7 @@ class EconomicConnector:
             ),
             timeout=timeouts,
             limiter=limiter if limiter is not None else SlidingWindowLimiter(windows=(FAIR_USE,)),
-            limiter_key=LimiterKey.for_secret(ERP, agreement_grant_token),
+            limiter_key=LimiterKey.for_secret(ERP, agreement_grant_token, windows=(FAIR_USE,)),
             transport=transport,
             erp=ERP,
         )
