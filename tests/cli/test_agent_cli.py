@@ -104,7 +104,7 @@ def test_a_consultant_sets_up_a_host_in_agent_mode(tmp_path: Path) -> None:
                     [*hub_cli, "connect", "financialhost", "--erp", "nav",
                      "--agent-id", "acme-nav", "--key-id", "hub-1", "--secret", secret.group(1)]
                 )  # fmt: skip
-                assert f"Connected NORDLYS to {NAV_COMPANY}" in out
+                assert "Connected NORDLYS to FinancialHost" in out and NAV_COMPANY in out
                 assert re.search(r"\b\d+ product numbers?\b", run([*hub_cli, "sync", "products"]))
                 deadline = time.monotonic() + 15
                 while "yes" not in (listed := run([*hub_cli, "agents", "list"])):

@@ -112,3 +112,16 @@ def test_manual_connections_do_not_transfer_on_posting(cli: list[str], emulator_
     assert "Transfer to" not in out
     rows = json.loads(run(cli, "transfers", "list", "--json"))
     assert {r["view"] for r in rows} == {"non_transferred"}
+
+    # A preview shows what a transfer would send and sends and records nothing.
+    number = rows[0]["number"]
+    missing = run(cli, "transfers", "run", "--preview", "--invoice", str(number))
+    assert "invoice: would fail: no product number for work lines" in missing
+    run(cli, "sync", "products")
+    run(cli, "connections", "principles", "--work", "WORK-DEV", "--default", "EXP")
+    preview = run(cli, "transfers", "run", "--preview", "--invoice", str(number))
+    assert f"invoice {number} (preview: nothing is sent)" in preview
+    assert "POST /customers" in preview and "POST /invoices/drafts" in preview
+    assert f'"other": "LL-NORDLYS-{number}"' in preview
+    assert drafts(emulator_url, f"LL-NORDLYS-{number}") == []
+    assert json.loads(run(cli, "transfers", "list", "--json")) == rows

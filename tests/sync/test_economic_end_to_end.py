@@ -13,6 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from ledgerlink.connectors._kit.requestor import decode_json, encode_json
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.spec import ConnectorEnvironment
 from ledgerlink.domain.entity import require_id
@@ -315,3 +316,44 @@ def test_one_request_per_invoice_once_the_customer_and_employee_exist(world: Wor
     assert calls == [("POST", "/invoices/drafts")]  # totals from the POST's answer
     (created,) = world.drafts(correlation(credit_note))
     assert Decimal(str(created["grossAmount"])) == credit_note.current_totals().gross.amount
+
+
+# preview ------------------------------------------------------------------------------------------
+
+
+def test_a_preview_shows_the_exact_requests_and_sends_and_records_nothing(
+    world: World, database: Database
+) -> None:
+    invoice = world.invoices[0]
+    world.emulator.journal.clear()
+    with database.count_statements() as count:
+        steps = world.engine.preview(world.connection_id, require_id(invoice))
+    assert not [t for t in count.texts if t.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert world.emulator.journal.count() == world.emulator.journal.count("GET")  # reads only
+    assert table.integration_log(world.engine, world.connection_id) == []
+    by_kind = {s.kind: s for s in steps}
+    assert list(by_kind) == [
+        StepKind.CUSTOMER,
+        StepKind.EMPLOYEE,
+        StepKind.INVOICE,
+        StepKind.TOTALS,
+    ]
+    (customer,) = by_kind[StepKind.CUSTOMER].requests
+    assert (customer.method, customer.path) == ("POST", "/customers")
+    assert "creates it if missing" in by_kind[StepKind.EMPLOYEE].summary
+
+    assert transfer(world, invoice) is TransferStatus.SUCCESSFUL
+    sent = {e.path: e.body for e in world.emulator.journal.entries if e.method == "POST"}
+    assert sent["/customers"] == decode_json(encode_json(customer.body))
+
+    # Once every reference exists, the previewed draft is exactly the one then sent.
+    uow = UnitOfWork(database)
+    draft = invoicing.credit_invoice(uow, require_id(invoice), invoice_date=date(2026, 9, 1))
+    credit_note = invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 9, 1))
+    steps = world.engine.preview(world.connection_id, require_id(credit_note))
+    (planned,) = next(s for s in steps if s.kind is StepKind.INVOICE).requests
+    assert "already linked" in steps[0].summary
+    world.emulator.journal.clear()
+    assert transfer(world, credit_note) is TransferStatus.SUCCESSFUL
+    (posted,) = [e.body for e in world.emulator.journal.entries if e.method == "POST"]
+    assert posted == decode_json(encode_json(planned.body))

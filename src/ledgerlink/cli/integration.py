@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
+import inspect
 import json
-import threading
-import time
-import urllib.parse
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +14,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
+from ledgerlink.connectors._kit.requestor import decode_json, encode_json
+from ledgerlink.connectors.registry import all_specs
+from ledgerlink.connectors.spec import ConnectorSpec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import DocumentType, Invoice, LineKind
 from ledgerlink.domain.transfers import (
@@ -26,12 +27,13 @@ from ledgerlink.domain.transfers import (
     TransferView,
 )
 from ledgerlink.psa.setup import find_legal_entity
-from ledgerlink.sync import automatic, pulls, table
+from ledgerlink.sync import automatic, pulls, table, transfers
 from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.workflows import ROUND_STREAMS, Submitter, WorkerOptions, Workers
+from ledgerlink.sync.worker import run_worker
+from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
 
 connect_app = typer.Typer(cls=Group, no_args_is_help=True, help="Connect a legal entity to an ERP.")
 connections_app = typer.Typer(cls=Group, no_args_is_help=True, help="List and set up connections.")
@@ -81,134 +83,123 @@ def _connection(engine: Engine, connection_id: int | None) -> Connection:
 
 
 # connect ----------------------------------------------------------------------------------------
-def _wait_for_grant(grant_page: str, app_public_token: str, timeout: float) -> str:
-    """The e-conomic app-grant flow: open the installation URL, log in; e-conomic redirects to
-    a loopback address where this command waits for the ``token``."""
-    received: dict[str, str] = {}
+def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
+    """``ledgerlink connect <erp>``, with an option per setup field of the spec."""
 
-    class Callback(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-            received["token"] = query.get("token", [""])[0]
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ledgerlink is connected; you can close this window.")
+    def command(ctx: typer.Context, **given: Any) -> None:
+        state = state_of(ctx)
+        entity = find_legal_entity(state.uow(), given.pop("legal_entity"))
+        customer_master: CustomerMaster = given.pop("customer_master")
+        automatic_transfer: bool = given.pop("automatic")
+        extra = _settings(given.pop("setting"))
+        timeout: float = given.pop("timeout")
+        values = {name: _field_value(spec, name, value) for name, value in given.items()}
+        credentials, settings = spec.split(values)
+        flow = spec.authorize
+        if flow is not None and not credentials.get(flow.credential):
+            credentials |= setup.grant_via_loopback(
+                spec,
+                values,
+                show_url=lambda url: typer.echo(
+                    f"Open this address, log in to {spec.display_name} and grant access:\n  {url}"
+                ),
+                timeout=timeout,
+            )
+        connection, info = setup.connect(
+            engine_of(state),
+            secrets_of(state),
+            legal_entity_id=require_id(entity),
+            erp=spec.name,
+            credentials=credentials,
+            settings={**settings, **extra},
+            customer_master=customer_master,
+            automatic_transfer=automatic_transfer,
+        )
+        currency = f", {info.base_currency}" if info.base_currency else ""
+        state.console.print(
+            f"Connected {entity.code} to {spec.display_name} {spec.account_label} "
+            f"{info.account_id} "
+            f"({info.company_name}{currency}) as connection {connection.id}."
+        )
 
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
-    redirect = f"http://127.0.0.1:{server.server_port}/granted"
-    url = f"{grant_page.rstrip('/')}/secure/api1/requestaccess.aspx?" + urllib.parse.urlencode(
-        {"appPublicToken": app_public_token, "redirectUrl": redirect}
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    ]
+    for field in spec.setup:
+        secret_prompt = field.secret and field.required
+        option = typer.Option(
+            field.default,
+            *field.cli_flags,
+            help=field.label + (f" One of: {', '.join(field.choices)}." if field.choices else ""),
+            prompt=f"{field.name.replace('_', ' ')}" if secret_prompt else False,
+            hide_input=field.secret,
+            show_default=not field.secret and field.default is not None,
+        )
+        kind: Any = (Path | None) if field.from_file else (str | None)
+        parameters.append(inspect.Parameter(field.name, keyword, default=option, annotation=kind))
+    parameters += [
+        inspect.Parameter(
+            "legal_entity",
+            keyword,
+            default=typer.Option(None, help="Legal entity code."),
+            annotation=str | None,
+        ),
+        inspect.Parameter(
+            "customer_master",
+            keyword,
+            default=typer.Option(CustomerMaster.PSA.value),
+            annotation=CustomerMaster,
+        ),
+        inspect.Parameter(
+            "automatic",
+            keyword,
+            default=typer.Option(
+                False, "--automatic/--manual", help="Transfer invoices when posted."
+            ),
+            annotation=bool,
+        ),
+        inspect.Parameter(
+            "setting",
+            keyword,
+            default=typer.Option(None, help="Connector setting NAME=JSON, e.g. layout_number=19."),
+            annotation=list[str] | None,
+        ),
+        inspect.Parameter(
+            "timeout",
+            keyword,
+            default=typer.Option(300.0, help="Seconds to wait for a grant in the browser."),
+            annotation=float,
+        ),
+    ]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__doc__ = (
+        f"Connect a legal entity to {spec.display_name} and verify the connection. {spec.summary}"
     )
-    typer.echo(f"Open this address, log in to e-conomic and grant access:\n  {url}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while "token" not in received and time.monotonic() < deadline:
-        time.sleep(0.2)
-    server.shutdown()
-    if not received.get("token"):
-        raise UserError("no grant arrived in time; run the command again")
-    return received["token"]
+    return command
 
 
-@connect_app.command("economic")
-def connect_economic(
-    ctx: typer.Context,
-    app_secret_token: Annotated[str, typer.Option(help="The app's X-AppSecretToken.")],
-    grant_token: Annotated[
-        str | None,
-        typer.Option(help="The agreement's X-AgreementGrantToken (else the grant flow runs)."),
-    ] = None,
-    legal_entity: Annotated[str | None, typer.Option(help="Legal entity code.")] = None,
-    url: Annotated[
-        str, typer.Option(help="REST API base URL (an emulator's, to rehearse).")
-    ] = "https://restapi.e-conomic.com",
-    grant_page: Annotated[
-        str | None, typer.Option(help="Where the grant page lives (default: secure.e-conomic.com).")
-    ] = None,
-    app_public_token: Annotated[str, typer.Option(help="The app's public token.")] = "",
-    customer_master: Annotated[CustomerMaster, typer.Option()] = CustomerMaster.PSA,
-    automatic: Annotated[
-        bool, typer.Option("--automatic/--manual", help="Transfer invoices when posted.")
-    ] = False,
-    setting: Annotated[
-        list[str] | None, typer.Option(help="Connector setting NAME=JSON, e.g. layout_number=19.")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the grant.")] = 300,
-) -> None:
-    """Connect a legal entity to e-conomic and verify the connection (GET /self)."""
-    state = state_of(ctx)
-    entity = find_legal_entity(state.uow(), legal_entity)
-    token = grant_token or _wait_for_grant(
-        grant_page or "https://secure.e-conomic.com", app_public_token, timeout
-    )
-    settings = {"base_url": url, "app_public_token": app_public_token, **_settings(setting)}
-    connection, info = setup.connect(
-        engine_of(state),
-        secrets_of(state),
-        legal_entity_id=require_id(entity),
-        erp="economic",
-        credentials={"app_secret_token": app_secret_token, "agreement_grant_token": token},
-        settings=settings,
-        customer_master=customer_master,
-        automatic_transfer=automatic,
-    )
-    state.console.print(
-        f"Connected {entity.code} to e-conomic agreement {info.account_id} "
-        f"({info.company_name}, {info.base_currency}) as connection {connection.id}."
-    )
+def _field_value(spec: ConnectorSpec, name: str, value: Any) -> str:
+    field = next(f for f in spec.setup if f.name == name)
+    if value is None:
+        if field.required:
+            raise UserError(f"{field.cli_flags[0]} is required for {spec.display_name}")
+        return ""
+    if field.from_file:
+        try:
+            return Path(value).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UserError(
+                f"{field.cli_flags[0]}: cannot read {value}: {error.strerror}"
+            ) from None
+    text = str(value)
+    if field.choices and text not in field.choices:
+        raise UserError(f"{field.cli_flags[0]} must be one of: {', '.join(field.choices)}")
+    return text
 
 
-@connect_app.command("financialhost")
-def connect_financialhost(
-    ctx: typer.Context,
-    erp: Annotated[str, typer.Option(help="The ERP behind the host: nav or visma.")],
-    key_id: Annotated[str, typer.Option(help="The hub key's id ('ledgerlink host init').")],
-    secret: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, help="The hub key's secret.")
-    ],
-    url: Annotated[
-        str, typer.Option(help="The host's https:// address (a host that listens).")
-    ] = "",
-    certificate: Annotated[
-        Path | None, typer.Option(help="PEM file of the host's certificate to trust.")
-    ] = None,
-    agent_id: Annotated[
-        str, typer.Option(help="Instead of --url: the id of a host in agent mode.")
-    ] = "",
-    legal_entity: Annotated[str | None, typer.Option(help="Legal entity code.")] = None,
-    customer_master: Annotated[CustomerMaster, typer.Option()] = CustomerMaster.PSA,
-    automatic: Annotated[
-        bool, typer.Option("--automatic/--manual", help="Transfer invoices when posted.")
-    ] = False,
-    setting: Annotated[list[str] | None, typer.Option(help="Connector setting NAME=JSON.")] = None,
-) -> None:
-    """Connect a legal entity to Dynamics NAV or Visma Administration through FinancialHost
-    and verify it (connection.test). A host in agent mode must be running and calling this
-    hub ('ledgerlink serve') while this command waits."""
-    state = state_of(ctx)
-    entity = find_legal_entity(state.uow(), legal_entity)
-    settings: dict[str, Any] = {"erp_system": erp, **_settings(setting)}
-    settings |= {"agent_id": agent_id} if agent_id else {"base_url": url}
-    if certificate is not None:
-        settings["tls_certificate"] = certificate.read_text(encoding="utf-8")
-    connection, info = setup.connect(
-        engine_of(state),
-        secrets_of(state),
-        legal_entity_id=require_id(entity),
-        erp="financialhost",
-        credentials={"key_id": key_id, "secret": secret},
-        settings=settings,
-        customer_master=customer_master,
-        automatic_transfer=automatic,
-    )
-    state.console.print(
-        f"Connected {entity.code} to {info.company_name} ({info.account_id}) through "
-        f"FinancialHost as connection {connection.id}."
-    )
+for _spec in all_specs():
+    connect_app.command(_spec.name, help=None)(_connect_command(_spec))
 
 
 def _settings(values: list[str] | None) -> dict[str, Any]:
@@ -462,47 +453,77 @@ def transfers_run(
     invoice: Annotated[
         list[int] | None, typer.Option(help="Invoice number; repeat (default: all not yet sent).")
     ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview", help="Show the exact requests each transfer would send; send nothing."
+        ),
+    ] = False,
 ) -> None:
     """Transfer the selected documents (default: every non-transferred and failed one)."""
     state = state_of(ctx)
     engine = engine_of(state)
     current = _connection(engine, connection)
+    if preview:
+        _print_preview(state, engine, current, invoice)
+        return
     statuses = run_transfers(state, engine, current, numbers=invoice)
     counts = {s: list(statuses.values()).count(s) for s in TransferStatus}
     state.console.print(
-        ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items() if n)
-        or "nothing to transfer"
+        ", ".join(f"{n} {_said(s)}" for s, n in counts.items() if n) or "nothing to transfer"
     )
+    if counts[TransferStatus.PENDING]:
+        state.console.print(
+            "The ERP asked to wait; 'ledgerlink worker' resumes the waiting transfers."
+        )
     if counts[TransferStatus.FAILED] or counts[TransferStatus.PARTIALLY_FAILED]:
         state.console.print("See 'ledgerlink transfers log' for what failed and how to fix it.")
         raise typer.Exit(1)
 
 
+def _print_preview(
+    state: State, engine: Engine, connection: Connection, numbers: list[int] | None
+) -> None:
+    connection_id = require_id(connection)
+    selected = transfers.select_documents(engine, connection_id, numbers)
+    if not selected:
+        state.console.print("nothing to transfer")
+        return
+    with engine.uow() as uow:
+        described = {i: uow.invoices.head(i).describe() for i in selected}
+    for invoice_id in selected:
+        state.console.print(f"[bold]{described[invoice_id]}[/bold] (preview: nothing is sent)")
+        for step in engine.preview(connection_id, invoice_id):
+            typer.echo(f"  {step.kind.value}: {step.summary}")
+            for request in step.requests:
+                typer.echo(f"    {request.method} {request.path}")
+                body = json.dumps(decode_json(encode_json(request.body)), indent=2, default=str)
+                typer.echo("\n".join(f"      {line}" for line in body.splitlines()))
+
+
+def _said(status: TransferStatus) -> str:
+    return "waiting" if status is TransferStatus.PENDING else status.value.replace("_", " ")
+
+
 def run_transfers(
     state: State, engine: Engine, connection: Connection, *, numbers: list[int] | None = None
 ) -> dict[int, TransferStatus]:
-    """Start transfers of the selected documents and wait with a progress bar."""
+    """Transfer the selected documents through the durable queue, with a progress bar."""
     connection_id = require_id(connection)
-    rows = table.transfer_table(engine, connection_id)
-    if numbers:
-        selected = [r for r in rows if r.invoice.number in set(numbers)]
-        missing = set(numbers) - {r.invoice.number for r in selected}
-        if missing:
-            raise UserError(f"no posted document numbered {', '.join(map(str, sorted(missing)))}")
-    else:
-        selected = [
-            r for r in rows if r.view in (TransferView.NON_TRANSFERRED, TransferView.FAILED)
-        ]
+    selected = transfers.select_documents(engine, connection_id, numbers)
     if not selected:
         return {}
-    transfers = [engine.start_transfer(connection_id, require_id(r.invoice)) for r in selected]
     workers = workers_of(state, engine)
     workers.start()
     try:
         with Progress(console=state.console, transient=False) as progress:
-            task = progress.add_task("Transferring", total=len(transfers))
-            return workers.run(
-                transfers, progress=lambda done, total: progress.update(task, completed=done)
+            task = progress.add_task("Transferring", total=len(selected))
+            return transfers.transfer_documents(
+                engine,
+                workers,
+                connection_id,
+                selected,
+                progress=lambda done, total: progress.update(task, completed=done),
             )
     finally:
         workers.stop()
@@ -519,15 +540,8 @@ def transfers_ignore(
     state = state_of(ctx)
     engine = engine_of(state)
     current = _connection(engine, connection)
-    ids = []
-    with engine.uow() as uow:
-        for number in invoice:
-            found = uow.invoices.by_number(current.legal_entity_id, number)
-            if found is None:
-                raise UserError(f"there is no document {number}")
-            ids.append(require_id(found))
-    table.set_ignored(engine, require_id(current), ids, ignored=not undo)
-    state.console.print(f"{len(ids)} document(s) {'un-ignored' if undo else 'ignored'}")
+    count = transfers.ignore_documents(engine, require_id(current), invoice, ignored=not undo)
+    state.console.print(f"{count} document(s) {'un-ignored' if undo else 'ignored'}")
 
 
 @transfers_app.command("log")
@@ -596,21 +610,13 @@ def worker(
     workers = workers_of(state, engine)
     workers.start()
     try:
-        while True:
-            round_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
-            for transfer in automatic.waiting_transfers(engine):
-                workers.enqueue(transfer)
-            with engine.uow() as uow:
-                every = uow.connections.list()
-            for connection in every:
-                for stream in ROUND_STREAMS:
-                    workers.enqueue_pull(require_id(connection), stream, round_id)
-            while until_idle and workers.pending_count():
-                time.sleep(0.2)
-            if until_idle:
-                state.console.print("No transfers waiting; stopping.")
-                return
-            time.sleep(interval)
+        run_worker(
+            engine,
+            workers,
+            until_idle=until_idle,
+            interval=interval,
+            on_idle=lambda: state.console.print("No transfers waiting; stopping."),
+        )
     finally:
         workers.stop()
 
@@ -620,14 +626,11 @@ def transfer_on_posting(state: State, invoice: Invoice) -> str:
     worker; returns a line for the user ('' when no connection transfers automatically)."""
     engine = engine_of(state)
     try:
-        transfers = automatic.transfers_on_posting(engine, require_id(invoice))
+        options = workers_of(state, engine).options
+        queued = transfers.queue_on_posting(engine, Submitter(options), require_id(invoice))
     finally:
         engine.connectors.close()
-    if not transfers:
+    if not queued.erps:
         return ""
-    options = workers_of(state, engine).options
-    queued = Submitter(options).submit(transfers)
-    with engine.uow() as uow:
-        names = ", ".join(uow.connections.get(t.connection_id).erp for t in transfers)
-    where = "queued for the worker" if queued == len(transfers) else "the worker's next round"
-    return f"Transfer to {names}: {where} ('ledgerlink worker' sends it)."
+    where = "queued for the worker" if queued.queued else "the worker's next round"
+    return f"Transfer to {', '.join(queued.erps)}: {where} ('ledgerlink worker' sends it)."

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
@@ -249,6 +249,16 @@ class PushResult:
     extra: tuple[tuple[str, str], ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A write a transfer would send, for a preview: ``body`` is the exact JSON."""
+
+    method: str
+    path: str
+    body: Any
+    purpose: str = ""
+
+
 # protocols ----------------------------------------------------------------------------------------
 
 
@@ -303,8 +313,21 @@ class ExpenseImport(Protocol):
     def expenses(self, cursor: str | None) -> Batch[ErpExpense]: ...
 
 
+class Preview(Protocol):
+    """The writes a transfer would send, rendered by the same mapping, without sending them.
+    A preview may read what its mapping needs from the ERP (a customer's terms); it never
+    writes."""
+
+    def preview_customer(self, customer: Customer) -> list[PlannedRequest]: ...
+
+    def preview_document(
+        self, document: OutgoingDocument, *, new_customer: Customer | None = None
+    ) -> list[PlannedRequest]: ...
+
+
 class ErpConnector(
     Connector,
+    Preview,
     CustomerSync,
     ContactPush,
     EmployeePush,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -34,14 +34,57 @@ class CredentialKind(enum.StrEnum):
     FINANCIALHOST = "financialhost"  # a signing key shared with the customer's FinancialHost
 
 
+class FieldTarget(enum.StrEnum):
+    """Where a setup field's value goes."""
+
+    CREDENTIAL = "credential"  # encrypted with the connection's credentials
+    SETTING = "setting"  # the connector's settings (validated by its settings model)
+    FLOW = "flow"  # only for obtaining a credential (e.g. where the grant page lives)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CredentialField:
-    """One credential a user provides (``secret``: never shown again once stored)."""
+class SetupField:
+    """One value a user gives when connecting, as a command-line option or a form field.
+
+    ``secret``: asked without echo and never shown again; ``from_file``: the command line
+    takes a file and stores its text (a PEM certificate); ``flags``: the command-line
+    spellings (default ``--name-with-dashes``); ``choices``: the allowed values."""
 
     name: str
-    help: str
-    secret: bool = True
-    required: bool = True
+    label: str
+    target: FieldTarget
+    secret: bool = False
+    required: bool = False
+    from_file: bool = False
+    flags: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+    @property
+    def cli_flags(self) -> tuple[str, ...]:
+        return self.flags or (f"--{self.name.replace('_', '-')}",)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRequest:
+    """Where to send the user to grant access (and the state to expect back)."""
+
+    url: str
+    state: str = ""
+
+
+class AuthorizeFlow(Protocol):
+    """How a credential the user cannot type is obtained: the user opens :meth:`begin`'s URL,
+    grants access, and the ERP redirects to ``redirect_uri`` with a query that
+    :meth:`complete` turns into credentials. The CLI receives the redirect on a loopback
+    address; the web console on its own callback route."""
+
+    #: The credential this flow provides (asked for only when it is not given).
+    credential: str
+
+    def begin(self, values: Mapping[str, str], redirect_uri: str) -> GrantRequest: ...
+
+    def complete(self, query: Mapping[str, str]) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,12 +121,29 @@ class ConnectorSpec:
     name: str
     display_name: str
     credential_kind: CredentialKind
-    credentials: tuple[CredentialField, ...]
+    setup: tuple[SetupField, ...]
     settings_model: type[BaseModel]
     capabilities: Capabilities
     factory: ConnectorFactory
+    authorize: AuthorizeFlow | None = None
+    account_label: str = "account"  # what the ERP calls what credentials open ("agreement")
     emulator: str = ""
     summary: str = ""
+
+    def fields(self, target: FieldTarget) -> tuple[SetupField, ...]:
+        return tuple(f for f in self.setup if f.target is target)
+
+    def split(self, values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """A form's values as (credentials, settings); flow-only values are dropped."""
+        credentials = {
+            f.name: values[f.name]
+            for f in self.fields(FieldTarget.CREDENTIAL)
+            if values.get(f.name)
+        }
+        settings = {
+            f.name: values[f.name] for f in self.fields(FieldTarget.SETTING) if values.get(f.name)
+        }
+        return credentials, settings
 
     def validate_settings(self, settings: Mapping[str, Any]) -> BaseModel:
         """The settings as the connector reads them (raises pydantic's ValidationError)."""

@@ -3,11 +3,13 @@ customer master and linking (design §1.1 of each fact sheet)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
+from ledgerlink.connectors.spec import ConnectorSpec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.parties import Address, Customer
@@ -21,6 +23,7 @@ from ledgerlink.store.integration import ProductNumber
 from ledgerlink.store.relay import RelayStore
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver
 from ledgerlink.sync.secrets import SecretBox
 
 
@@ -70,6 +73,35 @@ def connect(
         uow.connections.save(connection)
         uow.commit()
     return connection, info
+
+
+def grant_via_loopback(
+    spec: ConnectorSpec,
+    values: Mapping[str, str],
+    *,
+    show_url: Callable[[str], None],
+    timeout: float = 300.0,
+) -> dict[str, str]:
+    """Obtain the credential of ``spec``'s authorize flow for a command line: the user opens
+    the printed URL and grants access; the ERP's redirect arrives on a loopback address.
+    Returns the credentials the flow produced (the web console completes the same flow on
+    its own callback route with :meth:`AuthorizeFlow.complete`)."""
+    flow = spec.authorize
+    if flow is None:
+        raise ValidationError(f"{spec.display_name} has no grant flow; give every credential")
+    with LoopbackReceiver(path="/granted") as receiver:
+        request = flow.begin(values, receiver.redirect_uri)
+        if request.state:
+            receiver.expect(request.state)
+        show_url(request.url)
+        try:
+            query = receiver.wait(timeout)
+        except AuthorizationFailed as error:
+            raise ValidationError(f"no grant arrived: {error}; run the command again") from None
+    try:
+        return flow.complete(query)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
 
 
 def configure(

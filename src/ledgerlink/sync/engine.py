@@ -43,6 +43,7 @@ from ledgerlink.connectors.contract import (
     ErpDocument,
     OutgoingDocument,
     Permanent,
+    PlannedRequest,
     PushResult,
     Transient,
     Uncertain,
@@ -128,6 +129,24 @@ class RunResult:
     @property
     def deferred(self) -> bool:
         return self.status is TransferStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewStep:
+    """One step of a previewed transfer: what it would do, and the writes it would send."""
+
+    kind: StepKind
+    summary: str
+    requests: tuple[PlannedRequest, ...] = ()
+
+
+_ENTITY_OF = {
+    StepKind.CUSTOMER: EntityType.CUSTOMER,
+    StepKind.PROJECT: EntityType.PROJECT,
+    StepKind.CONTACT: EntityType.CONTACT,
+    StepKind.EMPLOYEE: EntityType.EMPLOYEE,
+    StepKind.INVOICE: EntityType.INVOICE,
+}
 
 
 @dataclass
@@ -366,6 +385,71 @@ class Engine:
         log.warning("transfer abandoned", transfer=transfer_id, reason=reason)
         return status
 
+    # preview -------------------------------------------------------------------------------
+    def preview(self, connection_id: int, invoice_id: int) -> list[PreviewStep]:
+        """What a transfer of the document would do, step by step, with the exact writes it
+        would send — nothing sent, nothing recorded (design §6 "Preview")."""
+        with self.uow() as uow:
+            invoice = uow.invoices.head(invoice_id)
+            if not invoice.status.is_posted:
+                raise ValidationError(f"{invoice.describe()} is not posted; post it first")
+            placeholder = Transfer(
+                connection_id=connection_id,
+                invoice_id=invoice_id,
+                revision=invoice.revision,
+                workflow_id="preview",
+            )
+            ctx = self._context(uow, placeholder)
+        if ctx.invoice.legal_entity_id != ctx.connection.legal_entity_id:
+            raise ValidationError(
+                f"{ctx.invoice.describe()} belongs to another legal entity than "
+                f"{ctx.connection.describe()}"
+            )
+        return [self._preview_step(kind, ctx) for kind in plan(ctx)]
+
+    def _preview_step(self, kind: StepKind, ctx: TransferContext) -> PreviewStep:
+        linked = ctx.external_id(_ENTITY_OF[kind]) if kind in _ENTITY_OF else ""
+        if linked:
+            return PreviewStep(kind, f"already linked to ERP {kind.value} {linked}; nothing sent")
+        erp = ctx.connection.erp
+        if kind is StepKind.CUSTOMER:
+            customer = ctx.customer
+            if ctx.connection.customer_master is CustomerMaster.ERP or not (
+                ctx.capabilities.customer_push
+            ):
+                return PreviewStep(
+                    kind, f"looks up customer {customer.number} in {erp}; must exist there"
+                )
+            return PreviewStep(
+                kind,
+                f"looks up customer {customer.number} in {erp}, creates it if missing:",
+                tuple(ctx.connector.preview_customer(customer)),
+            )
+        if kind is StepKind.INVOICE:
+            new_customer = None
+            if not ctx.external_id(EntityType.CUSTOMER):  # it would be created first
+                new_customer = ctx.customer
+                ctx.keys[EntityType.CUSTOMER] = ExternalKey(
+                    connection_id=ctx.connection_id,
+                    entity_type=EntityType.CUSTOMER,
+                    local_id=require_id(ctx.customer),
+                    external_id=ctx.customer.number,
+                )
+            try:
+                document = outgoing(ctx)
+            except StepFailed as failed:
+                return PreviewStep(kind, f"would fail: {_with_hint(failed)}")
+            requests = ctx.connector.preview_document(document, new_customer=new_customer)
+            return PreviewStep(
+                kind,
+                f"creates the draft with correlation {document.correlation}:",
+                tuple(requests),
+            )
+        if kind is StepKind.TOTALS:
+            ours = ctx.invoice.current_totals().gross
+            return PreviewStep(kind, f"compares the ERP's total with the PSA's {ours}")
+        return PreviewStep(kind, f"looks the {kind.value} up in {erp}, creates it if missing")
+
     # loading and saving ----------------------------------------------------------------------
     def _load(self, transfer_id: int) -> TransferContext | None:
         """Load the context and, when the document may be sent, record the invoice step's
@@ -374,52 +458,8 @@ class Engine:
             transfer = uow.transfers.get(transfer_id)
             if transfer.status is not TransferStatus.PENDING:
                 return None
-            connection = uow.connections.get(transfer.connection_id)
-            connection_id = require_id(connection)
-            invoice = uow.invoices.get(transfer.invoice_id, sources=False)
-            customer = uow.customers.get(invoice.customer_id)
-            code = self._entity_codes.get(invoice.legal_entity_id)
-            if code is None:  # a legal entity's code never changes: read it once
-                code = uow.legal_entities.get(invoice.legal_entity_id).code
-                self._entity_codes[invoice.legal_entity_id] = code
-            initials = invoice.internal_reference.strip().upper()
-            employee = (
-                uow.employees.by_initials(invoice.legal_entity_id, initials) if initials else None
-            )
-            project = uow.projects.get(invoice.project_id) if invoice.project_id else None
-            wanted = {
-                EntityType.CUSTOMER: require_id(customer),
-                EntityType.INVOICE: require_id(invoice),
-                EntityType.CONTACT: invoice.contact_id,
-                EntityType.EMPLOYEE: employee.id if employee else None,
-                EntityType.PROJECT: invoice.project_id,
-            }
-            found = uow.external_keys.for_locals(
-                connection_id, [(t, i) for t, i in wanted.items() if i is not None]
-            )
-            keys = {t: found.get((t, i)) if i is not None else None for t, i in wanted.items()}
-            known, imported = uow.product_numbers.known(
-                connection_id, _product_numbers(connection, invoice)
-            )
-            invoice_key = keys[EntityType.INVOICE]
-            linked = invoice_key is not None and bool(invoice_key.external_id)
-            ctx = TransferContext(
-                recorded={s.kind for s in transfer.steps},
-                transfer=transfer,
-                connection=connection,
-                invoice=invoice,
-                customer=customer,
-                entity_code=code,
-                employee=employee,
-                project=project,
-                keys=keys,
-                erp_gross=(
-                    uow.erp_documents.gross(connection_id, require_id(invoice)) if linked else None
-                ),
-                known_products=known,
-                products_imported=imported,
-                connector=self.connectors(connection),
-            )
+            ctx = self._context(uow, transfer)
+            linked = bool(ctx.external_id(EntityType.INVOICE))
             if not linked and _nothing_to_ask_before_the_invoice(ctx):
                 # The common case (customer and references linked): record the invoice step's
                 # start with the load, saving a commit.
@@ -427,6 +467,55 @@ class Engine:
                 ctx.recorded.add(StepKind.INVOICE)
                 uow.commit()
             return ctx
+
+    def _context(self, uow: UnitOfWork, transfer: Transfer) -> TransferContext:
+        """Read everything the transfer's steps need (writes nothing)."""
+        connection = uow.connections.get(transfer.connection_id)
+        connection_id = require_id(connection)
+        invoice = uow.invoices.get(transfer.invoice_id, sources=False)
+        customer = uow.customers.get(invoice.customer_id)
+        code = self._entity_codes.get(invoice.legal_entity_id)
+        if code is None:  # a legal entity's code never changes: read it once
+            code = uow.legal_entities.get(invoice.legal_entity_id).code
+            self._entity_codes[invoice.legal_entity_id] = code
+        initials = invoice.internal_reference.strip().upper()
+        employee = (
+            uow.employees.by_initials(invoice.legal_entity_id, initials) if initials else None
+        )
+        project = uow.projects.get(invoice.project_id) if invoice.project_id else None
+        wanted = {
+            EntityType.CUSTOMER: require_id(customer),
+            EntityType.INVOICE: require_id(invoice),
+            EntityType.CONTACT: invoice.contact_id,
+            EntityType.EMPLOYEE: employee.id if employee else None,
+            EntityType.PROJECT: invoice.project_id,
+        }
+        found = uow.external_keys.for_locals(
+            connection_id, [(t, i) for t, i in wanted.items() if i is not None]
+        )
+        keys = {t: found.get((t, i)) if i is not None else None for t, i in wanted.items()}
+        known, imported = uow.product_numbers.known(
+            connection_id, _product_numbers(connection, invoice)
+        )
+        invoice_key = keys[EntityType.INVOICE]
+        linked = invoice_key is not None and bool(invoice_key.external_id)
+        return TransferContext(
+            recorded={s.kind for s in transfer.steps},
+            transfer=transfer,
+            connection=connection,
+            invoice=invoice,
+            customer=customer,
+            entity_code=code,
+            employee=employee,
+            project=project,
+            keys=keys,
+            erp_gross=(
+                uow.erp_documents.gross(connection_id, require_id(invoice)) if linked else None
+            ),
+            known_products=known,
+            products_imported=imported,
+            connector=self.connectors(connection),
+        )
 
     def _begin_invoice(self, ctx: TransferContext) -> None:
         """Record the invoice step's start, committed before the document may be sent."""
@@ -700,14 +789,9 @@ def _record(kind: StepKind, outcome: StepOutcome | _Failure) -> TransferStep:
 def _nothing_to_ask_before_the_invoice(ctx: TransferContext) -> bool:
     """Whether every step before the invoice is answered from stored keys (no ERP call, so
     none can fail or be deferred before the document is sent)."""
-    before = plan(ctx)[: plan(ctx).index(StepKind.INVOICE)]
-    entity = {
-        StepKind.CUSTOMER: EntityType.CUSTOMER,
-        StepKind.PROJECT: EntityType.PROJECT,
-        StepKind.CONTACT: EntityType.CONTACT,
-        StepKind.EMPLOYEE: EntityType.EMPLOYEE,
-    }
-    return all(ctx.external_id(entity[kind]) for kind in before)
+    steps = plan(ctx)
+    before = steps[: steps.index(StepKind.INVOICE)]
+    return all(ctx.external_id(_ENTITY_OF[kind]) for kind in before)
 
 
 def _look_again(ensure: Callable[[], PushResult]) -> PushResult:

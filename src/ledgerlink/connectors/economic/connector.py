@@ -43,6 +43,7 @@ from ledgerlink.connectors.contract import (
     ErpProduct,
     OutgoingDocument,
     Permanent,
+    PlannedRequest,
     PushResult,
     StatusUpdate,
 )
@@ -419,6 +420,32 @@ class EconomicConnector:
             path = f"/invoices/drafts/{created.draft_invoice_number}"
             created = self._get(DraftInvoiceDto, path)
         return mapping.erp_document_from_draft(created)
+
+    # Preview --------------------------------------------------------------------------------
+    def preview_customer(self, customer: Customer) -> list[PlannedRequest]:
+        """The customer's POST, as :meth:`create_customer` sends it."""
+        body = to_wire(mapping.customer_to_dto(customer, self.settings))
+        return [PlannedRequest("POST", "/customers", body, f"create customer {customer.number}")]
+
+    def preview_document(
+        self, document: OutgoingDocument, *, new_customer: Customer | None = None
+    ) -> list[PlannedRequest]:
+        """The draft's POST, as :meth:`create_document` sends it (reads the customer and the
+        products' departments it needs; a customer still to be created is mapped as it would
+        be created)."""
+        if new_customer is not None:
+            customer = mapping.customer_to_dto(new_customer, self.settings)
+        else:
+            number = mapping.customer_number(document.customer_ref)
+            customer = self._customers.get(number) or self._get(CustomerDto, f"/customers/{number}")
+        departments = self._product_departments(document.line_products)
+        draft = mapping.draft_invoice(
+            document, customer=customer, settings=self.settings, departments=departments
+        )
+        kind = "credit note" if document.invoice.is_credit_note else "invoice"
+        return [
+            PlannedRequest("POST", "/invoices/drafts", to_wire(draft), f"create the draft {kind}")
+        ]
 
     # StatusPull -----------------------------------------------------------------------------
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:

@@ -40,6 +40,7 @@ from ledgerlink.connectors.contract import (
     ErpProduct,
     OutgoingDocument,
     Permanent,
+    PlannedRequest,
     PushResult,
     StatusUpdate,
 )
@@ -91,6 +92,10 @@ REUSE_SUCCESS = frozenset({"document.create_draft", "employee.ensure", "project.
 MAX_FOLLOW_UPS = 20
 
 _R = TypeVar("_R", bound=ops.WireModel)
+
+
+def _planned(operation: str, request: ops.WireModel, purpose: str) -> PlannedRequest:
+    return PlannedRequest("POST", f"/v1/ops/{operation}", request.model_dump(mode="json"), purpose)
 
 
 def capabilities_for(erp_system: str) -> Capabilities:
@@ -494,6 +499,20 @@ class FinancialHostConnector:
         request = mapping.draft_create(document, max_heading=self.capabilities.max_heading_length)
         result = self._write("document.create_draft", request, ops.DocumentResult)
         return mapping.erp_document(result, currency=result.currency or document.invoice.currency)
+
+    # Preview --------------------------------------------------------------------------------
+    def preview_customer(self, customer: Customer) -> list[PlannedRequest]:
+        """The ``customer.upsert`` operation :meth:`create_customer` sends."""
+        request = mapping.customer_upsert(customer)
+        return [_planned("customer.upsert", request, f"create customer {customer.number}")]
+
+    def preview_document(
+        self, document: OutgoingDocument, *, new_customer: Customer | None = None
+    ) -> list[PlannedRequest]:
+        """The ``document.create_draft`` operation :meth:`create_document` sends."""
+        request = mapping.draft_create(document, max_heading=self.capabilities.max_heading_length)
+        kind = "credit note" if document.invoice.is_credit_note else "invoice"
+        return [_planned("document.create_draft", request, f"create the draft {kind}")]
 
     # StatusPull -----------------------------------------------------------------------------
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:

@@ -13,8 +13,9 @@ from ledgerlink.connectors.financialhost.settings import FinancialHostSettings
 from ledgerlink.connectors.spec import (
     ConnectorEnvironment,
     ConnectorSpec,
-    CredentialField,
     CredentialKind,
+    FieldTarget,
+    SetupField,
 )
 
 #: The hub service through which hosts in outbound agent mode are reached.
@@ -37,15 +38,51 @@ SPEC = ConnectorSpec(
     name="financialhost",
     display_name="FinancialHost (Dynamics NAV, Visma Administration)",
     credential_kind=CredentialKind.FINANCIALHOST,
-    credentials=(
-        CredentialField(
-            name="key_id", help="The hub key's id ('ledgerlink host init').", secret=False
+    setup=(
+        SetupField(
+            name="erp_system",
+            label="The ERP behind the host: nav or visma.",
+            target=FieldTarget.SETTING,
+            required=True,
+            flags=("--erp",),
+            choices=("nav", "visma"),
         ),
-        CredentialField(name="secret", help="The hub key's secret."),
+        SetupField(
+            name="key_id",
+            label="The hub key's id ('ledgerlink host init').",
+            target=FieldTarget.CREDENTIAL,
+            required=True,
+        ),
+        SetupField(
+            name="secret",
+            label="The hub key's secret.",
+            target=FieldTarget.CREDENTIAL,
+            secret=True,
+            required=True,
+        ),
+        SetupField(
+            name="base_url",
+            label="The host's https:// address (a host that listens).",
+            target=FieldTarget.SETTING,
+            flags=("--url",),
+        ),
+        SetupField(
+            name="tls_certificate",
+            label="PEM file of the host's certificate to trust.",
+            target=FieldTarget.SETTING,
+            from_file=True,
+            flags=("--certificate",),
+        ),
+        SetupField(
+            name="agent_id",
+            label="Instead of --url: the id of a host in agent mode.",
+            target=FieldTarget.SETTING,
+        ),
     ),
     settings_model=FinancialHostSettings,
     capabilities=capabilities_for("nav"),
     factory=build,
+    account_label="company",
     emulator="nav",
     summary="Dynamics NAV or Visma Administration on the customer's own server, through "
     "ledgerlink's signed FinancialHost (inbound HTTPS or outbound agent mode).",

@@ -40,6 +40,7 @@ from ledgerlink.connectors.contract import (
     ErpProduct,
     OutgoingDocument,
     Permanent,
+    PlannedRequest,
     PostingStatus,
     PushResult,
     StatusUpdate,
@@ -48,8 +49,9 @@ from ledgerlink.connectors.contract import (
 from ledgerlink.connectors.spec import (
     ConnectorEnvironment,
     ConnectorSpec,
-    CredentialField,
     CredentialKind,
+    FieldTarget,
+    SetupField,
 )
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
@@ -242,6 +244,16 @@ class FakeConnector:
         self.erp.answer_override = None
         return _document(DocumentAnswer.model_validate(answer))
 
+    def preview_customer(self, customer: Customer) -> list[PlannedRequest]:
+        body = {"number": customer.number, "name": customer.name}
+        return [PlannedRequest("POST", "/customers", body, f"create customer {customer.number}")]
+
+    def preview_document(
+        self, document: OutgoingDocument, *, new_customer: Customer | None = None
+    ) -> list[PlannedRequest]:
+        body = {"reference": document.correlation, "customer": document.customer_ref}
+        return [PlannedRequest("POST", "/documents", body, "create the document")]
+
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:
         self.erp.enter("statuses")
         items = tuple(
@@ -277,7 +289,11 @@ def fake_spec(erp: FakeErp, *, capabilities: Capabilities = FULL) -> ConnectorSp
         name="fake",
         display_name="Fake ERP",
         credential_kind=CredentialKind.STATIC,
-        credentials=(CredentialField(name="token", help="Any text."),),
+        setup=(
+            SetupField(
+                name="token", label="Any text.", target=FieldTarget.CREDENTIAL, required=True
+            ),
+        ),
         settings_model=FakeSettings,
         capabilities=capabilities,
         factory=build,
