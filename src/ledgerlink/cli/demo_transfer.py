@@ -18,8 +18,8 @@ from rich.progress import Progress
 
 from ledgerlink.cli import integration
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferView
-from ledgerlink.sync import connections, pulls, table
+from ledgerlink.domain.transfers import ProductNumberPrinciples
+from ledgerlink.sync import connections, pulls, table, transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.workflows import WorkerOptions, Workers
@@ -75,21 +75,23 @@ def run_erp_demo(
     )
 
     console.rule("6. Transfer")
-    rows = table.transfer_table(engine, connection_id)
-    waiting = [r for r in rows if r.view in (TransferView.NON_TRANSFERRED, TransferView.FAILED)]
+    waiting = transfers.select_documents(engine, connection_id)
     if not waiting:
         console.print(f"Nothing to transfer: every posted document is in {erp.title} already.")
     else:
-        transfers = [engine.start_transfer(connection_id, require_id(r.invoice)) for r in waiting]
         workers = Workers(
             engine, WorkerOptions(system_database_url=f"sqlite:///{demo_dir / 'workflows.db'}")
         )
         workers.start()
         try:
             with Progress(console=console) as progress:
-                task = progress.add_task(f"Transferring to {erp.title}", total=len(transfers))
-                results = workers.run(
-                    transfers, progress=lambda done, _: progress.update(task, completed=done)
+                task = progress.add_task(f"Transferring to {erp.title}", total=len(waiting))
+                results = transfers.transfer_documents(
+                    engine,
+                    workers,
+                    connection_id,
+                    waiting,
+                    progress=lambda done, _: progress.update(task, completed=done),
                 )
         finally:
             workers.stop()
