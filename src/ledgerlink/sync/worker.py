@@ -1,7 +1,7 @@
 """The worker loop (design §8), shared by ``ledgerlink worker`` and any other host process.
 
-Every round: end the transfers no workflow will finish, start the transfers of posted
-documents of connections with automatic transfer, and queue one pull of each stream per
+Every round: start the transfers of posted documents of connections with automatic
+transfer, end the transfers no workflow will finish, and queue one pull of each stream per
 connection. The durable queue runs them; a crashed worker's workflows are recovered when the
 next worker starts.
 """
@@ -20,10 +20,12 @@ from ledgerlink.sync.workflows import ROUND_STREAMS, Workers
 
 def worker_round(engine: Engine, workers: Workers) -> int:
     """One round; returns how many transfers it started."""
-    workers.settle_stranded()
     started = automatic.waiting_transfers(engine)
     for transfer in started:
         workers.enqueue(transfer)
+    # After enqueueing: a pending transfer of an automatic connection that posting could not
+    # queue is started above, not ended as stranded.
+    workers.settle_stranded()
     round_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
     with engine.uow() as uow:
         every = uow.connections.list()
