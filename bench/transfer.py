@@ -10,6 +10,12 @@ is started, enqueued on the DBOS queue and run by the workers in this process
 ERP requests the engine sent are replayed, in the same order, with a bare ``httpx2`` loop
 against a fresh emulator: the baseline.
 
+The engine is built as the CLI builds it (``hub_environment``: the connectors share the
+database-backed rate limiter), and the measured run is wrapped in ``Database.count_statements``:
+the SQL statements and commits *this process's engine* sends, split into the rate limiter's
+(one locked transaction per ERP request) and the rest. DBOS's own statements on its system
+database go through DBOS's engine and are not in the count.
+
     .venv/bin/python bench/transfer.py [--invoices 1000] [--lines 5] [--no-durable]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--write-readme]
 """
@@ -20,19 +26,24 @@ import argparse
 import json
 import logging
 import multiprocessing
+import os
+import platform
 import re
 import resource
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +53,7 @@ from dbos import DBOS
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledgerlink.connectors._kit.limiter import LimiterKey
 from ledgerlink.domain.billing import Grouping
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import LineKind
@@ -49,11 +61,13 @@ from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferStatus
 from ledgerlink.psa import invoicing
 from ledgerlink.psa.importing import ImportKind, import_rows
 from ledgerlink.psa.sample import load_sample_data
-from ledgerlink.store.database import Database, normalise_url
+from ledgerlink.store.database import Database, StatementCount, normalise_url
+from ledgerlink.store.ratelimits import RateLimitStore
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.ratelimit import DatabaseLimiter
+from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.workflows import WorkerOptions, Workers
 
@@ -67,9 +81,10 @@ README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 COLUMNS = (
     "mode", "database", "invoices × lines", "invoices/s", "HTTP req/invoice",
-    "latency p50 / p95", "run p50 / p95", "peak RSS", "baseline invoices/s",
-    "engine/baseline time",
+    "SQL statements/invoice", "commits/invoice", "CPU/invoice", "latency p50 / p95",
+    "run p50 / p95", "peak RSS", "baseline invoices/s", "engine/baseline time", "load",
 )  # fmt: skip
+VERSIONS = ("dbos", "sqlalchemy", "psycopg", "httpx2", "uvicorn")
 
 
 @dataclass
@@ -87,24 +102,84 @@ class Measured:
     routes: Counter[str]
     rss_before: float
     rss_peak: float
+    sql: SqlSplit = field(default_factory=lambda: SqlSplit(0, 0, 0, 0))
+    cpu_seconds: float = 0.0  # this process (engine, DBOS workers) during the run
+    loads: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at start and end
+    limiter_seconds: float = 0.0  # wall time inside the rate limiter's acquire()
+    sql_kinds: Counter[str] = field(default_factory=Counter)
     baseline_seconds: float = 0.0
     baseline_mismatches: int = 0
 
     def row(self) -> list[str]:
         """The README/stdout table row."""
         requests = sum(self.routes.values())
+        n, sql = self.invoices, self.sql
         return [
             self.mode,
             self.database,
-            f"{self.invoices} × {self.lines}",
-            f"{self.invoices / self.seconds:.1f}",
-            f"{requests / self.invoices:.2f}",
+            f"{n} × {self.lines}",
+            f"{n / self.seconds:.1f}",
+            f"{requests / n:.2f}",
+            f"{(sql.statements - sql.limiter_statements) / n:.1f} + "
+            f"{sql.limiter_statements / n:.1f} limiter",
+            f"{(sql.commits - sql.limiter_commits) / n:.1f} + "
+            f"{sql.limiter_commits / n:.1f} limiter",
+            f"{self.cpu_seconds / n * 1000:.0f} ms",
             f"{_ms(self.latencies, 50)} / {_ms(self.latencies, 95)}",
             f"{_ms(self.runs, 50)} / {_ms(self.runs, 95)}",
             f"{self.rss_peak:.0f} MiB ({self.rss_before:.0f} before the run)",
-            f"{self.invoices / self.baseline_seconds:.1f}",
+            f"{n / self.baseline_seconds:.1f}",
             f"{self.seconds / self.baseline_seconds:.1f}×",
+            f"{self.loads[0]:.1f} → {self.loads[1]:.1f}",
         ]
+
+
+@dataclass(frozen=True)
+class SqlSplit:
+    """Statements and commits of a run, and how many of them were the rate limiter's."""
+
+    statements: int
+    commits: int
+    limiter_statements: int
+    limiter_commits: int
+
+    @classmethod
+    def of(cls, count: StatementCount, limiter_calls: int, *, sqlite: bool) -> SqlSplit:
+        """Split ``count``: every limiter call is one transaction (one commit) whose statements
+        name the ``rate_limits`` table, plus its ``BEGIN IMMEDIATE`` on SQLite."""
+        named = sum("rate_limits" in text for text in count.texts)
+        return cls(
+            count.statements,
+            count.commits,
+            named + (limiter_calls if sqlite else 0),
+            min(limiter_calls, count.commits),
+        )
+
+
+class TimedLimiter:
+    """The shared database limiter, counting its calls and the wall time spent in them."""
+
+    def __init__(self, inner: DatabaseLimiter) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self, key: LimiterKey) -> None:
+        """Reserve a slot through the database (sleeping if the window says so)."""
+        began = time.perf_counter()
+        try:
+            self.inner.acquire(key)
+        finally:
+            with self._lock:
+                self.calls += 1
+                self.seconds += time.perf_counter() - began
+
+    def defer(self, key: LimiterKey, seconds: float) -> None:
+        """Pass the server's pause on (one transaction too)."""
+        with self._lock:
+            self.calls += 1
+        self.inner.defer(key, seconds)
 
 
 def _ms(values: list[float], percent: int) -> str:
@@ -115,6 +190,11 @@ def _ms(values: list[float], percent: int) -> str:
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # the emulator ---------------------------------------------------------------------------------
@@ -318,7 +398,8 @@ def replay(base_url: str, entries: list[dict[str, Any]]) -> tuple[float, int]:
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> Measured:
-    """Build the data, run the transfers, replay the baseline."""
+    """Build the data, run the transfers (counting this process's SQL statements and CPU),
+    replay the baseline."""
     mode = "durable (DBOS queue)" if args.durable else "direct (transfer_now)"
     database_name = "SQLite" if args.database_url is None else "PostgreSQL"
     key_file = workdir / "secret.key"
@@ -330,17 +411,25 @@ def measure(args: argparse.Namespace, workdir: Path) -> Measured:
             )
         httpx2.delete(f"{base_url}/_emulator/journal", headers=HEADERS).raise_for_status()
         database = Database(url)
-        engine = Engine(database, ConnectorProvider(SecretBox.from_key_file(key_file)))
+        limiter = TimedLimiter(DatabaseLimiter(RateLimitStore(database)))
+        environment = hub_environment(database, limiter=limiter)  # as the CLI, with a meter
+        secrets = SecretBox.from_key_file(key_file)
+        engine = Engine(database, ConnectorProvider(secrets, environment=environment))
         workers = Workers(engine, options)
         if args.durable:
             workers.start()
         rss_before = _peak_rss_mib()
+        load_before, cpu_before = os.getloadavg()[0], _cpu_seconds()
         started = time.perf_counter()
         try:
             run = run_durable if args.durable else run_direct
-            transfer_ids = run(workers, engine, connection_id, ids)
+            with database.count_statements() as count:
+                transfer_ids = run(workers, engine, connection_id, ids)
             seconds = time.perf_counter() - started
+            cpu_seconds = _cpu_seconds() - cpu_before
+            loads = (load_before, os.getloadavg()[0])
             rss_peak = _peak_rss_mib()
+            sql = SqlSplit.of(count, limiter.calls, sqlite=database.is_sqlite)
             latencies, runs, statuses = timings(engine, transfer_ids, durable=args.durable)
         finally:
             workers.stop()
@@ -349,8 +438,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> Measured:
         entries = journal(base_url)
     result = Measured(
         mode, database_name, args.invoices, args.lines, seconds, latencies, runs, statuses,
-        Counter(route(e) for e in entries), rss_before, rss_peak,
+        Counter(route(e) for e in entries), rss_before, rss_peak, sql, cpu_seconds, loads,
     )  # fmt: skip
+    result.limiter_seconds = limiter.seconds
+    result.sql_kinds = Counter(statement_kind(t) for t in count.texts)
     with emulator() as fresh:
         result.baseline_seconds, result.baseline_mismatches = replay(fresh, entries)
     return result
@@ -363,18 +454,60 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join([*lines, *(f"| {' | '.join(row)} |" for row in rows)])
 
 
-def write_readme(row: list[str]) -> None:
-    """Put ``row`` into README.md's table, replacing the row of the same mode and database."""
-    text_ = README.read_text(encoding="utf-8")
+def statement_kind(text_: str) -> str:
+    """``SELECT transfers``-style name of a SQL statement: its verb and first table."""
+    words = text_.split()
+    if not words:
+        return "?"
+    verb = words[0].upper()
+    if verb in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+        return " ".join(words[:2]).upper() if verb == "BEGIN" and len(words) > 1 else verb
+    marker = {"SELECT": "FROM", "DELETE": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}.get(verb)
+    upper = [w.upper() for w in words]
+    if marker is None or marker not in upper:
+        return verb
+    after = words[upper.index(marker) + 1] if upper.index(marker) + 1 < len(words) else "?"
+    return f"{verb} {after.strip('(').split('.')[-1].strip(chr(34))}"
+
+
+def merge_block(block: str, row: list[str], footer: str) -> str:
+    """The README block with ``row`` in its table (replacing the row of the same mode and
+    database; rows of an older column layout are dropped) and ``footer`` under it."""
+    lines = [line.strip() for line in block.strip().splitlines()]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in lines[2:]
+        if line.startswith("|")
+    ]
+    rows = [r for r in rows if len(r) == len(COLUMNS) and r[:2] != row[:2]] + [row]
+    rows.sort(key=lambda r: (r[1] != "SQLite", not r[0].startswith("durable")))
+    return f"\n{table(rows)}\n\n{footer}\n"
+
+
+def machine() -> str:
+    """CPU count and model, memory, Python, SQLite and package versions."""
+    cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
+        platform.processor() or "unknown CPU",
+    )
+    memory = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1]) / 1024 / 1024
+    packages = ", ".join(f"{name} {version(name)}" for name in VERSIONS)
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, SQLite "
+        f"{sqlite3.sqlite_version}; {packages}"
+    )
+
+
+def write_readme(row: list[str], readme: Path = README) -> None:
+    """Put ``row`` into the README's table (see :func:`merge_block`)."""
+    text_ = readme.read_text(encoding="utf-8")
     head, rest = text_.split(BEGIN, 1)
     old, tail = rest.split(END, 1)
-    rows = [
-        [cell.strip() for cell in line.strip().strip("|").split("|")]
-        for line in old.strip().splitlines()[2:]
-    ]
-    rows = [r for r in rows if r[:2] != row[:2]] + [row]
-    rows.sort(key=lambda r: (r[1] != "SQLite", not r[0].startswith("durable")))
-    README.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
+    today = datetime.now(UTC).date().isoformat()
+    footer = f"Last row written on {today}. Machine: {machine()}."
+    readme.write_text(f"{head}{BEGIN}{merge_block(old, row, footer)}{END}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -398,6 +531,13 @@ def main() -> None:
         f"baseline: {result.baseline_seconds:.1f} s, {result.baseline_mismatches} statuses differ"
     )
     print("RSS: this process (engine, workers); emulator and data setup run in other processes")
+    print(
+        f"rate limiter: {result.limiter_seconds / result.invoices * 1000:.1f} ms per invoice "
+        "in acquire() (wall time, all threads)"
+    )
+    print("SQL statements by kind (this process's engine; DBOS's system database not counted):")
+    for name, count in result.sql_kinds.most_common():
+        print(f"  {count:6d}  {count / result.invoices:5.2f}/invoice  {name}")
     print("ERP requests by route:")
     for name, count in result.routes.most_common():
         print(f"  {count:6d}  {count / result.invoices:5.2f}/invoice  {name}")
