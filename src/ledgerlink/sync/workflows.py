@@ -282,8 +282,11 @@ class Workers:
 
     @staticmethod
     def pending_count() -> int:
-        """Workflows enqueued or running in this system database (all processes)."""
-        workflows: list[Any] = DBOS.list_workflows(status=["PENDING", "ENQUEUED"])
+        """Workflows enqueued, delayed (a deferred transfer's next run) or running in this
+        system database (all processes)."""
+        workflows: list[Any] = DBOS.list_workflows(
+            status=["PENDING", "ENQUEUED", "DELAYED"], load_input=False, load_output=False
+        )
         return len(workflows)
 
 
