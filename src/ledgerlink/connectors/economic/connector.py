@@ -74,7 +74,6 @@ ERP = "economic"
 FAIR_USE = Window(max_calls=50_000, seconds=24 * 3600)
 #: ``$in:`` filters take at most 200 values.
 MAX_IN_VALUES = 200
-PAGE_SIZE = 1000
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -201,7 +200,7 @@ class EconomicConnector:
         if sort:
             base.append(("sort", sort))
         paginator = SkipPagesPaginator(
-            page_size=PAGE_SIZE, base_params=tuple(base), max_pages=max_pages
+            page_size=self.settings.page_size, base_params=tuple(base), max_pages=max_pages
         )
 
         def fetch(request: PageRequest) -> dict[str, Any]:

@@ -27,7 +27,8 @@ class EconomicSettings(BaseModel):
     ``project_module``: the agreement has e-conomic's project module; projects are then
     created through the Projects API (``projects_api_url``; default the real one for the real
     REST API, else ``<base_url>/api/v20.0.0``, where the emulator serves it) in
-    ``project_group_number``, and invoices carry their project number.
+    ``project_group_number``, and invoices carry their project number. ``page_size``: items per
+    page of the collection reads (e-conomic takes at most 1000).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -45,6 +46,7 @@ class EconomicSettings(BaseModel):
     app_public_token: str = ""
     requisition_in_text1: bool = True
     home_country: str = "DK"
+    page_size: int = Field(default=1000, ge=1, le=1000)
 
     @field_validator("vat_zone")
     @classmethod
