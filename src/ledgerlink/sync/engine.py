@@ -623,10 +623,9 @@ class Engine:
                 raise
             created = PushResult(external_id=again.external_id, created=False)
         ctx.link(EntityType.CUSTOMER, customer_id, created.external_id)
+        verb = "created" if created.created else "linked to the existing (made a moment ago)"
         return StepOutcome(
-            StepStatus.SUCCESSFUL,
-            f"created ERP customer {created.external_id}",
-            created.external_id,
+            StepStatus.SUCCESSFUL, f"{verb} ERP customer {created.external_id}", created.external_id
         )
 
     def _project(self, ctx: TransferContext) -> StepOutcome:
