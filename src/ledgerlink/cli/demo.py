@@ -128,7 +128,9 @@ def _transfer(
 ) -> None:
     database = Database(database_url)
     secrets = SecretBox.from_key_file(demo_dir / "secret.key", create=True)
-    engine = Engine(database, ConnectorProvider(secrets, environment=hub_environment(database)))
+    engine = Engine(
+        database, ConnectorProvider(secrets, environment=hub_environment(database, secrets))
+    )
     try:
         with erp(demo_dir) as target:
             run_erp_demo(engine, secrets, console, target, entity_id, demo_dir)

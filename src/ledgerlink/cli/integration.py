@@ -6,6 +6,7 @@ import inspect
 import json
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,9 @@ from rich.table import Table
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.connectors._kit.requestor import decode_json, encode_json
+from ledgerlink.connectors.contract import ConnectionInfo
 from ledgerlink.connectors.registry import all_specs
-from ledgerlink.connectors.spec import ConnectorSpec
+from ledgerlink.connectors.spec import ConnectorSpec, CredentialKind
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import DocumentType, Invoice, LineKind
 from ledgerlink.domain.transfers import (
@@ -51,10 +53,9 @@ def secrets_of(state: State) -> SecretBox:
 
 def engine_of(state: State) -> Engine:
     state.database.ensure_ready()
-    return Engine(
-        state.database,
-        ConnectorProvider(secrets_of(state), environment=hub_environment(state.database)),
-    )
+    secrets = secrets_of(state)
+    environment = hub_environment(state.database, secrets)
+    return Engine(state.database, ConnectorProvider(secrets, environment=environment))
 
 
 def workers_of(state: State, engine: Engine) -> Workers:
@@ -94,16 +95,27 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         extra = _settings(given.pop("setting"))
         timeout: float = given.pop("timeout")
         values = {name: _field_value(spec, name, value) for name, value in given.items()}
+        show_url = partial(_show_grant_url, spec)
+        if spec.credential_kind is CredentialKind.OAUTH2:
+            connection, info = setup.connect_with_oauth(
+                engine_of(state),
+                secrets_of(state),
+                spec,
+                values,
+                legal_entity_id=require_id(entity),
+                show_url=show_url,
+                timeout=timeout,
+                extra_settings=extra,
+                customer_master=customer_master,
+                automatic_transfer=automatic_transfer,
+            )
+            _say_connected(state, spec, entity.code, connection, info)
+            return
         credentials, settings = spec.split(values)
         flow = spec.authorize
         if flow is not None and not credentials.get(flow.credential):
             credentials |= setup.grant_via_loopback(
-                spec,
-                values,
-                show_url=lambda url: typer.echo(
-                    f"Open this address, log in to {spec.display_name} and grant access:\n  {url}"
-                ),
-                timeout=timeout,
+                spec, values, show_url=show_url, timeout=timeout
             )
         connection, info = setup.connect(
             engine_of(state),
@@ -115,12 +127,7 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
             customer_master=customer_master,
             automatic_transfer=automatic_transfer,
         )
-        currency = f", {info.base_currency}" if info.base_currency else ""
-        state.console.print(
-            f"Connected {entity.code} to {spec.display_name} {spec.account_label} "
-            f"{info.account_id} "
-            f"({info.company_name}{currency}) as connection {connection.id}."
-        )
+        _say_connected(state, spec, entity.code, connection, info)
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
@@ -177,6 +184,20 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         f"Connect a legal entity to {spec.display_name} and verify the connection. {spec.summary}"
     )
     return command
+
+
+def _show_grant_url(spec: ConnectorSpec, url: str) -> None:
+    typer.echo(f"Open this address, log in to {spec.display_name} and grant access:\n  {url}")
+
+
+def _say_connected(
+    state: State, spec: ConnectorSpec, code: str, connection: Connection, info: ConnectionInfo
+) -> None:
+    currency = f", {info.base_currency}" if info.base_currency else ""
+    state.console.print(
+        f"Connected {code} to {spec.display_name} {spec.account_label} {info.account_id} "
+        f"({info.company_name}{currency}) as connection {connection.id}."
+    )
 
 
 def _field_value(spec: ConnectorSpec, name: str, value: Any) -> str:

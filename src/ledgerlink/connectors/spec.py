@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar, cast
 from pydantic import BaseModel
 
 from ledgerlink.connectors._kit.limiter import RateLimiter
+from ledgerlink.connectors._kit.oauth import OAuthClient, OAuthClientConfig, TokenSource
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import Capabilities, ErpConnector
 
@@ -87,12 +88,19 @@ class AuthorizeFlow(Protocol):
     def complete(self, query: Mapping[str, str]) -> dict[str, str]: ...
 
 
+#: (credential id, OAuth client) → the token source an OAuth2 connector authenticates with
+TokenSources = Callable[[str, OAuthClient], TokenSource]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectorEnvironment:
-    """What the hub lends the connectors it builds (see the module docstring)."""
+    """What the hub lends the connectors it builds (see the module docstring). ``tokens``
+    gives an OAuth2 connector the hub's token store for its credential (refreshes serialised
+    across processes)."""
 
     retry: RetryPolicy | None = None
     limiter: RateLimiter | None = None
+    tokens: TokenSources | None = None
     services: Mapping[str, object] = field(default_factory=dict)
 
     def service(self, name: str, kind: type[_T]) -> _T | None:
@@ -115,7 +123,11 @@ class ConnectorSpec:
     ``capabilities`` is what the connector can do at most (a connection's settings may narrow
     it; the built connector's own ``capabilities`` are what the engine plans with).
     ``emulator`` names its emulator (``ledgerlink emulate <name>``); the hub never imports
-    emulators, so the CLI maps the name to the emulator.
+    emulators, so the CLI maps the name to the emulator. ``authorize`` obtains a credential the
+    user cannot type (e-conomic's app grant); ``oauth`` (credential kind OAuth2) is the app's
+    OAuth2 registration built from the setup values: connecting runs the authorization-code
+    flow and keeps the tokens in the hub's token store, the connection holds only the
+    credential's ``token_ref``.
     """
 
     name: str
@@ -126,6 +138,7 @@ class ConnectorSpec:
     capabilities: Capabilities
     factory: ConnectorFactory
     authorize: AuthorizeFlow | None = None
+    oauth: Callable[[Mapping[str, str]], OAuthClientConfig] | None = None
     account_label: str = "account"  # what the ERP calls what credentials open ("agreement")
     emulator: str = ""
     summary: str = ""

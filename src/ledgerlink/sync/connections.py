@@ -3,11 +3,13 @@ customer master and linking (design §1.1 of each fact sheet)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ledgerlink.connectors._kit.oauth import OAuthClient
 from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
 from ledgerlink.connectors.spec import ConnectorSpec
 from ledgerlink.domain.entity import require_id
@@ -21,9 +23,10 @@ from ledgerlink.domain.transfers import (
 )
 from ledgerlink.store.integration import ProductNumber
 from ledgerlink.store.relay import RelayStore
+from ledgerlink.store.tokens import TokenStore
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver
+from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver, authorize_via_loopback
 from ledgerlink.sync.secrets import SecretBox
 
 
@@ -73,6 +76,61 @@ def connect(
         uow.connections.save(connection)
         uow.commit()
     return connection, info
+
+
+#: The credential an OAuth2 connection keeps: the id of its tokens in the token store.
+TOKEN_REF = "token_ref"
+
+
+def connect_with_oauth(
+    engine: Engine,
+    secrets: SecretBox,
+    spec: ConnectorSpec,
+    values: Mapping[str, str],
+    *,
+    legal_entity_id: int,
+    show_url: Callable[[str], None],
+    timeout: float = 300.0,
+    port: int = 0,
+    extra_settings: Mapping[str, Any] | None = None,
+    customer_master: CustomerMaster | None = None,
+    automatic_transfer: bool | None = None,
+) -> tuple[Connection, ConnectionInfo]:
+    """Connect an OAuth2 ERP from a command line: the authorization-code flow on a loopback
+    redirect (the user opens the printed URL and grants access), the tokens kept encrypted in
+    the token store under a new credential id, then :func:`connect` verifies and stores the
+    connection with that id as its ``token_ref``. Nothing is kept if any of it fails."""
+    if spec.oauth is None:
+        raise ValidationError(f"{spec.display_name} does not connect with OAuth2")
+    credentials, settings = spec.split(values)
+    credential_id = f"{spec.name}:{uuid.uuid4().hex}"
+    store = TokenStore(engine.database, secrets)
+    with OAuthClient(spec.oauth(values)) as client:
+        try:
+            authorize_via_loopback(
+                client,
+                store,
+                credential_id=credential_id,
+                show_url=show_url,
+                timeout=timeout,
+                port=port,
+            )
+        except AuthorizationFailed as error:
+            raise ValidationError(f"{spec.display_name} was not connected: {error}") from None
+    try:
+        return connect(
+            engine,
+            secrets,
+            legal_entity_id=legal_entity_id,
+            erp=spec.name,
+            credentials={**credentials, TOKEN_REF: credential_id},
+            settings={**settings, **(extra_settings or {})},
+            customer_master=customer_master,
+            automatic_transfer=automatic_transfer,
+        )
+    except Exception:
+        store.delete(credential_id)
+        raise
 
 
 def grant_via_loopback(

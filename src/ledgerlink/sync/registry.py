@@ -9,31 +9,44 @@ from typing import Any
 from pydantic import ValidationError as SchemaError
 
 from ledgerlink.connectors._kit.limiter import RateLimiter
+from ledgerlink.connectors._kit.oauth import OAuthClient, TokenSource
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.registry import spec_for
-from ledgerlink.connectors.spec import ConnectorEnvironment, ConnectorSpec
+from ledgerlink.connectors.spec import ConnectorEnvironment, ConnectorSpec, TokenSources
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import Connection
 from ledgerlink.store.database import Database
 from ledgerlink.store.ratelimits import RateLimitStore
 from ledgerlink.store.relay import RelayStore
+from ledgerlink.store.tokens import TokenStore
+from ledgerlink.sync.oauth import DatabaseTokenSource
 from ledgerlink.sync.ratelimit import DatabaseLimiter
 from ledgerlink.sync.secrets import SecretBox
 
 
 def hub_environment(
     database: Database,
+    secrets: SecretBox | None = None,
     *,
     retry: RetryPolicy | None = None,
     limiter: RateLimiter | None = None,
 ) -> ConnectorEnvironment:
     """What a hub on ``database`` lends its connectors: the retry policy, the rate limiter
-    every worker process shares through ``database`` (unless another is given) and the agent
-    relay (through which FinancialHost agents fetch their requests)."""
+    every worker process shares through ``database`` (unless another is given), the OAuth2
+    token store (tokens sealed by ``secrets``) and the agent relay (through which
+    FinancialHost agents fetch their requests). Without ``secrets`` there is no token store."""
+    tokens: TokenSources | None = None
+    if secrets is not None:
+        store = TokenStore(database, secrets)
+
+        def tokens(credential_id: str, client: OAuthClient) -> TokenSource:
+            return DatabaseTokenSource(store=store, client=client, credential_id=credential_id)
+
     return ConnectorEnvironment(
         retry=retry,
         limiter=limiter if limiter is not None else DatabaseLimiter(RateLimitStore(database)),
+        tokens=tokens,
         services={"relay": RelayStore(database)},
     )
 
