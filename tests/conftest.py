@@ -1,9 +1,22 @@
-"""Shared fixtures: a migrated database on SQLite and on PostgreSQL.
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL; the test kinds.
 
 PostgreSQL comes from ``LEDGERLINK_TEST_POSTGRES_URL`` (default: the machine's server at
-127.0.0.1:5432, database ``test``). Each test session works in its own schema, so parallel
-runs and other users of the database do not collide. Without a reachable server the
-PostgreSQL half is skipped with the reason — except when ``CI=true``, where that is a failure.
+127.0.0.1:5432, database ``test``). Each test session (each pytest-xdist worker too) works in
+its own schema, so parallel runs and other users of the database do not collide. Without a
+reachable server the PostgreSQL half is skipped with the reason — except when ``CI=true``,
+where that is a failure.
+
+Every test gets one of three markers (design §11), by this rule, so nobody has to remember
+them (a marker written on a test or module wins):
+
+* ``e2e`` — the test starts real processes (``ledgerlink host serve``, ``emulate nav``,
+  workers; kill -9): its module, or the test, is listed in ``E2E``;
+* ``integration`` — otherwise, when it needs a database, a folder or a server: it asks for one
+  of ``INTEGRATION_FIXTURES`` (directly or through other fixtures), or its module serves an
+  emulator or app on a loopback thread or in-process ASGI and is listed in ``INTEGRATION``;
+* ``unit`` — everything else: no I/O, milliseconds.
+
+``pytest -m unit`` runs the fast part alone; ``-m "not e2e"`` all but the process tests.
 """
 
 from __future__ import annotations
@@ -22,6 +35,57 @@ from sqlalchemy.engine import make_url
 from ledgerlink.store.database import Database, normalise_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+KINDS = ("unit", "integration", "e2e")
+#: Tests that start processes (node id prefixes: a module, or one test of it).
+E2E = (
+    "tests/cli/test_agent_cli.py",
+    "tests/contract/",  # the NAV and Visma cases run FinancialHost processes
+    "tests/emulators/test_cli_emulate.py",
+    "tests/emulators/test_nav_cli.py",
+    "tests/emulators/test_visma_adk.py::test_another_process_writes_to_the_same_company_file",
+    "tests/financialhost/test_host_kill.py",
+    "tests/financialhost/test_host_kill_nav.py",
+    "tests/financialhost/test_host_lifecycle.py",
+    "tests/financialhost/test_host_nav_store_forward.py",
+    "tests/financialhost/test_nav_callback_e2e.py",
+    "tests/sync/test_crash_recovery.py",
+    "tests/sync/test_oauth_processes.py",
+    "tests/sync/test_rate_limit_processes.py",
+    "tests/test_import_contracts.py",  # runs lint-imports
+)
+#: Fixtures that mean a database, a folder or a server.
+INTEGRATION_FIXTURES = frozenset(
+    {"database", "postgres_url", "sqlite_template", "tmp_path", "tmp_path_factory", "base_url"}
+)
+#: Modules whose tests serve an emulator or app without one of those fixtures.
+INTEGRATION = (
+    "tests/cli/",  # the real command through Typer's runner, with its data folder
+    "tests/connectors/test_economic_integration.py",
+    "tests/connectors/test_kit_http.py",
+    "tests/connectors/test_kit_oauth.py",
+    "tests/emulators/test_kit_base.py",
+    "tests/emulators/test_kit_faults_journal.py",
+    "tests/emulators/test_kit_oauth.py",
+    "tests/emulators/test_kit_ratelimit.py",
+    "tests/emulators/test_nav_",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each test its kind (see the module docstring)."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in KINDS):
+            continue
+        if item.nodeid.startswith(E2E):
+            kind = "e2e"
+        elif item.nodeid.startswith(INTEGRATION) or INTEGRATION_FIXTURES.intersection(
+            getattr(item, "fixturenames", ())
+        ):
+            kind = "integration"
+        else:
+            kind = "unit"
+        item.add_marker(kind)
 
 
 def postgres_base_url() -> str:
