@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,18 @@ class LiveHost:
     certificate: Certificate
     key: SigningKey
     plugin: MemoryPlugin
+    clients: list[SignedClient] = field(default_factory=list)
 
     def client(self, *keys: SigningKey, **options: Any) -> SignedClient:
-        return SignedClient(
+        """A hub-side client; closed when the host stops, if the test has not closed it."""
+        client = SignedClient(
             self.url,
             keys=keys or (self.key,),
             verify=tls_context(verify=self.certificate.cert_file),
             **options,
         )
+        self.clients.append(client)
+        return client
 
 
 def host_settings(data_dir: Path, **changes: Any) -> HostSettings:
@@ -60,4 +64,11 @@ def start_host(tmp_path: Path, **changes: Any) -> Iterator[LiveHost]:
     plugin = MemoryPlugin()
     host, certificate = build_host(settings, plugin)
     with serving(host, certificate) as url:
-        yield LiveHost(host, url, certificate, SigningKey("hub-1", secret.encode()), plugin)
+        live = LiveHost(host, url, certificate, SigningKey("hub-1", secret.encode()), plugin)
+        try:
+            yield live
+        finally:
+            # A client's open keep-alive connection holds the server's stop up for the whole
+            # 10 s join timeout (24 s of test_erp_down_the_write_waits_..., twice 10 s).
+            for client in live.clients:
+                client.close()
