@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -133,8 +134,8 @@ def host_process(
                     with httpx2.Client(verify=tls_context(verify=cert), timeout=2) as http:
                         if http.get(url + "/health").status_code == 200:
                             break
-                except httpx2.HTTPError:
-                    pass
+                except (httpx2.HTTPError, ssl.SSLError):
+                    pass  # not listening yet, or its certificate is still being written
             if time.monotonic() > deadline:
                 raise RuntimeError("FinancialHost did not start within 30 s")
             time.sleep(0.1)
