@@ -7,6 +7,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ledgerlink.cli.app import app
@@ -71,20 +72,21 @@ def test_demo_bills_the_sample_consultancy_and_a_second_run_adds_nothing(
     ]
 
 
-def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path) -> None:
+# One test per ERP (they share nothing), so parallel workers can take one each.
+@pytest.mark.parametrize("erp", ["nav", "visma"])
+def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, erp: str) -> None:
     """``demo --erp nav|visma``: the ERP emulator, a FinancialHost in front of it, the hub
     connected to the host; a second run sends nothing twice."""
     runner = CliRunner()
-    for erp in ("nav", "visma"):
-        args = ["--data-dir", str(tmp_path / erp), "demo", "--erp", erp]
-        first = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert first.exit_code == 0, first.output
-        tail = first.output[-4000:]
-        assert "13 updated" in first.output, tail  # balancing read every document back
-        assert "registered 2 full payments" in first.output, tail
-        assert "An unsigned request to the host was refused: HTTP 401" in first.output, tail
-        assert re.search(r"Audit log intact: \d+ hash-chained records", first.output), tail
-        second = runner.invoke(app, args, env={"COLUMNS": "200"})
-        assert second.exit_code == 0, second.output
-        assert "Nothing to transfer: every posted document is in" in second.output, second.output
-        assert "registered 0 full payments" in second.output, second.output[-4000:]
+    args = ["--data-dir", str(tmp_path / erp), "demo", "--erp", erp]
+    first = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert first.exit_code == 0, first.output
+    tail = first.output[-4000:]
+    assert "13 updated" in first.output, tail  # balancing read every document back
+    assert "registered 2 full payments" in first.output, tail
+    assert "An unsigned request to the host was refused: HTTP 401" in first.output, tail
+    assert re.search(r"Audit log intact: \d+ hash-chained records", first.output), tail
+    second = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert second.exit_code == 0, second.output
+    assert "Nothing to transfer: every posted document is in" in second.output, second.output
+    assert "registered 0 full payments" in second.output, second.output[-4000:]
