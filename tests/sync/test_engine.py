@@ -286,3 +286,15 @@ def test_a_transfer_once_its_references_exist_costs_at_most_25_statements_and_3_
     assert count.statements <= 25, "\n".join(count.texts)
     assert count.commits == 3
     assert hub.erp.calls == ["create_document"]  # every reference came from the store
+
+
+def test_without_the_queue_a_long_wait_fails_the_transfer_instead_of_sleeping(hub: Hub) -> None:
+    invoice = hub.invoices[0]
+    hub.erp.fail("create_document", Transient("fake ERP: daily cap", retry_after=7200.0))
+    assert hub.transfer(invoice) is TransferStatus.FAILED
+    assert hub.waits == []  # nothing slept
+    (failed,) = hub.log(invoice)
+    status, message, _ = step(failed, StepKind.INVOICE)
+    assert status is StepStatus.FAILED and "wait 120 min" in message
+    assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL
+    assert hub.documents(invoice) == 1

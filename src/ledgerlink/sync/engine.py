@@ -289,14 +289,21 @@ class Engine:
         return latest
 
     # running --------------------------------------------------------------------------------
-    def transfer_now(self, transfer_id: int) -> TransferStatus:
+    def transfer_now(self, transfer_id: int, *, max_wait: float = 60.0) -> TransferStatus:
         """Run a transfer in this thread until it ends (what the durable workflow does, without
-        the queue): a deferred run is resumed after its wait, here."""
+        the queue): a deferred run is resumed after its wait, here — unless the ERP asks for
+        more than ``max_wait`` seconds, which only the queue may wait out: then it fails."""
         run = 1
         result = self.run_transfer(transfer_id, run=run)
         while result.deferred:
+            wait = result.resume_after or 0.0
+            if wait > max_wait:
+                return self.abandon(
+                    transfer_id,
+                    f"the ERP asked to wait {_seconds(wait)}; transfer the document again later",
+                )
             run += 1
-            self._sleep(result.resume_after or 0.0)
+            self._sleep(wait)
             result = self.run_transfer(transfer_id, run=run)
         return result.status
 
