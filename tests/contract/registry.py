@@ -32,6 +32,9 @@ from ledgerlink.connectors.financialhost import (
     FinancialHostSettings,
 )
 from ledgerlink.connectors.financialhost.relay import RelayQueue
+from ledgerlink.connectors.financialhost.spec import RELAY_SERVICE
+from ledgerlink.connectors.registry import spec_for
+from ledgerlink.connectors.spec import ConnectorEnvironment
 from ledgerlink.connectors.testing import (
     QUICK_RETRY,
     ContractViolation,
@@ -64,9 +67,8 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The FinancialHost write whose answer the cases lose.
 DRAFT_CREATE = "document.create_draft"
 NO_429 = (
-    "FinancialHost never answers 429: an unavailable ERP is 503 with its fixed Retry-After: 30 "
-    "(financialhost/server.py), which storm_read covers; on-premise NAV and Visma have no rate "
-    "limit, and the host process has no fault injector"
+    "FinancialHost never answers 429 (an unavailable ERP is 503 with a fixed Retry-After: 30, "
+    "which storm_read covers) and on-premise NAV and Visma have no rate limit to hit"
 )
 
 
@@ -96,9 +98,17 @@ class Case:
 
 @dataclass(frozen=True)
 class CaseSpec:
+    """A case: its name, the ConnectorSpec it proves (``erp``), how to start it, and the
+    checks it cannot pass."""
+
     name: str
+    erp: str
     start: Callable[[Path], AbstractContextManager[Case]]
     expected_failures: Mapping[str, ExpectedFailure] = field(default_factory=dict)
+
+
+#: What the hub lends the connectors the cases build through their spec's factory.
+QUICK = ConnectorEnvironment(retry=QUICK_RETRY)
 
 
 # the emulators' fault injector and journal (e-conomic and NAV) ----------------------------------
@@ -164,9 +174,10 @@ _ECONOMIC_ADMIN = {"X-AppSecretToken": ECONOMIC_APP, "X-AgreementGrantToken": EC
 ECONOMIC_EXPENSE_ACCOUNTS = [2800, 2810, 2820, 2850]
 
 
-def economic_connector(base_url: str, **settings: Any) -> EconomicConnector:
+def economic_connector(
+    base_url: str, *, retry: RetryPolicy | None = None, **settings: Any
+) -> EconomicConnector:
     """A connector to the e-conomic emulator at ``base_url`` (``settings`` override)."""
-    retry = settings.pop("retry", None)
     return EconomicConnector(
         app_secret_token=ECONOMIC_APP,
         agreement_grant_token=ECONOMIC_GRANT,
@@ -276,7 +287,12 @@ def _economic(*, modules: bool) -> Callable[[Path], AbstractContextManager[Case]
 
             def build(page_size: int | None) -> ErpConnector:
                 paging = {"page_size": page_size} if page_size else {}
-                return economic_connector(base_url, retry=QUICK_RETRY, **settings, **paging)
+                credentials = {
+                    "app_secret_token": ECONOMIC_APP,
+                    "agreement_grant_token": ECONOMIC_GRANT,
+                }
+                values = {"base_url": base_url, **settings, **paging}
+                return spec_for("economic").factory(credentials, values, QUICK)
 
             faults = EconomicFaults(emulator, base_url)
             try:
@@ -402,7 +418,7 @@ class WireRelay:
         return self._relay.agent(agent_id)
 
 
-def _host_settings(page_size: int | None, **where: Any) -> FinancialHostSettings:
+def _host_settings(page_size: int | None, **where: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "job_wait_seconds": 1.0,
         "poll_interval_seconds": 0.05,
@@ -410,14 +426,17 @@ def _host_settings(page_size: int | None, **where: Any) -> FinancialHostSettings
     } | where
     if page_size:
         fields["page_size"] = page_size
-    return FinancialHostSettings.model_validate(fields)
+    return fields
 
 
-def _credentials(key: SigningKey) -> FinancialHostCredentials:
-    return FinancialHostCredentials(key_id=key.key_id, secret=key.secret.decode())
+def _credentials(key: SigningKey) -> dict[str, str]:
+    return {"key_id": key.key_id, "secret": key.secret.decode()}
 
 
 def _direct(host: HostProcess, wire: Wire, erp_system: str) -> Callable[[int | None], ErpConnector]:
+    """Connectors to a host that listens: built as the spec's factory builds them, but with
+    the :class:`WireTransport` (the factory takes no transport; the connector does)."""
+
     def build(page_size: int | None) -> ErpConnector:
         settings = _host_settings(
             page_size,
@@ -426,10 +445,10 @@ def _direct(host: HostProcess, wire: Wire, erp_system: str) -> Callable[[int | N
             tls_certificate=host.certificate_file.read_text(encoding="utf-8"),
         )
         return FinancialHostConnector(
-            credentials=_credentials(host.key),
-            settings=settings,
+            credentials=FinancialHostCredentials.model_validate(_credentials(host.key)),
+            settings=FinancialHostSettings.model_validate(settings),
             transport=WireTransport(wire, host.certificate_file),
-            retry=QUICK_RETRY,
+            retry=QUICK.retry,
         )
 
     return build
@@ -609,15 +628,15 @@ def _nav_agent(folder: Path) -> Iterator[Case]:
 
 
 def _relayed(hub: HubRelay, host: HostProcess, wire: Wire) -> Callable[[int | None], ErpConnector]:
-    relay = WireRelay(hub.relay, wire)
+    """Connectors to a host in agent mode, built by the spec's factory with the hub's relay
+    (through the :class:`Wire`) as its relay service."""
+    env = ConnectorEnvironment(
+        retry=QUICK.retry, services={RELAY_SERVICE: WireRelay(hub.relay, wire)}
+    )
 
     def build(page_size: int | None) -> ErpConnector:
-        return FinancialHostConnector(
-            credentials=_credentials(host.key),
-            settings=_host_settings(page_size, agent_id=AGENT_ID, erp_system="nav"),
-            relay=relay,
-            retry=QUICK_RETRY,
-        )
+        settings = _host_settings(page_size, agent_id=AGENT_ID, erp_system="nav")
+        return spec_for("financialhost").factory(_credentials(host.key), settings, env)
 
     return build
 
@@ -733,9 +752,10 @@ _CANNOT_429 = {
 }
 
 CASES = [
-    CaseSpec("economic", _economic(modules=True)),
+    CaseSpec("economic", "economic", _economic(modules=True)),
     CaseSpec(
         "economic-basic",
+        "economic",
         _economic(modules=False),
         {
             "expenses": ExpectedFailure(
@@ -746,7 +766,7 @@ CASES = [
             )
         },
     ),
-    CaseSpec("nav", _nav, _CANNOT_429),
-    CaseSpec("nav-agent", _nav_agent, _CANNOT_429),
-    CaseSpec("visma", _visma, _CANNOT_429),
+    CaseSpec("nav", "financialhost", _nav, _CANNOT_429),
+    CaseSpec("nav-agent", "financialhost", _nav_agent, _CANNOT_429),
+    CaseSpec("visma", "financialhost", _visma, _CANNOT_429),
 ]

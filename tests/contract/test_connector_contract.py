@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import pytest
 
 from ledgerlink.connectors.contract import ErpConnector
+from ledgerlink.connectors.registry import SPECS as CONNECTOR_SPECS
 from ledgerlink.connectors.testing import CHECKS
 from tests.contract.registry import CASES, Case, CaseSpec
 
-SPECS = {spec.name: spec for spec in CASES}
+CASES_BY_NAME = {spec.name: spec for spec in CASES}
 
 
-@pytest.fixture(scope="module", params=CASES, ids=list(SPECS))
+@pytest.fixture(scope="module", params=CASES, ids=list(CASES_BY_NAME))
 def case(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Case]:
@@ -44,7 +45,7 @@ def connector(case: Case) -> Iterator[ErpConnector]:
 def test_contract(
     case: Case, connector: ErpConnector, check: str, request: pytest.FixtureRequest
 ) -> None:
-    expected = SPECS[case.name].expected_failures.get(check)
+    expected = CASES_BY_NAME[case.name].expected_failures.get(check)
     if expected is not None:
         # Marked here because the mark depends on the (module-scoped) case: a mark per
         # (case, check) parameter would start the ERP once per check.
@@ -54,7 +55,8 @@ def test_contract(
     CHECKS[check](case, connector)
 
 
-def test_every_case_is_named_once() -> None:
+def test_every_connector_has_a_case() -> None:
+    assert {spec.erp for spec in CASES} == set(CONNECTOR_SPECS)
     names = [spec.name for spec in CASES]
     assert len(names) == len(set(names))
     for spec in CASES:
