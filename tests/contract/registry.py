@@ -753,19 +753,7 @@ _CANNOT_429 = {
 
 CASES = [
     CaseSpec("economic", "economic", _economic(modules=True)),
-    CaseSpec(
-        "economic-basic",
-        "economic",
-        _economic(modules=False),
-        {
-            "expenses": ExpectedFailure(
-                "EconomicConnector.expenses answers an empty batch instead of raising "
-                "Permanent when no expense accounts are set (capabilities say no expense "
-                "import): connectors/economic/connector.py, to be fixed by its owner",
-                ContractViolation,
-            )
-        },
-    ),
+    CaseSpec("economic-basic", "economic", _economic(modules=False)),
     CaseSpec("nav", "financialhost", _nav, _CANNOT_429),
     CaseSpec("nav-agent", "financialhost", _nav_agent, _CANNOT_429),
     CaseSpec("visma", "financialhost", _visma, _CANNOT_429),

@@ -27,7 +27,7 @@ from ledgerlink.psa import invoicing
 from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
-from ledgerlink.sync import connections, table
+from ledgerlink.sync import connections, pulls, table
 from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
@@ -298,3 +298,10 @@ def test_without_the_queue_a_long_wait_fails_the_transfer_instead_of_sleeping(hu
     assert status is StepStatus.FAILED and "wait 120 min" in message
     assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL
     assert hub.documents(invoice) == 1
+
+
+def test_a_pull_the_connector_cannot_do_is_planned_away(hub: Hub) -> None:
+    assert not FULL.expense_import  # the fake ERP's expenses() raises Permanent
+    report = pulls.pull_expenses(hub.engine, hub.connection_id)
+    assert (report.read, report.applied) == (0, 0)
+    assert "expenses" not in hub.erp.calls

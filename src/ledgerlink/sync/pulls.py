@@ -26,6 +26,8 @@ def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
         connection = uow.connections.get(connection_id)
         cursor = uow.cursors.get(connection_id, report.stream)
     connector = engine.connectors(connection)
+    if not connector.capabilities.balancing:  # planned away, as a transfer's steps are
+        return report
     while True:
         batch = connector.statuses(cursor)
         with engine.uow() as uow:
@@ -56,6 +58,8 @@ def pull_expenses(engine: Engine, connection_id: int) -> PullReport:
         connection = uow.connections.get(connection_id)
         cursor = uow.cursors.get(connection_id, report.stream)
     connector = engine.connectors(connection)
+    if not connector.capabilities.expense_import:
+        return report
     while True:
         batch = connector.expenses(cursor)
         with engine.uow() as uow:

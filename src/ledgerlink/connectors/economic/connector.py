@@ -484,7 +484,11 @@ class EconomicConnector:
         across all accounting years."""
         last = int(cursor) if cursor else 0
         if not self.settings.expense_accounts:
-            return Batch(items=(), cursor=cursor)
+            raise Permanent(
+                "expense import is not set up for this e-conomic connection",
+                hint="Choose the expense accounts: "
+                "'ledgerlink connections set --setting expense_accounts=[...]'.",
+            )
         base = self._base()
         years = [y.year for y in self._items(AccountingYearDto, "/accounting-years")]
         found: dict[int, ErpExpense] = {}
