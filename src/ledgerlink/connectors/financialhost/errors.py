@@ -48,7 +48,11 @@ from ledgerlink.connectors.financialhost.mapping import field_errors
 from ledgerlink.wire import operations as ops
 from ledgerlink.wire.client import AnswerNotAuthentic, WireAnswer
 
-SIGNATURE_HINT = "Check the key id and secret in the connection, and both clocks."
+SIGNATURE_HINT = (
+    "The host refused this hub's key: connect again with a key the host has now "
+    "('ledgerlink host key list' on the host; 'ledgerlink connect financialhost --key-id … "
+    "--secret …'), and check that both clocks are right."
+)
 FORBIDDEN_HINT = (
     "FinancialHost does not allow this: add this hub's address to allowed_ips, or the "
     "operation to allowed_operations, in the host's settings (financialhost.toml), and restart "
