@@ -26,7 +26,7 @@ Not a test: run it by hand (see bench/README.md). For each worker count, from sc
    connection had admitted in any window, the 429s.
 
     .venv/bin/python bench/scale.py [--workers 1 2 4] [--connections 20] [--invoices 30]
-        [--latency 0.15] [--window 50000/86400] [--manual] [--write-readme]
+        [--latency 0.15] [--window 50000/86400] [--no-automatic] [--executor-ids] [--write-readme]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ import time
 import uuid
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -67,7 +68,7 @@ from ledgerlink.domain.billing import Grouping
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.parties import LegalEntity
-from ledgerlink.domain.transfers import ProductNumberPrinciples, correlation_reference
+from ledgerlink.domain.transfers import ProductNumberPrinciples, Transfer, correlation_reference
 from ledgerlink.emulators._kit.ratelimit import (
     LimitWindow,
     RateLimitMiddleware,
@@ -89,6 +90,7 @@ from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
 BENCH = Path(__file__).resolve().parent
 README = BENCH / "README.md"
 BEGIN, END = "<!-- bench:scale:begin -->", "<!-- bench:scale:end -->"
+COLD = ("<!-- bench:scale-cold:begin -->", "<!-- bench:scale-cold:end -->")
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 APP = "scale-app-secret"
 PERIOD = (date(2026, 9, 1), date(2026, 9, 30))
@@ -299,6 +301,7 @@ class Setup:
     invoices: int
     lines: int
     automatic: bool
+    queue: bool  # queue the transfers here (cold start) or hand them back (warm workers)
 
 
 def entity_rows(code: str, invoices: int, lines: int) -> dict[ImportKind, list[dict[str, object]]]:
@@ -337,10 +340,11 @@ def entity_rows(code: str, invoices: int, lines: int) -> dict[ImportKind, list[d
     }
 
 
-def prepare(setup: Setup) -> list[dict[str, Any]]:
+def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[Transfer]]:
     """Migrate; per port one legal entity with its data, posted invoices and a connection;
-    start every transfer and queue it for the workers. Returns per connection its id, token
-    and the correlation references of its invoices."""
+    start every transfer and (``setup.queue``) queue it for the workers. Returns per
+    connection its id, token and the correlation references of its invoices, and the
+    transfers not queued yet."""
     quiet_logs()
     database = Database(setup.app_url)
     database.migrate()
@@ -393,10 +397,12 @@ def prepare(setup: Setup) -> list[dict[str, Any]]:
     options = WorkerOptions(setup.system_url, setup.system_schema)
     Workers(engine, options).start()
     Workers.stop()
+    database.dispose()
+    if not setup.queue:
+        return made, transfers
     queued = Submitter(options).submit(transfers)
     assert queued == len(transfers), f"only {queued} of {len(transfers)} transfers queued"
-    database.dispose()
-    return made
+    return made, []
 
 
 @contextmanager
@@ -549,6 +555,7 @@ class Run:
     peak_connections: int
     loads: tuple[float, float]
     exit_codes: list[int]
+    problems: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -651,12 +658,19 @@ def worker_environment(workdir: Path, setup: Setup) -> dict[str, str]:
 
 
 def start_workers(
-    count: int, environment: dict[str, str], workdir: Path, *, executor_ids: bool = False
+    count: int,
+    environment: dict[str, str],
+    workdir: Path,
+    *,
+    executor_ids: bool = False,
+    until_idle: bool = True,
 ) -> list[subprocess.Popen[bytes]]:
-    """``count`` real ``ledgerlink worker --until-idle`` processes, logging to files; with
-    ``executor_ids`` each gets its own DBOS executor id (``DBOS__VMID``), which the product
-    does not set (every worker is ``local``)."""
-    command = [str(Path(sys.executable).with_name("ledgerlink")), "worker", "--until-idle"]
+    """``count`` real ``ledgerlink worker`` processes (``--until-idle``, or running until
+    stopped with rounds 10 minutes apart), logging to files; with ``executor_ids`` each gets
+    its own DBOS executor id (``DBOS__VMID``), which the product does not set (every worker
+    is ``local``)."""
+    command = [str(Path(sys.executable).with_name("ledgerlink")), "worker"]
+    command += ["--until-idle"] if until_idle else ["--interval", "600"]
     processes = []
     for n in range(count):
         env = {**environment, "DBOS__VMID": f"worker-{n + 1}"} if executor_ids else environment
@@ -692,6 +706,7 @@ class Observed:
     statuses: dict[str, int]
     run_twice: int
     dispatched_twice: int = 0
+    problems: Counter[str] = field(default_factory=Counter)  # unsuccessful transfers' messages
 
 
 def measure(args: argparse.Namespace, workers: int) -> Run:
@@ -708,17 +723,23 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
             print(f"  {workers} worker(s): building the data …", flush=True)
             setup = Setup(
                 app_url, system_url, system_schema, str(workdir / "secret.key"),
-                emulators.ports, args.invoices, args.lines, args.automatic,
+                emulators.ports, args.invoices, args.lines,
+                automatic=args.automatic and not args.warm, queue=not args.warm,
             )  # fmt: skip
             with multiprocessing.get_context("spawn").Pool(1) as pool:
-                made = pool.apply(prepare, (setup,))
+                made, transfers = pool.apply(prepare, (setup,))
             emulators.ask("go", args.latency)
             print(f"  {workers} worker(s): transferring …", flush=True)
+            fleet = Fleet(
+                workers, worker_environment(workdir, setup), workdir,
+                executor_ids=args.executor_ids, timeout=args.timeout,
+            )  # fmt: skip
             with Sampler(admin, tag, emulators.pid) as sampler:
-                observed = run_workers(
-                    workers, worker_environment(workdir, setup), workdir, sampler,
-                    timeout=args.timeout, executor_ids=args.executor_ids,
-                )  # fmt: skip
+                if args.warm:
+                    queue = Queue(admin, system_schema, WorkerOptions(system_url, system_schema))
+                    observed = fleet.warm(sampler, queue, transfers, pulls=3 * args.connections)
+                else:
+                    observed = fleet.cold(sampler)
             observed.report = emulators.ask("report")
             read_results(admin, tag, system_schema, observed)
         finally:
@@ -729,34 +750,107 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
     )
 
 
-def run_workers(
-    count: int,
-    environment: dict[str, str],
-    workdir: Path,
-    sampler: Sampler,
-    *,
-    timeout: float,
-    executor_ids: bool,
-) -> Observed:
-    """Start ``count`` workers at once and wait for them all; show what they logged if it
-    looks wrong."""
-    load_before = os.getloadavg()[0]
-    started = time.time()
-    processes = start_workers(count, environment, workdir, executor_ids=executor_ids)
-    sampler.workers = [p.pid for p in processes]
-    try:
-        codes = wait_for(processes, timeout)
-    finally:
+@dataclass
+class Queue:
+    """The run's DBOS tables, read directly, and how to put transfers on its queue."""
+
+    admin: SqlEngine
+    schema: str
+    options: WorkerOptions
+
+    def unfinished(self, name: str) -> tuple[int, int]:
+        """(workflows named ``…name``, those not finished yet)."""
+        with self.admin.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('SUCCESS', 'ERROR', "
+                    f"'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')) FROM \"{self.schema}\"."
+                    "workflow_status WHERE name LIKE :name"
+                ),
+                {"name": f"%{name}"},
+            ).one()
+        return int(row[0]), int(row[1])
+
+
+def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``ready`` every 0.2 s until it holds, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@dataclass
+class Fleet:
+    """N ``ledgerlink worker`` processes and how a run uses them."""
+
+    count: int
+    environment: dict[str, str]
+    workdir: Path
+    executor_ids: bool
+    timeout: float
+
+    def cold(self, sampler: Sampler) -> Observed:
+        """Cold start on a full queue: ``--until-idle`` workers started at once, waited for."""
+        load_before, started = os.getloadavg()[0], time.time()
+        processes = start_workers(
+            self.count, self.environment, self.workdir, executor_ids=self.executor_ids
+        )
+        sampler.workers = [p.pid for p in processes]
+        codes = self._finish(processes, wait_for(processes, self.timeout))
+        return Observed(
+            time.time() - started, codes, (load_before, os.getloadavg()[0]), {}, [], {}, 0
+        )
+
+    def warm(
+        self, sampler: Sampler, queue: Queue, transfers: list[Transfer], *, pulls: int
+    ) -> Observed:
+        """Warm workers: started (rounds 10 min apart) and waited for until every one has
+        run its first round's ``pulls`` pulls; then the transfers are queued at once (as
+        ``transfers run`` or posting from another process does); the workers are stopped
+        with SIGINT (Ctrl-C) when every transfer workflow has finished."""
+        processes = start_workers(
+            self.count, self.environment, self.workdir,
+            executor_ids=self.executor_ids, until_idle=False,
+        )  # fmt: skip
+        sampler.workers = [p.pid for p in processes]
+        try:
+            wait_until(
+                lambda: queue.unfinished("pull_workflow") == (pulls * self.count, 0),
+                120,
+                "the workers' first rounds",
+            )
+            time.sleep(1.0)
+            load_before, started = os.getloadavg()[0], time.time()
+            queued = Submitter(queue.options).submit(transfers)
+            assert queued == len(transfers), f"only {queued} of {len(transfers)} queued"
+
+            def all_done() -> bool:
+                flows, left = queue.unfinished("transfer_workflow")
+                return flows >= len(transfers) and not left
+
+            wait_until(all_done, self.timeout, "the transfers")
+            wall = time.time() - started
+            loads = (load_before, os.getloadavg()[0])
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+        codes = self._finish(processes, wait_for(processes, 60))
+        return Observed(wall, codes, loads, {}, [], {}, 0)
+
+    def _finish(self, processes: list[subprocess.Popen[bytes]], codes: list[int]) -> list[int]:
+        """Kill what still runs; show what a worker logged if it looks wrong."""
         for process in processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    wall = time.time() - started
-    for n in range(count):
-        log = (workdir / f"worker-{n + 1}.log").read_text(errors="replace")
-        if "Traceback" in log or "rror" in log:
-            print(f"  worker {n + 1} logged:\n{log[-3000:]}", file=sys.stderr)
-    return Observed(wall, codes, (load_before, os.getloadavg()[0]), {}, [], {}, 0)
+        for n in range(self.count):
+            log = (self.workdir / f"worker-{n + 1}.log").read_text(errors="replace")
+            if "Traceback" in log or "rror" in log:
+                print(f"  worker {n + 1} logged:\n{log[-3000:]}", file=sys.stderr)
+        return codes
 
 
 def read_results(admin: SqlEngine, tag: str, system_schema: str, observed: Observed) -> None:
@@ -787,6 +881,14 @@ def read_results(admin: SqlEngine, tag: str, system_schema: str, observed: Obser
                 text(f'SELECT status, count(*) FROM "{tag}".transfers GROUP BY status')
             )
         }
+        observed.problems = Counter(
+            f"{row[0]}: {row[1][:160]}"
+            for row in connection.execute(
+                text(
+                    f"SELECT status, message FROM \"{tag}\".transfers WHERE status != 'successful'"
+                )
+            )
+        )
         observed.run_twice = connection.execute(
             text(
                 f'SELECT count(*) FROM "{tag}".transfer_steps '
@@ -831,7 +933,7 @@ def summarise(
         dispatched_twice=observed.dispatched_twice,
         most=(most[0], most[1], most[2]), refused=refused, cpu=samples.between(*span),
         emulator_cpu=observed.report["cpu"], peak_connections=samples.peak_connections,
-        loads=observed.loads, exit_codes=observed.codes,
+        loads=observed.loads, exit_codes=observed.codes, problems=observed.problems,
     )  # fmt: skip
 
 
@@ -871,23 +973,35 @@ def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str) -> st
     """What goes between the README markers."""
     today = datetime.now(UTC).date().isoformat()
     command = " ".join([".venv/bin/python", "bench/scale.py", *sys.argv[1:]])
+    if args.warm:
+        how = (
+            "warm workers (running before the transfers were queued, stopped with SIGINT), "
+            "connections manual"
+        )
+    else:
+        how = (
+            "cold start ('--until-idle' workers started at once on a full queue), connections "
+            + ("automatic" if args.automatic else "manual")
+        )
+    if args.executor_ids:
+        how += ", each worker its own DBOS executor id"
     return (
         f"{tables(runs)}\n\n"
         f"Measured on {today}: {args.connections} connections × {args.invoices} invoices × "
-        f"{args.lines} lines, {args.latency * 1000:.0f} ms added to every ERP request, "
-        f"connections {'automatic' if args.automatic else 'manual'}"
-        f"{', each worker its own DBOS executor id' if args.executor_ids else ''}; "
-        f"PostgreSQL {server} "
-        f"(local). Machine: {machine()}.\n\n```sh\n{command}\n```"
+        f"{args.lines} lines, {args.latency * 1000:.0f} ms added to every ERP request, {how}; "
+        f"PostgreSQL {server} (local). Machine: {machine()}.\n\n```sh\n{command}\n```"
     )
 
 
-def write_readme(block: str, readme: Path = README) -> None:
+def write_readme(
+    block: str, readme: Path = README, markers: tuple[str, str] = (BEGIN, END)
+) -> None:
     """Replace what is between this benchmark's markers in the README."""
+    begin, end = markers
     text_ = readme.read_text(encoding="utf-8")
-    head, rest = text_.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
+    head, rest = text_.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{begin}\n{block}\n{end}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -909,6 +1023,11 @@ def main() -> None:
         "documents too)",
     )  # fmt: skip
     parser.add_argument(
+        "--warm", action=argparse.BooleanOptionalAction, default=True,
+        help="workers already running when the transfers are queued (default), or "
+        "--no-warm: '--until-idle' workers started at once on a full queue",
+    )  # fmt: skip
+    parser.add_argument(
         "--executor-ids", action="store_true",
         help="give each worker its own DBOS executor id (DBOS__VMID; the product does not)",
     )  # fmt: skip
@@ -927,21 +1046,27 @@ def main() -> None:
         run = measure(args, count)
         runs.append(run)
         print(tables([run]).split("\n\nCPU")[0].splitlines()[-1], flush=True)
+        span = "queued → all finished" if args.warm else "workers started → last exited"
         print(
-            f"  wall {run.wall:.1f} s (workers started → last exited), exit codes "
+            f"  wall {run.wall:.1f} s ({span}), exit codes "
             f"{run.exit_codes}; workflows {dict(run.workflows)}; transfers "
             f"{dict(run.statuses)}; emulator CPU {run.emulator_cpu:.1f} s",
             flush=True,
         )
         print("  ERP requests by route: " + json.dumps(dict(run.routes.most_common())), flush=True)
+        for problem, times in run.problems.most_common(5):
+            print(f"  {times} transfer(s) {problem}", flush=True)
     print()
     print(tables(runs))
     if args.write_readme:
-        write_readme(block_text(runs, args, server))
+        write_readme(block_text(runs, args, server), markers=(BEGIN, END) if args.warm else COLD)
     bad = [
         r.workers
         for r in runs
-        if r.duplicates or r.missing or set(r.statuses) != {"successful"} or any(r.exit_codes)
+        if r.duplicates
+        or r.missing
+        or set(r.statuses) != {"successful"}
+        or set(r.exit_codes) - {0, 130}  # 130: stopped with SIGINT (warm workers)
     ]
     if bad:
         sys.exit(f"worker counts {bad}: not every invoice went exactly once, or a worker failed")
