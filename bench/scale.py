@@ -97,6 +97,7 @@ PERIOD = (date(2026, 9, 1), date(2026, 9, 30))
 CUSTOMERS, EMPLOYEES = 3, ("AH", "MJ", "SL")
 TOKEN_HEADER = "X-AgreementGrantToken"
 SAMPLE_EVERY = 0.2
+IDLE_SECONDS = 3.0
 VERSIONS = ("dbos", "sqlalchemy", "psycopg", "httpx2", "uvicorn", "fastapi")
 COLUMNS = (
     "workers", "connections × invoices", "invoices/s", "vs 1 worker", "transfer span",
@@ -105,8 +106,9 @@ COLUMNS = (
     "load",
 )  # fmt: skip
 CPU_COLUMNS = (
-    "workers", "workers' CPU/invoice", "PostgreSQL CPU/invoice", "emulator CPU/invoice",
-    "machine busy (of 2 cores)", "others' CPU/invoice", "DB connections (peak)",
+    "workers", "workers' CPU/invoice", "PostgreSQL CPU/invoice (backends + server)",
+    "emulator CPU/invoice", "bench process CPU/invoice", "machine busy (of 2 cores)",
+    "others' CPU/invoice", "idle workers' CPU (polling)", "DB connections (peak)",
 )  # fmt: skip
 
 
@@ -473,12 +475,15 @@ def cpu_between(
     times: Sequence[float], values: Sequence[Mapping[str, float]], start: float, end: float
 ) -> dict[str, float]:
     """The growth of each group from the last sample at or before ``start`` (or the first
-    sample) to the last at or before ``end`` (pure)."""
+    sample) to the last at or before ``end``, and the ``seconds`` between those samples
+    (pure)."""
     if not times:
         return {}
-    first = values[max(bisect_right(times, start) - 1, 0)]
-    last = values[max(bisect_right(times, end) - 1, 0)]
-    return {key: last[key] - first.get(key, 0.0) for key in last}
+    first_at = max(bisect_right(times, start) - 1, 0)
+    last_at = max(bisect_right(times, end) - 1, 0)
+    first, last = values[first_at], values[last_at]
+    grown = {key: last[key] - first.get(key, 0.0) for key in last}
+    return {**grown, "seconds": times[last_at] - times[first_at]}
 
 
 class Sampler:
@@ -509,21 +514,27 @@ class Sampler:
 
     def _sample(self) -> None:
         with self.admin.connect() as connection:
-            backends = connection.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :tag"),
+            rows = connection.execute(
+                text(
+                    "SELECT pid, application_name = :tag, backend_type = 'client backend' "
+                    "FROM pg_stat_activity WHERE pid IS NOT NULL"
+                ),
                 {"tag": self.tag},
-            ).scalars()
-            backends = list(backends)
+            ).all()
+        backends = [pid for pid, ours, _ in rows if ours]
+        server = [pid for pid, _, client in rows if not client]  # WAL writer, checkpointer, …
         self.samples.peak_connections = max(self.samples.peak_connections, len(backends))
-        for kind, pids in (("workers", self.workers), ("postgres", backends)):
+        groups = (("workers", self.workers), ("postgres", backends), ("pgserver", server))
+        for kind, pids in groups:
             for pid in pids:
                 cpu = process_cpu(pid)
                 if cpu is not None:
                     self._last[f"{kind}:{pid}"] = cpu
-        value = {"workers": 0.0, "postgres": 0.0}
+        value = {"workers": 0.0, "postgres": 0.0, "pgserver": 0.0}
         for key, cpu in self._last.items():
             value[key.split(":")[0]] += cpu
         value["emulator"] = process_cpu(self.emulator_pid) or 0.0
+        value["bench"] = process_cpu(os.getpid()) or 0.0
         value["machine"] = machine_busy()
         self.samples.add(time.time(), value)
 
@@ -556,6 +567,7 @@ class Run:
     loads: tuple[float, float]
     exit_codes: list[int]
     problems: Counter[str] = field(default_factory=Counter)
+    idle_cpu: float | None = None  # warm workers and their backends, idle: cores busy
 
     @property
     def total(self) -> int:
@@ -590,17 +602,20 @@ class Run:
     def cpu_row(self) -> list[str]:
         """The row of the where-the-time-goes table (CPU during the transfer span)."""
         seconds = self.span[1] - self.span[0]
-        ours = self.cpu.get("workers", 0) + self.cpu.get("postgres", 0)
-        ours += self.cpu.get("emulator", 0)
-        others = max(self.cpu.get("machine", 0) - ours, 0.0)
+        cpu, n = self.cpu, self.total
+        known = ("workers", "postgres", "pgserver", "emulator", "bench")
+        others = max(cpu.get("machine", 0) - sum(cpu.get(k, 0) for k in known), 0.0)
         cores = os.cpu_count() or 1
+        idle = f"{self.idle_cpu * 100:.0f} % of a core" if self.idle_cpu is not None else "–"
         return [
             str(self.workers),
-            _per(self.cpu.get("workers", 0), self.total),
-            _per(self.cpu.get("postgres", 0), self.total),
-            _per(self.cpu.get("emulator", 0), self.total),
-            f"{self.cpu.get('machine', 0) / seconds / cores * 100:.0f} %",
-            _per(others, self.total),
+            _per(cpu.get("workers", 0), n),
+            f"{_per(cpu.get('postgres', 0), n)} + {_per(cpu.get('pgserver', 0), n)}",
+            _per(cpu.get("emulator", 0), n),
+            _per(cpu.get("bench", 0), n),
+            f"{cpu.get('machine', 0) / seconds / cores * 100:.0f} %",
+            _per(others, n),
+            idle,
             str(self.peak_connections),
         ]
 
@@ -707,6 +722,7 @@ class Observed:
     run_twice: int
     dispatched_twice: int = 0
     problems: Counter[str] = field(default_factory=Counter)  # unsuccessful transfers' messages
+    idle_cpu: float | None = None
 
 
 def measure(args: argparse.Namespace, workers: int) -> Run:
@@ -821,7 +837,10 @@ class Fleet:
                 120,
                 "the workers' first rounds",
             )
-            time.sleep(1.0)
+            idle_from = time.time()
+            time.sleep(IDLE_SECONDS)  # what idle workers cost: polling the queue
+            idle = sampler.samples.between(idle_from, time.time())
+            idle_cpu = (idle.get("workers", 0) + idle.get("postgres", 0)) / idle["seconds"]
             load_before, started = os.getloadavg()[0], time.time()
             queued = Submitter(queue.options).submit(transfers)
             assert queued == len(transfers), f"only {queued} of {len(transfers)} queued"
@@ -838,7 +857,9 @@ class Fleet:
                 if process.poll() is None:
                     process.send_signal(signal.SIGINT)
         codes = self._finish(processes, wait_for(processes, 60))
-        return Observed(wall, codes, loads, {}, [], {}, 0)
+        observed = Observed(wall, codes, loads, {}, [], {}, 0)
+        observed.idle_cpu = idle_cpu
+        return observed
 
     def _finish(self, processes: list[subprocess.Popen[bytes]], codes: list[int]) -> list[int]:
         """Kill what still runs; show what a worker logged if it looks wrong."""
@@ -934,6 +955,7 @@ def summarise(
         most=(most[0], most[1], most[2]), refused=refused, cpu=samples.between(*span),
         emulator_cpu=observed.report["cpu"], peak_connections=samples.peak_connections,
         loads=observed.loads, exit_codes=observed.codes, problems=observed.problems,
+        idle_cpu=observed.idle_cpu,
     )  # fmt: skip
 
 

@@ -62,6 +62,7 @@ def test_cpu_between_takes_the_last_sample_at_or_before_each_moment(bench: Modul
         "workers": 2.0,
         "machine": 2.0,
         "postgres": 0.5,
+        "seconds": 1.0,
     }
     assert bench.cpu_between(times, values, 0.0, 99.0)["workers"] == 4.0
     assert bench.cpu_between([], [], 0.0, 1.0) == {}
@@ -123,7 +124,10 @@ def test_rows(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     row = two.row(one.rate)
     assert row[2:4] == ["50.0", "1.67×"]
     assert row[7] == "600 of 600 (1 duplicated, 2 missing)"
-    assert one.cpu_row() == ["1", "20 ms", "5 ms", "3 ms", "60 %", "12 ms", "31"]
+    assert one.cpu_row() == [
+        "1", "20 ms", "5 ms + 0 ms", "3 ms", "0 ms", "60 %", "12 ms", "–", "31",
+    ]  # fmt: skip
+    assert a_run(bench, 1, 20.0, idle_cpu=0.123).cpu_row()[7] == "12 % of a core"
     text = bench.tables([one, two])
     assert text.count("\n| 1 |") == 2 and text.count("\n| 2 |") == 2
 
