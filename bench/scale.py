@@ -303,7 +303,7 @@ class Setup:
     invoices: int
     lines: int
     automatic: bool
-    queue: bool  # queue the transfers here (cold start) or hand them back (warm workers)
+    queue: bool  # start and queue the transfers here (cold start), or leave them (warm workers)
 
 
 def entity_rows(code: str, invoices: int, lines: int) -> dict[ImportKind, list[dict[str, object]]]:
@@ -342,11 +342,11 @@ def entity_rows(code: str, invoices: int, lines: int) -> dict[ImportKind, list[d
     }
 
 
-def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[Transfer]]:
+def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
     """Migrate; per port one legal entity with its data, posted invoices and a connection;
-    start every transfer and (``setup.queue``) queue it for the workers. Returns per
+    with ``setup.queue`` start every transfer and queue it for the workers. Returns per
     connection its id, token and the correlation references of its invoices, and the
-    transfers not queued yet."""
+    (connection, invoice) pairs whose transfers are still to start."""
     quiet_logs()
     database = Database(setup.app_url)
     database.migrate()
@@ -354,7 +354,7 @@ def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[Transfer]]:
     secrets = SecretBox.from_key_file(Path(setup.key_file), create=True)
     engine = Engine(database, ConnectorProvider(secrets))
     principles = ProductNumberPrinciples(by_kind={LineKind.WORK: "WORK-DEV"}, default="EXP")
-    made, transfers = [], []
+    made, transfers, waiting = [], [], []
     for index, port in enumerate(setup.ports):
         code = f"LE{index + 1:02d}"
         entity = create_legal_entity(
@@ -385,8 +385,7 @@ def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[Transfer]]:
         connection_id = require_id(connection)
         connections.import_products(engine, connection_id)
         connections.configure(engine, connection_id, principles=principles)
-        for invoice in posted:
-            transfers.append(engine.start_transfer(connection_id, require_id(invoice)))
+        waiting += [(connection_id, require_id(invoice)) for invoice in posted]
         made.append(
             {
                 "id": connection_id,
@@ -399,9 +398,11 @@ def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[Transfer]]:
     options = WorkerOptions(setup.system_url, setup.system_schema)
     Workers(engine, options).start()
     Workers.stop()
-    database.dispose()
     if not setup.queue:
-        return made, transfers
+        database.dispose()
+        return made, waiting
+    transfers = [engine.start_transfer(c, i) for c, i in waiting]
+    database.dispose()
     queued = Submitter(options).submit(transfers)
     assert queued == len(transfers), f"only {queued} of {len(transfers)} transfers queued"
     return made, []
@@ -743,7 +744,7 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
                 automatic=args.automatic and not args.warm, queue=not args.warm,
             )  # fmt: skip
             with multiprocessing.get_context("spawn").Pool(1) as pool:
-                made, transfers = pool.apply(prepare, (setup,))
+                made, waiting = pool.apply(prepare, (setup,))
             emulators.ask("go", args.latency)
             print(f"  {workers} worker(s): transferring …", flush=True)
             fleet = Fleet(
@@ -753,7 +754,8 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
             with Sampler(admin, tag, emulators.pid) as sampler:
                 if args.warm:
                     queue = Queue(admin, system_schema, WorkerOptions(system_url, system_schema))
-                    observed = fleet.warm(sampler, queue, transfers, pulls=3 * args.connections)
+                    post = Posting(setup, waiting)
+                    observed = fleet.warm(sampler, queue, post, pulls=3 * args.connections)
                 else:
                     observed = fleet.cold(sampler)
             observed.report = emulators.ask("report")
@@ -798,6 +800,24 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @dataclass
+class Posting:
+    """Starts the transfers of posted invoices in this process (warm runs)."""
+
+    setup: Setup
+    waiting: list[tuple[int, int]]
+
+    def start(self) -> list[Transfer]:
+        """``Engine.start_transfer`` for every (connection, invoice), as posting does."""
+        database = Database(self.setup.app_url)
+        secrets = SecretBox.from_key_file(Path(self.setup.key_file))
+        engine = Engine(database, ConnectorProvider(secrets))
+        try:
+            return [engine.start_transfer(c, i) for c, i in self.waiting]
+        finally:
+            database.dispose()
+
+
+@dataclass
 class Fleet:
     """N ``ledgerlink worker`` processes and how a run uses them."""
 
@@ -819,13 +839,12 @@ class Fleet:
             time.time() - started, codes, (load_before, os.getloadavg()[0]), {}, [], {}, 0
         )
 
-    def warm(
-        self, sampler: Sampler, queue: Queue, transfers: list[Transfer], *, pulls: int
-    ) -> Observed:
+    def warm(self, sampler: Sampler, queue: Queue, post: Posting, *, pulls: int) -> Observed:
         """Warm workers: started (rounds 10 min apart) and waited for until every one has
-        run its first round's ``pulls`` pulls; then the transfers are queued at once (as
-        ``transfers run`` or posting from another process does); the workers are stopped
-        with SIGINT (Ctrl-C) when every transfer workflow has finished."""
+        run its first round's ``pulls`` pulls; then the transfers are started and queued at
+        once from this process (as ``transfers run`` or posting from another process does);
+        the workers are stopped with SIGINT (Ctrl-C) when every transfer workflow has
+        finished."""
         processes = start_workers(
             self.count, self.environment, self.workdir,
             executor_ids=self.executor_ids, until_idle=False,
@@ -842,6 +861,7 @@ class Fleet:
             idle = sampler.samples.between(idle_from, time.time())
             idle_cpu = (idle.get("workers", 0) + idle.get("postgres", 0)) / idle["seconds"]
             load_before, started = os.getloadavg()[0], time.time()
+            transfers = post.start()
             queued = Submitter(queue.options).submit(transfers)
             assert queued == len(transfers), f"only {queued} of {len(transfers)} queued"
 
@@ -991,6 +1011,25 @@ def machine() -> str:
     )
 
 
+def source_state() -> str:
+    """The ledgerlink code measured: the repository's commit, and whether ``src/`` had
+    uncommitted changes (other people's work in a shared tree)."""
+    repo = BENCH.parent
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *arguments], capture_output=True, text=True, check=False
+        )
+        return done.stdout.rstrip("\n")
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    changed = git("status", "--porcelain", "--", "src").splitlines()
+    if not changed:
+        return f"ledgerlink at {commit}"
+    names = ", ".join(line[3:].removeprefix("src/ledgerlink/") for line in changed)
+    return f"ledgerlink at {commit} with uncommitted changes in {names}"
+
+
 def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str) -> str:
     """What goes between the README markers."""
     today = datetime.now(UTC).date().isoformat()
@@ -1011,7 +1050,8 @@ def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str) -> st
         f"{tables(runs)}\n\n"
         f"Measured on {today}: {args.connections} connections × {args.invoices} invoices × "
         f"{args.lines} lines, {args.latency * 1000:.0f} ms added to every ERP request, {how}; "
-        f"PostgreSQL {server} (local). Machine: {machine()}.\n\n```sh\n{command}\n```"
+        f"PostgreSQL {server} (local); {source_state()}. Machine: {machine()}.\n\n"
+        f"```sh\n{command}\n```"
     )
 
 
