@@ -267,6 +267,11 @@ def test_an_unknown_operation_cannot_be_sent(live: LiveHost) -> None:
     assert set(OPERATIONS) >= OPERATIONS_USED
     with connector_for(live) as connector:
         connector.verify()
+    # The host may write the verify's audit record just after answering: wait for it.
+    deadline = time.monotonic() + 10
+    while not any(r["event"] == "request" for r in live.host.audit.records()):
+        assert time.monotonic() < deadline, "the verify was never audited"
+        time.sleep(0.01)
     before = len(live.host.audit.records())
     client = signed_client(connector.settings, _credentials(live))
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,7 +93,7 @@ def test_a_deferral_beyond_the_follow_limit_is_reported_pending_and_stays_queued
     assert workers.run([transfer], follow=60) == {require_id(transfer): TransferStatus.PENDING}
     (queued,) = DBOS.list_workflows(workflow_ids=[f"{transfer.workflow_id}/run-2"])
     assert queued.status == "DELAYED"  # waits in the queue, no thread sleeps for it
-    assert workers.settle_stranded(grace=timedelta(0)) == []  # alive: not stranded
+    assert workers.settle_stranded() == []  # alive: not stranded
 
 
 def test_a_workflow_that_errors_ends_its_transfer_failed_with_the_error(
@@ -117,14 +116,15 @@ def test_a_workflow_that_errors_ends_its_transfer_failed_with_the_error(
     assert again.workflow_id.endswith(":retry-1")  # the document can go again
 
 
-def test_a_transfer_never_enqueued_is_ended_after_the_grace_period(
+def test_a_transfer_whose_process_stopped_before_enqueueing_is_started_by_the_sweep(
     fake_hub: tuple[Hub, Workers],
 ) -> None:
     hub, workers = fake_hub
     invoice = hub.invoices[0]
     transfer = hub.engine.start_transfer(hub.connection_id, require_id(invoice))
-    assert workers.settle_stranded() == []  # within the grace period: the poster may enqueue
-    assert workers.settle_stranded(grace=timedelta(0)) == [require_id(transfer)]
-    (failed,) = hub.log(invoice)
-    assert failed.status is TransferStatus.FAILED and "never started" in failed.message
-    assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL
+    assert workers.settle_stranded() == []  # not ended: enqueued
+    (flow,) = DBOS.list_workflows(workflow_ids=[transfer.workflow_id])
+    assert workers.wait({require_id(transfer): flow.workflow_id}) == {
+        require_id(transfer): TransferStatus.SUCCESSFUL
+    }
+    assert hub.documents(invoice) == 1

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from dbos import DBOS, DBOSClient, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
@@ -240,10 +239,12 @@ class Workers:
                 time.sleep(0.05)
         return results
 
-    def settle_stranded(self, *, grace: timedelta = timedelta(minutes=10)) -> list[int]:
-        """End the pending transfers no workflow will finish: their workflow ended in an error,
-        or none was ever enqueued (the process died first) and ``grace`` has passed. Run after
-        DBOS has recovered this process's workflows (``start``). Returns the transfers ended."""
+    def settle_stranded(self) -> list[int]:
+        """Settle the pending transfers no running workflow will finish (run by every worker
+        round, after DBOS has recovered this process's workflows at ``start``): one whose
+        process stopped before it was enqueued is enqueued now (a second enqueue of the same
+        id is a no-op, so a process about to enqueue it loses nothing); one whose workflow
+        ended in an error is ended failed with that error. Returns the transfers ended."""
         with self.engine.uow() as uow:
             waiting = uow.transfers.pending()
         if not waiting:
@@ -253,7 +254,6 @@ class Workers:
             load_input=False,
             load_output=False,
         )
-        now = datetime.now(UTC)
         ended = []
         for transfer in waiting:
             mine = [
@@ -262,20 +262,15 @@ class Workers:
                 if f.workflow_id == transfer.workflow_id
                 or f.workflow_id.startswith(transfer.workflow_id + RUN_SEPARATOR)
             ]
+            if not mine:
+                self.enqueue(transfer)
+                continue
             if any(f.status not in _FINISHED for f in mine):
                 continue
-            started = transfer.started_at
-            if started is not None and started.tzinfo is None:
-                started = started.replace(tzinfo=UTC)
-            if not mine and started is not None and now - started < grace:
-                continue
-            if mine:
-                last = max(mine, key=lambda f: f.created_at or 0)
-                reason = f"the transfer's workflow ended with {last.status}"
-                if last.error is not None:
-                    reason += f": {type(last.error).__name__}: {last.error}"
-            else:
-                reason = "the transfer was never started (the process stopped first)"
+            last = max(mine, key=lambda f: f.created_at or 0)
+            reason = f"the transfer's workflow ended with {last.status}"
+            if last.error is not None:
+                reason += f": {type(last.error).__name__}: {last.error}"
             self.engine.abandon(require_id(transfer), reason)
             ended.append(require_id(transfer))
         return ended
