@@ -1030,7 +1030,7 @@ def source_state() -> str:
     return f"ledgerlink at {commit} with uncommitted changes in {names}"
 
 
-def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str) -> str:
+def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str, source: str) -> str:
     """What goes between the README markers."""
     today = datetime.now(UTC).date().isoformat()
     command = " ".join([".venv/bin/python", "bench/scale.py", *sys.argv[1:]])
@@ -1050,7 +1050,7 @@ def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str) -> st
         f"{tables(runs)}\n\n"
         f"Measured on {today}: {args.connections} connections × {args.invoices} invoices × "
         f"{args.lines} lines, {args.latency * 1000:.0f} ms added to every ERP request, {how}; "
-        f"PostgreSQL {server} (local); {source_state()}. Machine: {machine()}.\n\n"
+        f"PostgreSQL {server} (local); {source}. Machine: {machine()}.\n\n"
         f"```sh\n{command}\n```"
     )
 
@@ -1103,6 +1103,7 @@ def main() -> None:
     with admin.connect() as connection:
         server = str(connection.execute(text("SHOW server_version")).scalar_one())
     admin.dispose()
+    source = source_state()  # before the runs: others may commit meanwhile
     runs = []
     for count in args.workers:
         run = measure(args, count)
@@ -1121,7 +1122,8 @@ def main() -> None:
     print()
     print(tables(runs))
     if args.write_readme:
-        write_readme(block_text(runs, args, server), markers=(BEGIN, END) if args.warm else COLD)
+        block = block_text(runs, args, server, source)
+        write_readme(block, markers=(BEGIN, END) if args.warm else COLD)
     bad = [
         r.workers
         for r in runs
