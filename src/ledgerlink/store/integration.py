@@ -231,7 +231,18 @@ class ExternalKeyRepository:
                 )
         self._session.flush()
         if new:
-            self._session.execute(insert(ExternalKeyRow), new)
+            # Another transfer of the connection may link the same new customer or employee
+            # at the same moment: the later insert then updates the row the first one wrote.
+            dialect = self._session.get_bind().dialect.name
+            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            statement = upsert(ExternalKeyRow)
+            self._session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["connection_id", "entity_type", "local_id"],
+                    set_={"external_id": statement.excluded.external_id},
+                ),
+                new,
+            )
 
     def for_locals(
         self, connection_id: int, wanted: Iterable[tuple[EntityType, int]]
