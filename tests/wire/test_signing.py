@@ -135,3 +135,51 @@ def test_callback_signature() -> None:
     for secrets, body in (({"nav": "other"}, b"{}"), ({"nav": "cb-secret"}, b"[]"), ({}, b"{}")):
         with pytest.raises(SignatureRejected):
             callback.verify_callback(headers=headers, body=body, secrets=secrets, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {H_TIMESTAMP: "9" * 400},  # int() takes it; the window check's float overflowed
+        {H_TIMESTAMP: "１７００００００００"},  # non-ASCII digits int() would accept
+        {H_TIMESTAMP: "-1"},
+        {H_SIGNATURE: "v1=é" + "0" * 63},  # compare_digest raised TypeError on non-ASCII
+        {H_SIGNATURE: "v1=\udcff"},
+        {H_NONCE: "nonce-ünïcode"},
+        {"X-FH-Key-Id": "k1\x00"},
+    ],
+)
+def test_malformed_headers_are_refused_not_raised(changes: dict[str, str]) -> None:
+    with pytest.raises(SignatureRejected) as refused:
+        verify(signed() | changes)
+    assert refused.value.reason in {"malformed", "bad_signature"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {callback.H_TIMESTAMP: "9" * 400},
+        {callback.H_SIGNATURE: "v1=é"},
+        {callback.H_SIGNATURE: "v1=\udcff"},
+    ],
+)
+def test_malformed_callback_headers_are_refused_not_raised(changes: dict[str, str]) -> None:
+    headers = callback.sign_callback(handle="nav", secret="cb-secret", body=b"{}", now=NOW)
+    with pytest.raises(SignatureRejected):
+        callback.verify_callback(
+            headers=headers | changes, body=b"{}", secrets={"nav": "cb-secret"}, now=NOW
+        )
+
+
+def test_a_malformed_answer_timestamp_is_refused_not_raised() -> None:
+    headers = sign_response(status=200, transaction_id="t" * 16, body=b"{}", key=KEY, now=NOW)
+    for changes in ({H_TIMESTAMP: "9" * 400}, {H_SIGNATURE: "v1=é"}):
+        with pytest.raises(SignatureRejected):
+            verify_response(
+                status=200,
+                transaction_id="t" * 16,
+                headers=headers | changes,
+                body=b"{}",
+                keys=[KEY],
+                now=NOW,
+            )

@@ -22,7 +22,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledgerlink.wire.signing import WINDOW_SECONDS, SignatureRejected
+from ledgerlink.wire.signing import (
+    WINDOW_SECONDS,
+    SignatureRejected,
+    parse_timestamp,
+    same_signature,
+)
 
 H_HANDLE = "X-FH-Callback-Handle"
 H_TIMESTAMP = "X-FH-Callback-Timestamp"
@@ -79,16 +84,13 @@ def verify_callback(
     secret = secrets.get(handle)
     if secret is None:
         raise SignatureRejected("unknown_key", f"The callback handle '{handle}' is not known.")
-    try:
-        skew = abs((now or datetime.now(UTC)).timestamp() - int(timestamp))
-    except ValueError:
-        raise SignatureRejected("malformed", f"{H_TIMESTAMP} must be Unix seconds.") from None
+    skew = abs((now or datetime.now(UTC)).timestamp() - parse_timestamp(timestamp, H_TIMESTAMP))
     if skew > WINDOW_SECONDS:
         raise SignatureRejected("expired", "The callback's timestamp is outside the window.")
     expected = (
         "v1="
         + hmac.new(secret.encode(), _message(timestamp, handle, body), hashlib.sha256).hexdigest()
     )
-    if not hmac.compare_digest(expected, signature.strip()):
+    if not same_signature(expected, signature.strip()):
         raise SignatureRejected("bad_signature", "The callback's signature does not match.")
     return handle

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ H_SIGNATURE = "X-FH-Signature"
 SIGNED_HEADERS = (H_KEY_ID, H_TIMESTAMP, H_NONCE, H_TRANSACTION, H_SIGNATURE)
 
 _SCHEME = "v1"
+#: Unix seconds as a sender writes them: ASCII digits, at most 12 (a 400-digit number must be
+#: refused as malformed, not overflow the float arithmetic of the window check).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,18 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
+def parse_timestamp(raw: str, header: str = H_TIMESTAMP) -> int:
+    """A timestamp header's Unix seconds; anything but 1–12 ASCII digits is malformed."""
+    if not _TIMESTAMP.fullmatch(raw):
+        raise SignatureRejected("malformed", f"{header} must be Unix seconds.")
+    return int(raw)
+
+
+def same_signature(expected: str, given: str) -> bool:
+    """Constant-time comparison that answers False (not TypeError) for non-ASCII input."""
+    return given.isascii() and hmac.compare_digest(expected, given)
+
+
 def _signatures(header: str) -> list[str]:
     found = []
     for part in header.split(","):
@@ -192,10 +208,11 @@ def verify_request(
     signature_header = _header(headers, H_SIGNATURE)
     if not 8 <= len(nonce) <= 128 or not 8 <= len(transaction_id) <= 128:
         raise SignatureRejected("malformed", "The nonce and transaction id need 8–128 characters.")
-    try:
-        timestamp = int(raw_timestamp)
-    except ValueError:
-        raise SignatureRejected("malformed", f"{H_TIMESTAMP} must be Unix seconds.") from None
+    if not all(_printable_ascii(v) for v in (key_id, nonce, transaction_id)) or len(key_id) > 128:
+        raise SignatureRejected(
+            "malformed", "The key id, nonce and transaction id must be printable ASCII."
+        )
+    timestamp = parse_timestamp(raw_timestamp)
     skew = abs(now.timestamp() - timestamp)
     if skew > window_seconds:
         raise SignatureRejected(
@@ -223,13 +240,17 @@ def verify_request(
             body=body,
         ),
     )
-    if not any(hmac.compare_digest(expected, given) for given in _signatures(signature_header)):
+    if not any(same_signature(expected, given) for given in _signatures(signature_header)):
         raise SignatureRejected(
             "bad_signature",
             "The signature does not match the request: it was changed on the way or signed "
             "with another secret.",
         )
     return SignedRequest(key_id, timestamp, nonce, transaction_id)
+
+
+def _printable_ascii(value: str) -> bool:
+    return value.isascii() and value.isprintable()
 
 
 def _response_message(
@@ -275,10 +296,7 @@ def verify_response(
     key_id = _header(headers, H_KEY_ID)
     if _header(headers, H_TRANSACTION) != transaction_id:
         raise SignatureRejected("wrong_transaction", "The answer belongs to another request.")
-    try:
-        timestamp = int(_header(headers, H_TIMESTAMP))
-    except ValueError:
-        raise SignatureRejected("malformed", f"{H_TIMESTAMP} must be Unix seconds.") from None
+    timestamp = parse_timestamp(_header(headers, H_TIMESTAMP))
     if abs(now.timestamp() - timestamp) > window_seconds:
         raise SignatureRejected("expired", "The answer's signature is outside the time window.")
     key = next((k for k in keys if k.key_id == key_id and k.usable(now)), None)
@@ -295,6 +313,6 @@ def verify_response(
         ),
     )
     if not any(
-        hmac.compare_digest(expected, given) for given in _signatures(_header(headers, H_SIGNATURE))
+        same_signature(expected, given) for given in _signatures(_header(headers, H_SIGNATURE))
     ):
         raise SignatureRejected("bad_signature", "The answer's signature does not match.")
