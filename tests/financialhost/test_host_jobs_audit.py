@@ -197,28 +197,5 @@ def test_audit_head_catches_removal_of_the_newest_records(tmp_path: Path) -> Non
 
     report = verify_chain(HostDatabase(database), live.host.settings.data_dir / "audit.head")
     assert not report.intact
-    assert "removed from the end" in report.problems[0].problem
+    assert "missing from the end (truncated)" in report.problems[0].problem
     assert isinstance(live.plugin, MemoryPlugin)
-
-
-def test_audit_head_one_record_behind_is_the_crash_window_not_tampering(tmp_path: Path) -> None:
-    """The head file is written after the record commits; a crash in between leaves it one
-    record behind, which is accepted. Further behind, or not matching, is reported."""
-    from ledgerlink.financialhost.database import HostDatabase
-
-    hosts = start_host(tmp_path)
-    live = next(hosts)
-    live.client().call("customer.find", {"number": "1"})
-    hosts.close()
-    database = HostDatabase(live.host.database.path)
-    head = live.host.settings.data_dir / "audit.head"
-    rows = database.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 3")
-    assert verify_chain(database, head).intact
-
-    head.write_text(f"{rows[1]['seq']} {rows[1]['hash']}\n", encoding="ascii")
-    assert verify_chain(database, head).intact
-
-    head.write_text(f"{rows[2]['seq']} {rows[2]['hash']}\n", encoding="ascii")
-    assert not verify_chain(database, head).intact
-    head.write_text(f"{rows[1]['seq']} {rows[2]['hash']}\n", encoding="ascii")
-    assert not verify_chain(database, head).intact

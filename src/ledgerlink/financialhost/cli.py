@@ -4,21 +4,39 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from typer.core import TyperGroup
 
 from ledgerlink.financialhost.alerts import send_test
-from ledgerlink.financialhost.audit import AuditLog, verify_chain
+from ledgerlink.financialhost.audit import AuditError, AuditLog, read_records, verify_files
 from ledgerlink.financialhost.database import HostDatabase
 from ledgerlink.financialhost.jobs import JobQueue
 from ledgerlink.financialhost.runtime import certificate_for, serve_forever
 from ledgerlink.financialhost.settings import SETTINGS_FILE, HostSettings, load_settings
-from ledgerlink.financialhost.vault import Vault
+from ledgerlink.financialhost.vault import Vault, VaultError
+
+
+class _Group(TyperGroup):
+    """A vault or audit-log problem is one line on stderr and exit code 1, not a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (VaultError, AuditError) as error:
+            _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
 
 host_app = typer.Typer(
+    cls=_Group,
     no_args_is_help=True,
     help="FinancialHost: the on-premise middleware beside NAV or Visma Administration.",
 )
@@ -170,19 +188,29 @@ def serve(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
 @key_app.command("add")
 def key_add(key_id: str, settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
     """Add a hub signing key; older keys stay valid until retired. Prints the secret once."""
-    vault = Vault(_settings(settings_file).data_dir)
+    secret = Vault(_settings(settings_file).data_dir).add_key(key_id)
     typer.echo(f"key id: {key_id}")
-    typer.echo(f"secret: {vault.add_key(key_id)}")
+    typer.echo(f"secret: {secret}")
 
 
 @key_app.command("retire")
 def key_retire(
     key_id: str,
     after_hours: Annotated[float, typer.Option(help="Overlap before it is refused.")] = 48.0,
+    force: Annotated[bool, typer.Option(help="Retire even the last key.")] = False,
     settings_file: SettingsOption = DEFAULT_SETTINGS,
 ) -> None:
-    """Accept a key only for the given overlap (default 48 h), then refuse it."""
+    """Accept a key only for the given overlap (default 48 h), then refuse it. Retiring the
+    last key without an end locks the hub out: that needs --force."""
+    if after_hours < 0:
+        _fail(f"--after-hours must be 0 or more, not {after_hours:g}")
     vault = Vault(_settings(settings_file).data_dir)
+    others = [k for k in vault.hub_keys() if k.key_id != key_id and k.not_after is None]
+    if not others and not force and any(k.key_id == key_id for k in vault.hub_keys()):
+        _fail(
+            f"{key_id} is the last key without an end: after it the hub is refused. Add its "
+            "successor first ('ledgerlink host key add'), or give --force."
+        )
     until = datetime.now(UTC) + timedelta(hours=after_hours)
     vault.retire_key(key_id, until)
     typer.echo(f"{key_id} is accepted until {until.isoformat(timespec='seconds')}.")
@@ -211,19 +239,20 @@ def secret_set(
 
 @audit_app.command("verify")
 def audit_verify(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
-    """Recompute the audit log's hash chain; exit 1 if any record was edited or removed."""
+    """Recompute the audit log's hash chain, its MACs and its head; say what is wrong and
+    exit 1 if anything was edited, forged, removed or emptied."""
     settings = _settings(settings_file)
-    database = HostDatabase(settings.database_file)
-    try:
-        report = verify_chain(database, settings.data_dir / "audit.head")
-    finally:
-        database.close()
+    report = verify_files(
+        settings.database_file, settings.data_dir / "audit.head", Vault(settings.data_dir)
+    )
+    for note in report.notes:
+        typer.echo(f"Note: {note}.")
     if report.intact:
         typer.echo(f"Audit log intact: {report.records} records, head {report.head_hash[:16]}.")
         return
     typer.echo(f"Audit log NOT intact ({report.records} records):", err=True)
     for problem in report.problems:
-        typer.echo(f"  record {problem.seq}: {problem.problem}", err=True)
+        typer.echo(f"  {problem}", err=True)
     raise typer.Exit(1)
 
 
@@ -235,10 +264,11 @@ def audit_show(
 ) -> None:
     """Print audit records."""
     settings = _settings(settings_file)
+    if not settings.database_file.exists():
+        _fail(f"there is no audit log: {settings.database_file} is missing")
     database = HostDatabase(settings.database_file)
     try:
-        log = AuditLog(database, settings.data_dir / "audit.head")
-        for record in log.records(since=since, limit=limit):
+        for record in read_records(database, since=since, limit=limit):
             seq, at, event = record.pop("seq"), record.pop("at"), record.pop("event")
             details = " ".join(f"{k}={v}" for k, v in record.items())
             typer.echo(f"{seq:>6} {at[:19]} {event:<16} {details}")

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ledgerlink.financialhost.files import private_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -49,11 +51,17 @@ CREATE TABLE IF NOT EXISTS audit (
     event TEXT NOT NULL,
     record TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    mac TEXT
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- INSERT OR REPLACE deletes the row it conflicts with without firing DELETE triggers (unless
+-- recursive_triggers is on), so an insert of an existing sequence number is refused before it.
+CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit
+WHEN EXISTS (SELECT 1 FROM audit WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
@@ -62,7 +70,7 @@ class HostDatabase:
     """The SQLite file at ``path``, created with its schema on first open."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 in a 0700 folder; SQLite gives its -wal/-shm the same mode
         self.path = path
         self._lock = threading.RLock()
         # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), so a write
@@ -73,6 +81,9 @@ class HostDatabase:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.executescript(_SCHEMA)
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(audit)")}
+        if "mac" not in columns:  # a database from before the audit was MAC'd
+            self._conn.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
