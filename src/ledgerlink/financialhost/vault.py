@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from ledgerlink.financialhost.files import private_dir, write_private
 from ledgerlink.wire.signing import SigningKey
 
 KEY_FILE = "vault.key"
@@ -41,7 +42,7 @@ class Vault:
                     f"The vault key {self._key_file} is missing; run 'ledgerlink host init' or "
                     "restore it from the backup."
                 )
-            self._dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self._dir)
             fd = os.open(self._key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as file:
                 file.write(Fernet.generate_key())
@@ -76,17 +77,13 @@ class Vault:
         data = self._load()
         data[name] = value
         token = self._fernet(create=True).encrypt(json.dumps(data, sort_keys=True).encode())
-        temporary = self._file.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(token)
-        temporary.replace(self._file)
+        write_private(self._file, token)
 
     def delete(self, name: str) -> None:
         data = self._load()
         if data.pop(name, None) is not None:
             token = self._fernet(create=True).encrypt(json.dumps(data, sort_keys=True).encode())
-            self._file.write_bytes(token)
+            write_private(self._file, token)
 
     def new_secret(self, name: str) -> str:
         """Create, store and return a random secret (e.g. the callback secret)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ class StatementCount:
     texts: list[str] = field(default_factory=list)
 
 
+def _create_private(path: Path) -> None:
+    """Create a SQLite file 0600 (in a new folder 0700) whatever the umask: it holds sealed
+    credentials and business data. SQLite gives its -wal and -shm files the same mode."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 class Database:
     """One database (URL) with its engine, session factory and Alembic migrations."""
 
@@ -74,7 +85,7 @@ class Database:
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         self.engine: Engine = create_engine(
             self.url, echo=echo, pool_pre_ping=pre_ping and not self.is_sqlite
         )
