@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.markup import escape
 from rich.table import Table
 
 from ledgerlink.cli.context import UserError, state_of
 from ledgerlink.cli.integration import secrets_of
-from ledgerlink.store.relay import RelayStore
+from ledgerlink.store.relay import Agent, RelayStore
 from ledgerlink.web.app import create_app
 
 agents_app = typer.Typer(no_args_is_help=True, help="FinancialHost agents that call this hub.")
@@ -56,10 +57,13 @@ def serve(
 
 @agents_app.command("list")
 def agents_list(ctx: typer.Context) -> None:
-    """Enrolled agents: when each last called and what its last heartbeat said."""
+    """Enrolled agents: when each last called, what its last heartbeat said and whether its
+    audit log still holds what the hub saw (the count never goes back, the MAC chain agrees)."""
     state = state_of(ctx)
     state.database.ensure_ready()
-    grid = Table("agent", "last call", "ERP reachable", "jobs waiting", "version", "problem")
+    grid = Table(
+        "agent", "last call", "ERP reachable", "jobs waiting", "version", "problem", "audit log"
+    )
     now = datetime.now(UTC)
     for agent in RelayStore(state.database).agents():
         beat = agent.heartbeat or {}
@@ -73,8 +77,18 @@ def agents_list(ctx: typer.Context) -> None:
             str(beat.get("jobs_pending", "?")),
             str(beat.get("version", "")),
             str(beat.get("erp_problem", "")),
+            _audit(agent),
         )
     state.console.print(grid)
+
+
+def _audit(agent: Agent) -> str:
+    if agent.audit_problem:
+        since = (
+            agent.audit_problem_at.isoformat(timespec="seconds") if agent.audit_problem_at else ""
+        )
+        return f"[red]TAMPERED? {escape(agent.audit_problem)}[/red] (since {since})"
+    return "?" if agent.audit_count is None else f"{agent.audit_count} records, agrees"
 
 
 def _reachable(value: object) -> str:

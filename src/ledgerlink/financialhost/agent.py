@@ -69,6 +69,7 @@ class Agent:
         )
         self._app = _Relayed(host.app)
         self._state = _HubState()
+        self._audit_held: int | None = None  # the audit count the hub last acknowledged
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -187,9 +188,23 @@ class Agent:
                 jobs_pending=report.queue_depth,
                 oldest_pending_seconds=report.oldest_pending_seconds or 0.0,
                 certificate_expires=report.certificate_expires,
+                audit=await asyncio.to_thread(self._audit_anchor),
             )
-            await self._call(wire.heartbeat_path(self.settings.agent_id), beat)
+            answer = await self._call(wire.heartbeat_path(self.settings.agent_id), beat)
+            if answer is not None and answer.status == 200:
+                self._audit_held = wire.HeartbeatAck.model_validate(answer.body).audit_count
             await self._pause(self.settings.heartbeat_seconds)
+
+    def _audit_anchor(self) -> wire.AuditAnchor:
+        """The audit head for the hub to keep, with the MAC of the record the hub holds."""
+        anchor = self.host.audit.anchor()
+        held = self._audit_held
+        return wire.AuditAnchor(
+            count=anchor.count,
+            mac=anchor.mac,
+            held_count=held,
+            held_mac=self.host.audit.mac_at(held) if held else "",
+        )
 
     # the hub's reachability -----------------------------------------------------------------
     async def _hub_failed(self, error: Exception) -> None:

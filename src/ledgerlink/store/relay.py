@@ -57,6 +57,9 @@ class Agent:
     last_seen: datetime | None
     heartbeat: dict[str, Any] | None
     heartbeat_at: datetime | None
+    audit_count: int | None = None
+    audit_problem: str = ""
+    audit_problem_at: datetime | None = None
 
 
 class RelayStore:
@@ -161,6 +164,9 @@ class RelayStore:
                 )
             else:
                 row.credentials = credentials
+                # A new key is a new (or reinstalled) host: its audit log starts afresh.
+                row.audit_count, row.audit_mac, row.audit_problem = None, None, ""
+                row.audit_problem_at = None
 
     def seen(self, agent_id: str, *, heartbeat: dict[str, Any] | None = None) -> None:
         """Note that the agent called (and what its heartbeat said)."""
@@ -174,6 +180,22 @@ class RelayStore:
                 row.heartbeat = json.dumps(heartbeat)
                 row.heartbeat_at = now
 
+    def keep_audit(
+        self, agent_id: str, *, count: int, mac: str, held_count: int | None, held_mac: str
+    ) -> int | None:
+        """Compare the host's audit head with the anchor the hub holds and keep the new one;
+        the first disagreement is kept as the agent's ``audit_problem``. ``held_mac`` is the
+        host's MAC of record ``held_count``. Returns the count now held (None: no agent)."""
+        with self._db.sessions.begin() as session:
+            row = session.get(RelayAgentRow, agent_id, with_for_update=True)
+            if row is None:
+                return None
+            problem = _audit_problem(row, count, mac, held_count, held_mac)
+            if problem and not row.audit_problem:
+                row.audit_problem, row.audit_problem_at = problem, _now()
+            row.audit_count, row.audit_mac = count, mac
+            return count
+
     def agent(self, agent_id: str) -> Agent | None:
         with self._db.sessions.begin() as session:
             row = session.get(RelayAgentRow, agent_id)
@@ -185,6 +207,9 @@ class RelayStore:
                 _aware(row.last_seen) if row.last_seen else None,
                 json.loads(row.heartbeat) if row.heartbeat else None,
                 _aware(row.heartbeat_at) if row.heartbeat_at else None,
+                row.audit_count,
+                row.audit_problem,
+                _aware(row.audit_problem_at) if row.audit_problem_at else None,
             )
 
     def agents(self) -> list[Agent]:
@@ -199,3 +224,21 @@ class RelayStore:
         with self._db.sessions.begin() as session:
             result = session.execute(delete(RelayJobRow).where(RelayJobRow.deadline < cutoff))
             return int(getattr(result, "rowcount", 0))
+
+
+def _audit_problem(
+    row: RelayAgentRow, count: int, mac: str, held_count: int | None, held_mac: str
+) -> str:
+    """What is wrong with the host's audit head given the anchor in ``row`` ("" if nothing)."""
+    if row.audit_count is None:
+        return ""
+    if count < row.audit_count:
+        return f"the host's audit count went backwards: {row.audit_count} -> {count} records"
+    if count == row.audit_count and mac != row.audit_mac:
+        return f"the host's audit chain disagrees: record {count} is not the one the hub saw"
+    if held_count == row.audit_count and held_mac != row.audit_mac:
+        return (
+            f"the host's audit chain disagrees: record {held_count} is not the one the hub saw "
+            "(rewritten or replaced)"
+        )
+    return ""

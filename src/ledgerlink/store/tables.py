@@ -428,8 +428,8 @@ class RelayJobRow(Base):
 
 
 class RelayAgentRow(Base):
-    """An enrolled agent: its key (``credentials``, ciphertext), when it last called the hub
-    and its last heartbeat (JSON)."""
+    """An enrolled agent: its key (``credentials``, ciphertext), when it last called the hub,
+    its last heartbeat (JSON) and its audit anchor."""
 
     __tablename__ = "relay_agents"
 
@@ -439,6 +439,12 @@ class RelayAgentRow(Base):
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat: Mapped[str] = mapped_column(Text, default="")
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The host's audit anchor (design §10): its record count and newest MAC as last reported,
+    # and the first disagreement seen (count backwards, chain replaced), kept until re-enrolment.
+    audit_count: Mapped[int | None] = mapped_column(Integer)
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
+    audit_problem: Mapped[str] = mapped_column(Text, default="")
+    audit_problem_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RelayNonceRow(Base):

@@ -171,7 +171,12 @@ class _Relay:
         except _Refused as refused:
             return refused.response
         await run_in_threadpool(self._relay.seen, agent_id, heartbeat=beat.model_dump(mode="json"))
-        ack = wire.HeartbeatAck(received_at=datetime.now(UTC))
+        held = None
+        if beat.audit is not None:
+            held = await run_in_threadpool(
+                self._relay.keep_audit, agent_id, **beat.audit.model_dump()
+            )
+        ack = wire.HeartbeatAck(received_at=datetime.now(UTC), audit_count=held)
         return await self._signed(agent_id, 200, ack, signed)
 
 

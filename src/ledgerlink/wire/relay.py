@@ -95,6 +95,17 @@ class ResultAck(_Model):
     accepted: bool
 
 
+class AuditAnchor(_Model):
+    """The host's audit head for the hub to keep: ``count`` records, the newest one's MAC;
+    and the MAC of record ``held_count`` (the count the hub last acknowledged), so the hub can
+    tell whether the chain still runs through what it saw."""
+
+    count: int = Field(ge=0)
+    mac: str = Field(max_length=64)
+    held_count: int | None = Field(default=None, ge=0)
+    held_mac: str = Field(default="", max_length=64)
+
+
 class Heartbeat(_Model):
     """What the agent reports about itself every few seconds (fact sheet §6.8)."""
 
@@ -105,10 +116,14 @@ class Heartbeat(_Model):
     jobs_pending: int = Field(ge=0)
     oldest_pending_seconds: float = Field(default=0.0, ge=0)
     certificate_expires: datetime | None = None
+    audit: AuditAnchor | None = None
 
 
 class HeartbeatAck(_Model):
     received_at: datetime
+    #: The audit count the hub now holds for the agent (its next heartbeat sends that
+    #: record's MAC).
+    audit_count: int | None = None
 
 
 def encode_body(body: bytes) -> str:
