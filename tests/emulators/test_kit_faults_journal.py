@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from ledgerlink.emulators._kit.faults import FaultInjector, FaultMiddleware, FaultRule
 from ledgerlink.emulators._kit.journal import JournalMiddleware, RequestJournal
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.serve import running, running_all
 
 
 class _Store:
@@ -46,6 +46,21 @@ def _app(store: _Store, faults: FaultInjector, journal: RequestJournal) -> Starl
 def kit() -> tuple[_Store, FaultInjector, RequestJournal, Starlette]:
     store, faults, journal = _Store(), FaultInjector(seed=1), RequestJournal()
     return store, faults, journal, _app(store, faults, journal)
+
+
+def test_running_all_serves_each_app_on_its_own_port() -> None:
+    def app(name: str) -> Starlette:
+        async def who(_request: Request) -> JSONResponse:
+            return JSONResponse({"app": name})
+
+        return Starlette(routes=[Route("/who", who)])
+
+    with running_all({"soap": app("soap"), "odata": app("odata")}) as urls:
+        assert set(urls) == {"soap", "odata"} and urls["soap"] != urls["odata"]
+        assert {name: httpx2.get(f"{url}/who").json()["app"] for name, url in urls.items()} == {
+            "soap": "soap",
+            "odata": "odata",
+        }
 
 
 def test_running_serves_on_loopback_and_stops(

@@ -85,7 +85,10 @@ class Emulator:
     """Base of every ERP emulator: its state, fault injector, request journal and app.
 
     A subclass builds its state, calls ``super().__init__`` and sets ``self.app`` from
-    :meth:`assemble`. Route code finds the emulator as ``request.app.state.emulator``.
+    :meth:`assemble` — or, for an ERP that listens on several ports, one app per port, each
+    from :meth:`assemble` (they share the state, the fault injector and the journal; serve them
+    with :func:`~.serve.running_all`). Route code finds the emulator as
+    ``request.app.state.emulator``.
     """
 
     app: FastAPI

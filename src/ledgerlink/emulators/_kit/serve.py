@@ -1,12 +1,15 @@
-"""Serve an ASGI app with uvicorn on loopback in a background thread (for tests and demos)."""
+"""Serve emulator apps with uvicorn: on loopback in background threads (tests and demos), or
+in the foreground until stopped (``ledgerlink emulate``). An ERP that listens on several ports
+(NAV: SOAP and OData) has one app per port; each function takes them by name."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import uvicorn
@@ -14,7 +17,7 @@ from starlette.types import ASGIApp
 
 from ledgerlink.emulators._kit.faults import ConnectionDropped
 
-__all__ = ["running"]
+__all__ = ["running", "running_all", "serve_forever"]
 
 _STARTUP_TIMEOUT = 10.0
 
@@ -70,3 +73,44 @@ def running(
         server.should_exit = True
         thread.join(timeout=_STARTUP_TIMEOUT)
         logging.getLogger("uvicorn.error").removeFilter(drop_filter)
+
+
+@contextmanager
+def running_all(
+    apps: Mapping[str, ASGIApp],
+    *,
+    host: str = "127.0.0.1",
+    ports: Mapping[str, int] | None = None,
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[dict[str, str]]:
+    """:func:`running` for each of ``apps``, each on its own port (``ports[name]``, a free one
+    when absent); yield each app's base URL by name."""
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(
+                running(app, host=host, port=(ports or {}).get(name, 0), tls=tls)
+            )
+            for name, app in apps.items()
+        }
+
+
+def serve_forever(apps: Mapping[str, ASGIApp], *, host: str, ports: Mapping[str, int]) -> None:
+    """Serve each of ``apps`` on ``ports[name]`` in this thread until Ctrl-C or SIGTERM (as
+    ``uvicorn.run`` serves one app); a port that cannot be bound stops them all."""
+    servers = [
+        uvicorn.Server(uvicorn.Config(app, host=host, port=ports[name], log_level="warning"))
+        for name, app in apps.items()
+    ]
+
+    async def serve_all() -> None:
+        # Each server takes SIGINT/SIGTERM in turn: the last one started gets the signal, stops
+        # and raises it again for the one before (uvicorn restores the handler it replaced).
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for server in servers:
+                server.should_exit = True
+
+    with suppress(KeyboardInterrupt):
+        asyncio.run(serve_all())
