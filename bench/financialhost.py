@@ -200,13 +200,15 @@ def wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes], log:
 
 
 @contextmanager
-def nav_emulator(workdir: Path) -> Iterator[str]:
-    """``ledgerlink emulate nav`` on a free loopback port; yields the instance URL."""
-    port = free_port()
+def nav_emulator(workdir: Path) -> Iterator[dict[str, str]]:
+    """``ledgerlink emulate nav`` on free loopback ports (SOAP and OData each on its own, as
+    NAV serves them); yields the plugin's ``soap_url`` and ``odata_url``."""
+    soap_port, odata_port = free_port(), free_port()
     log = workdir / "nav-emulator.log"
-    command = [_ledgerlink(), "emulate", "nav", "--port", str(port), "--instance", NAV_INSTANCE]
+    command = [_ledgerlink(), "emulate", "nav", "--instance", NAV_INSTANCE]
+    command += ["--soap-port", str(soap_port), "--odata-port", str(odata_port)]
     command += ["--user", NAV_USER, "--password", NAV_PASSWORD]
-    root = f"http://127.0.0.1:{port}"
+    root = f"http://127.0.0.1:{soap_port}"
 
     def ready() -> bool:
         try:
@@ -217,7 +219,10 @@ def nav_emulator(workdir: Path) -> Iterator[str]:
 
     with started(command, log) as process:
         wait_until(ready, process, log)
-        yield f"{root}/{NAV_INSTANCE}"
+        yield {
+            "soap_url": f"{root}/{NAV_INSTANCE}/WS",
+            "odata_url": f"http://127.0.0.1:{odata_port}/{NAV_INSTANCE}/ODataV4",
+        }
 
 
 @dataclass(frozen=True)
@@ -307,8 +312,8 @@ def build_direct(name: str, plugin_settings: dict[str, Any], folder: Path, **sec
 @contextmanager
 def nav(workdir: Path) -> Iterator[Erp]:
     """The NAV emulator process, a host in front of it, and a direct NAV plugin."""
-    with nav_emulator(workdir) as base_url:
-        settings = {"base_url": base_url, "company": NAV_COMPANY, "username": NAV_USER}
+    with nav_emulator(workdir) as urls:
+        settings = {**urls, "company": NAV_COMPANY, "username": NAV_USER}
         password = {"nav:password": NAV_PASSWORD}
         with financial_host(
             workdir / "host-nav", plugin="nav", plugin_settings=settings, secrets=password

@@ -20,7 +20,7 @@ from tests.contract.host_process import free_port, stop
 from typer.testing import CliRunner
 
 from ledgerlink.cli.app import app
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.serve import running_all
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.financialhost.tls import ensure_certificate
 from ledgerlink.wire.client import tls_context
@@ -72,20 +72,20 @@ def test_a_consultant_sets_up_a_host_in_agent_mode(tmp_path: Path) -> None:
     hub_port = free_port()
     hub_url = f"https://127.0.0.1:{hub_port}"
 
-    host_dir = tmp_path / "host"
-    out = run(
-        ["host", "init", str(host_dir), "--plugin", "nav", "--port", str(free_port()),
-         "--hub-url", hub_url, "--agent-id", "acme-nav"]
-    )  # fmt: skip
-    assert "agent id:   acme-nav" in out
-    secret = re.search(r"secret:\s+(\S+)", out)
-    assert secret is not None
-    settings = host_dir / "financialhost.toml"
-
     emulator = NavEmulator()
-    with running(emulator.app) as nav_root:
+    with running_all(emulator.apps) as roots:
+        nav = emulator.base_urls(roots)
+        host_dir = tmp_path / "host"
+        out = run(
+            ["host", "init", str(host_dir), "--plugin", "nav", "--port", str(free_port()),
+             "--hub-url", hub_url, "--agent-id", "acme-nav",
+             "--soap-url", nav["soap"], "--odata-url", nav["odata"]]
+        )  # fmt: skip
+        assert "agent id:   acme-nav" in out
+        secret = re.search(r"secret:\s+(\S+)", out)
+        assert secret is not None
+        settings = host_dir / "financialhost.toml"
         text = settings.read_text(encoding="utf-8")
-        text = text.replace("http://navserver:7047/DynamicsNAV100", f"{nav_root}/DynamicsNAV100")
         text = text.replace('username = "TIMELOG"', 'username = "WEBSERVICE"')
         text = text.replace(
             'agent_id = "acme-nav"', f'agent_id = "acme-nav"\nverify = "{tls.cert_file}"'

@@ -46,7 +46,7 @@ from ledgerlink.connectors.testing import (
 from ledgerlink.domain.money import Money
 from ledgerlink.emulators._kit.base import Emulator
 from ledgerlink.emulators._kit.faults import FaultRule
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.serve import running, running_all
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.emulators.visma import (
@@ -563,8 +563,13 @@ class NavFaults(EmulatorFaults):
         return self._wire.sent
 
 
-def _nav_settings(root: str) -> dict[str, Any]:
-    return {"base_url": f"{root}/{NAV_INSTANCE}", "company": NAV_COMPANY, "username": NAV_USER}
+def _nav_settings(urls: dict[str, str]) -> dict[str, Any]:
+    return {
+        "soap_url": urls["soap"],
+        "odata_url": urls["odata"],
+        "company": NAV_COMPANY,
+        "username": NAV_USER,
+    }
 
 
 def _nav_case(
@@ -585,18 +590,18 @@ def _nav(folder: Path) -> Iterator[Case]:
     """Dynamics NAV (the emulator on loopback) behind a FinancialHost process."""
     emulator = NavEmulator()
     with (
-        running(emulator.app) as root,
+        running_all(emulator.apps) as roots,
         host_process(
             folder / "host",
             plugin="nav",
-            plugin_settings=_nav_settings(root),
+            plugin_settings=_nav_settings(emulator.base_urls(roots)),
             secrets={"nav:password": NAV_PASSWORD},
         ) as host,
     ):
         wire = Wire()
         faults = NavFaults(emulator, HostKey(host.data_dir), wire, at_nav=True)
         try:
-            yield _nav_case("nav", root, faults, _direct(host, wire, "nav"))
+            yield _nav_case("nav", roots["soap"], faults, _direct(host, wire, "nav"))
         finally:
             faults.clear()
             emulator.close()
@@ -607,13 +612,13 @@ def _nav_agent(folder: Path) -> Iterator[Case]:
     """Dynamics NAV behind a FinancialHost process in outbound agent mode: the host calls the
     hub's relay (HTTPS) for the connector's requests; nothing connects to the host."""
     emulator = NavEmulator()
-    with running(emulator.app) as root, hub_relay(folder / "hub") as hub:
+    with running_all(emulator.apps) as roots, hub_relay(folder / "hub") as hub:
         secret = Vault(folder / "host" / "data").add_key(KEY_ID)
         hub.enrol(SigningKey(KEY_ID, secret.encode()))
         with host_process(
             folder / "host",
             plugin="nav",
-            plugin_settings=_nav_settings(root),
+            plugin_settings=_nav_settings(emulator.base_urls(roots)),
             secrets={"nav:password": NAV_PASSWORD},
             mode="agent",
             agent=hub.agent_settings(),
@@ -621,7 +626,7 @@ def _nav_agent(folder: Path) -> Iterator[Case]:
             wire = Wire()
             faults = NavFaults(emulator, HostKey(host.data_dir), wire, at_nav=False)
             try:
-                yield _nav_case("nav-agent", root, faults, _relayed(hub, host, wire))
+                yield _nav_case("nav-agent", roots["soap"], faults, _relayed(hub, host, wire))
             finally:
                 faults.clear()
                 emulator.close()

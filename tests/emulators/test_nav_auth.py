@@ -38,7 +38,7 @@ def test_password_access_key_expiry_and_wrong_credentials() -> None:
         assert wrong.status_code == 401
         assert wrong.headers["www-authenticate"].startswith("Basic realm=")
         assert status(None).status_code == 401
-        odata = httpx2.get(f"{nav.url}/{INSTANCE}/ODataV4/Company", timeout=10)
+        odata = httpx2.get(f"{nav.odata_base}/Company", timeout=10)
         assert odata.status_code == 401
         admin = httpx2.get(f"{nav.url}/_emulator/job-queue", timeout=10)
         assert admin.status_code == 401

@@ -19,12 +19,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_emulate_nav_serves_with_the_given_credentials_and_state(tmp_path: Path) -> None:
-    port = _free_port()
+def test_emulate_nav_serves_soap_and_odata_on_two_ports(tmp_path: Path) -> None:
+    port, odata_port = _free_port(), _free_port()
     state = tmp_path / "nav.json"
     command = [
         sys.executable, "-c", "from ledgerlink.cli.app import main; main()", "emulate", "nav",
-        "--port", str(port), "--state", str(state), "--user", "TLWS", "--password", "s3cret",
+        "--soap-port", str(port), "--odata-port", str(odata_port), "--state", str(state),
+        "--user", "TLWS", "--password", "s3cret",
         "--access-key", KEY, "--company", "Acme A/S", "--company", "Demo", "--callback-verify",
         "false",
     ]  # fmt: skip
@@ -45,9 +46,14 @@ def test_emulate_nav_serves_with_the_given_credentials_and_state(tmp_path: Path)
         assert httpx2.get(url, auth=("TLWS", KEY)).status_code == 200
         assert httpx2.get(url, auth=("TLWS", "wrong")).status_code == 401
         assert state.exists()
+        companies = "/DynamicsNAV100/ODataV4/Company"
+        odata = httpx2.get(f"http://127.0.0.1:{odata_port}{companies}", auth=("TLWS", "s3cret"))
+        assert [c["Name"] for c in odata.json()["value"]] == ["Acme A/S", "Demo"]
+        assert httpx2.get(f"http://127.0.0.1:{port}{companies}", auth=("TLWS", "s3cret")).is_error
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)
-    assert "SOAP:       http://127.0.0.1:" in output
+    assert f"SOAP:       http://127.0.0.1:{port}/" in output
+    assert f"OData V4:   http://127.0.0.1:{odata_port}/DynamicsNAV100/ODataV4/" in output
     assert "/DynamicsNAV100/WS/Acme%20A%2FS/Page/<ServiceName>" in output
     assert "password:   s3cret" in output

@@ -383,7 +383,7 @@ def test_metadata_has_the_shape_of_nav_2017(nav: Nav) -> None:
     real = ET.fromstring(_sample("odata-v4-metadata-nav2017-cronus-cz.xml")).find(
         f"{EDMX}DataServices/{EDM}Schema"
     )
-    response = nav.http.get(f"/{INSTANCE}/ODataV4/$metadata")
+    response = nav.http.get(f"{nav.odata_base}/$metadata")
     ours = ET.fromstring(response.content).find(f"{EDMX}DataServices/{EDM}Schema")
     assert real is not None and ours is not None
     assert ours.get("Namespace") == real.get("Namespace") == "NAV"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.emulators.test_nav_support import INSTANCE, Nav, config, serve_nav
+from tests.emulators.test_nav_support import Nav, config, serve_nav
 
 CUSTOMERS = "TlpCustomerNavWS"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
@@ -30,7 +30,7 @@ def _error(response_json: dict[str, dict[str, str]]) -> tuple[str, str]:
 
 
 def test_metadata_describes_pages_and_companies(nav: Nav) -> None:
-    response = nav.http.get(f"/{INSTANCE}/ODataV4/$metadata")
+    response = nav.http.get(f"{nav.odata_base}/$metadata")
     assert response.status_code == 200
     schema = ET.fromstring(response.content).find(
         "{http://docs.oasis-open.org/odata/ns/edmx}DataServices/" + f"{EDM}Schema"
@@ -50,7 +50,7 @@ def test_metadata_describes_pages_and_companies(nav: Nav) -> None:
     assert posted is not None
     insertable = posted.find(f".//{EDM}PropertyValue[@Property='Insertable']")
     assert insertable is not None and insertable.get("Bool") == "false"
-    companies = nav.http.get(f"/{INSTANCE}/ODataV4/Company").json()
+    companies = nav.http.get(f"{nav.odata_base}/Company").json()
     assert [c["Name"] for c in companies["value"]] == ["CRONUS International Ltd.", "TEST"]
 
 
@@ -101,6 +101,23 @@ def test_collection_filter_select_and_paging(nav: Nav) -> None:
     ordered = nav.http.get(url, params={"$orderby": "No desc", "$top": "3"}).json()
     assert [c["No"] for c in ordered["value"]] == ["50000", "40000"]
     assert [c["No"] for c in nav.http.get(ordered["@odata.nextLink"]).json()["value"]] == ["30000"]
+
+
+def test_soap_and_odata_are_served_on_two_ports_each_only_its_own(nav: Nav) -> None:
+    assert nav.url != nav.odata_root
+    odata_path = urlsplit(nav.odata_url(CUSTOMERS)).path
+    assert nav.http.get(f"{nav.odata_root}{odata_path}").status_code == 200
+    on_soap_port = nav.http.get(odata_path)
+    assert on_soap_port.status_code == 404
+    assert on_soap_port.headers["content-type"].startswith("text/plain")
+    wsdl_path = nav.page_url(CUSTOMERS)
+    assert nav.http.get(wsdl_path).status_code == 200
+    on_odata_port = nav.http.get(f"{nav.odata_root}{wsdl_path}")
+    assert on_odata_port.status_code == 404
+    assert _error(on_odata_port.json())[0] == "BadRequest_ResourceNotFound"
+    # The admin routes answer on both ports.
+    for root in (nav.url, nav.odata_root):
+        assert nav.http.get(f"{root}/_emulator/job-queue").status_code == 200
 
 
 def test_or_across_fields_and_bad_syntax_are_errors(nav: Nav) -> None:
@@ -209,11 +226,11 @@ def test_validation_errors_and_refused_methods(nav: Nav) -> None:
 
 def test_company_query_parameter_and_missing_company(nav: Nav) -> None:
     by_query = nav.http.get(
-        f"/{INSTANCE}/ODataV4/{CUSTOMERS}", params={"company": "TEST", "$top": "1"}
+        f"{nav.odata_base}/{CUSTOMERS}", params={"company": "TEST", "$top": "1"}
     )
     assert by_query.status_code == 200 and by_query.json()["value"][0]["No"] == "10000"
-    missing = nav.http.get(f"/{INSTANCE}/ODataV4/{CUSTOMERS}")
+    missing = nav.http.get(f"{nav.odata_base}/{CUSTOMERS}")
     assert missing.status_code == 400
     assert _error(missing.json())[0] == "Internal_CompanyNotFound"
-    unquoted = nav.http.get(f"/{INSTANCE}/ODataV4/Company('CRONUS International Ltd.')/{CUSTOMERS}")
+    unquoted = nav.http.get(f"{nav.odata_base}/Company('CRONUS International Ltd.')/{CUSTOMERS}")
     assert unquoted.status_code == 200

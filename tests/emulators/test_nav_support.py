@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 import httpx2
 
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.serve import running_all
 from ledgerlink.emulators.nav import NavConfig, NavEmulator
 
 AUTH = ("WEBSERVICE", "Passw0rd!")
@@ -39,11 +39,14 @@ class SoapFault(Exception):
 
 
 class Nav:
-    """A client for one served emulator."""
+    """A client for one served emulator: ``http`` on the SOAP port (and the admin routes);
+    OData is on its own port, so OData URLs are absolute (:attr:`odata_base`)."""
 
-    def __init__(self, emulator: NavEmulator, url: str, client: httpx2.Client) -> None:
+    def __init__(self, emulator: NavEmulator, roots: dict[str, str], client: httpx2.Client) -> None:
         self.emulator = emulator
-        self.url = url
+        self.url = roots["soap"]
+        self.odata_root = roots["odata"]
+        self.odata_base = f"{self.odata_root}/{INSTANCE}/ODataV4"
         self.http = client
 
     def page_url(self, service: str, company: str = COMPANY, kind: str = "Page") -> str:
@@ -133,7 +136,7 @@ class Nav:
         return self.admin(method, f"/companies/{quote(COMPANY, safe='')}{path}", payload)
 
     def odata_url(self, path: str, company: str = COMPANY) -> str:
-        return f"/{INSTANCE}/ODataV4/Company('{quote(company, safe='')}')/{path}"
+        return f"{self.odata_base}/Company('{quote(company, safe='')}')/{path}"
 
 
 def config(**changes: Any) -> NavConfig:
@@ -149,9 +152,9 @@ def serve_nav(
     emulator = NavEmulator(config=nav_config or config(), state_file=state_file)
     try:
         with (
-            running(emulator.app) as url,
-            httpx2.Client(base_url=url, auth=auth, timeout=10) as client,
+            running_all(emulator.apps) as roots,
+            httpx2.Client(base_url=roots["soap"], auth=auth, timeout=10) as client,
         ):
-            yield Nav(emulator, url, client)
+            yield Nav(emulator, roots, client)
     finally:
         emulator.close()

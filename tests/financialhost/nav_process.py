@@ -1,7 +1,8 @@
-"""A real NAV emulator process (``ledgerlink emulate nav``) on a free loopback port, for the
-FinancialHost tests that stop, restart or kill processes: started, stopped (``kill -9`` too)
-and started again on the same port (with ``--state`` its companies survive that), and its admin
-routes as the NAV user (records, posting, the job queue, faults)."""
+"""A real NAV emulator process (``ledgerlink emulate nav``) on free loopback ports (SOAP and
+OData each on its own, as NAV serves them), for the FinancialHost tests that stop, restart or
+kill processes: started, stopped (``kill -9`` too) and started again on the same ports (with
+``--state`` its companies survive that), and its admin routes as the NAV user (records,
+posting, the job queue, faults)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,12 @@ _COMPANY_PATH = f"/_emulator/companies/{quote(NAV_COMPANY, safe='')}"
 
 @dataclass
 class NavProcess:
-    """``ledgerlink emulate nav`` in ``folder`` (its output in ``nav.log``) on ``port``."""
+    """``ledgerlink emulate nav`` in ``folder`` (its output in ``nav.log``) on ``port`` (SOAP
+    and the admin routes) and ``odata_port``."""
 
     folder: Path
     port: int = field(default_factory=free_port)
+    odata_port: int = field(default_factory=free_port)
     state_file: Path | None = None
     callback_verify: str = "true"
     process: subprocess.Popen[bytes] | None = None
@@ -43,7 +46,8 @@ class NavProcess:
     def plugin_settings(self) -> dict[str, str]:
         """The host's ``[nav]`` section for this server."""
         return {
-            "base_url": f"{self.root}/DynamicsNAV100",
+            "soap_url": f"{self.root}/DynamicsNAV100/WS",
+            "odata_url": f"http://127.0.0.1:{self.odata_port}/DynamicsNAV100/ODataV4",
             "company": NAV_COMPANY,
             "username": NAV_USER,
         }
@@ -54,7 +58,8 @@ class NavProcess:
         self.folder.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-c", "from ledgerlink.cli.app import main; main()", "emulate", "nav",
-            "--port", str(self.port), "--callback-verify", self.callback_verify,
+            "--soap-port", str(self.port), "--odata-port", str(self.odata_port),
+            "--callback-verify", self.callback_verify,
         ]  # fmt: skip
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]

@@ -6,13 +6,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from ledgerlink.financialhost.nav import mapping
 from ledgerlink.financialhost.nav.settings import NavSettings
 from ledgerlink.wire.operations import DocumentKind, LineKind, WireCustomer, WireDocument, WireLine
 
 
 def _settings(**values: Any) -> NavSettings:
-    return NavSettings(base_url="http://nav/DynamicsNAV100/", company="C", username="U", **values)
+    return NavSettings(
+        soap_url="http://nav:7047/DynamicsNAV100/WS/",
+        odata_url="http://nav:7048/DynamicsNAV100/ODataV4/",
+        company="C",
+        username="U",
+        **values,
+    )
 
 
 def _document(**values: Any) -> WireDocument:
@@ -30,9 +38,16 @@ def _document(**values: Any) -> WireDocument:
     return WireDocument(**{**base, **values})
 
 
+def test_settings_with_one_base_url_name_the_two_that_replace_it() -> None:
+    old = {"base_url": "http://nav:7047/DynamicsNAV100", "company": "C", "username": "U"}
+    with pytest.raises(ValueError, match="base_url is replaced by soap_url and odata_url"):
+        NavSettings.model_validate(old)
+
+
 def test_settings_defaults_and_services() -> None:
     settings = _settings(services={"invoice": "MyInvoiceWS"})
-    assert settings.base_url == "http://nav/DynamicsNAV100"
+    assert settings.soap_url == "http://nav:7047/DynamicsNAV100/WS"
+    assert settings.odata_url == "http://nav:7048/DynamicsNAV100/ODataV4"
     assert settings.service("invoice") == "MyInvoiceWS"
     assert settings.service("customer") == "TlpCustomerNavWS"
     assert settings.invoice_line_type == 2 and settings.project_dimension == 2

@@ -14,13 +14,15 @@ from typing import Any
 
 import httpx2
 import pytest
+from typer.testing import CliRunner
 
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.cli.app import app
+from ledgerlink.emulators._kit.serve import running_all
 from ledgerlink.emulators.nav import NavConfig, NavEmulator
 from ledgerlink.financialhost.nav import NavClient, NavPlugin, NavSettings, build_plugin
 from ledgerlink.financialhost.plugin import ErpRejected, ErpUnavailable
 from ledgerlink.financialhost.runtime import build_host, serving
-from ledgerlink.financialhost.settings import HostSettings
+from ledgerlink.financialhost.settings import HostSettings, load_settings
 from ledgerlink.financialhost.vault import Vault
 from ledgerlink.wire.client import SignedClient, tls_context
 from ledgerlink.wire.operations import (
@@ -42,7 +44,7 @@ AUTH = ("WEBSERVICE", "Passw0rd!")
 
 @dataclass
 class Nav:
-    url: str
+    urls: dict[str, str]  # the emulator's SOAP and OData base URLs (each on its own port)
     plugin: NavPlugin
     admin: httpx2.Client
 
@@ -66,12 +68,17 @@ class Nav:
         assert answer.status_code in (200, 201), answer.text
 
 
-def _plugin(url: str, data_dir: Path, **settings: Any) -> NavPlugin:
+def _plugin(urls: dict[str, str], data_dir: Path, **settings: Any) -> NavPlugin:
     nav_settings = NavSettings(
-        base_url=f"{url}/DynamicsNAV100", company=COMPANY, username=AUTH[0], **settings
+        soap_url=urls["soap"],
+        odata_url=urls["odata"],
+        company=COMPANY,
+        username=AUTH[0],
+        **settings,
     )
     client = NavClient(
-        base_url=nav_settings.base_url,
+        soap_url=nav_settings.soap_url,
+        odata_url=nav_settings.odata_url,
         company=COMPANY,
         username=AUTH[0],
         password=AUTH[1],
@@ -87,12 +94,14 @@ def _emulator(state_file: Path | None = None) -> NavEmulator:
 
 @pytest.fixture
 def nav(tmp_path: Path) -> Iterator[Nav]:
+    emulator = _emulator()
     with (
-        running(_emulator().app) as url,
-        httpx2.Client(base_url=url, auth=AUTH, timeout=10) as admin,
+        running_all(emulator.apps) as roots,
+        httpx2.Client(base_url=roots["soap"], auth=AUTH, timeout=10) as admin,
     ):
-        plugin = _plugin(url, tmp_path / "plugin")
-        yield Nav(url, plugin, admin)
+        urls = emulator.base_urls(roots)
+        plugin = _plugin(urls, tmp_path / "plugin")
+        yield Nav(urls, plugin, admin)
         plugin.close()
 
 
@@ -146,7 +155,7 @@ def test_products_as_items_and_as_gl_accounts(nav: Nav, tmp_path: Path) -> None:
     accounts = {p.number for p in nav.plugin.products("gl_accounts").items}
     assert {"6110", "6410", "6420"} <= accounts
     assert not accounts & {"6000", "6130"}  # heading, no direct posting
-    gl_plugin = _plugin(nav.url, tmp_path, invoice_line_type=1)
+    gl_plugin = _plugin(nav.urls, tmp_path, invoice_line_type=1)
     assert {p.number for p in gl_plugin.products(None).items} == accounts
     gl_plugin.close()
 
@@ -211,7 +220,7 @@ def test_contacts_extended_and_simple(nav: Nav, tmp_path: Path) -> None:
     result = nav.plugin.create_draft(_document(contact_ref=first.external_id))
     header = next(r for r in nav.records(36) if r["No"] == result.document_number)
     assert header["Sell_to_Contact"] == "Jane Doe" == header["Bill_to_Contact"]
-    simple = _plugin(nav.url, tmp_path / "simple", extended_contacts=False)
+    simple = _plugin(nav.urls, tmp_path / "simple", extended_contacts=False)
     outcome = simple.upsert_contact("20000", WireContact(name="Mr. Simple"))
     assert outcome.external_id == "20000"
     assert next(r for r in nav.records(18) if r["No"] == "20000")["Contact"] == "Mr. Simple"
@@ -354,7 +363,8 @@ def test_nav_not_running_is_unavailable(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    plugin = _plugin(f"http://127.0.0.1:{port}", tmp_path)
+    root = f"http://127.0.0.1:{port}/DynamicsNAV100"
+    plugin = _plugin({"soap": f"{root}/WS", "odata": f"{root}/ODataV4"}, tmp_path)
     with pytest.raises(ErpUnavailable):
         plugin.test()
     with pytest.raises(ErpUnavailable):
@@ -365,12 +375,40 @@ def test_nav_not_running_is_unavailable(tmp_path: Path) -> None:
 def test_wrong_password_is_rejected_with_a_vault_hint(nav: Nav, tmp_path: Path) -> None:
     vault = Vault(tmp_path / "vault")
     vault.set("nav:password", "wrong")
-    config = {"base_url": f"{nav.url}/DynamicsNAV100", "company": COMPANY, "username": AUTH[0]}
+    config = {
+        "soap_url": nav.urls["soap"],
+        "odata_url": nav.urls["odata"],
+        "company": COMPANY,
+        "username": AUTH[0],
+    }
     plugin = build_plugin(config, vault=vault, data_dir=tmp_path)
     with pytest.raises(ErpRejected) as problem:
         plugin.test()
     assert "nav:password" in problem.value.hint
     plugin.close()
+
+
+def test_host_init_takes_both_nav_urls_and_the_plugin_reads_over_both(
+    nav: Nav, tmp_path: Path
+) -> None:
+    init = [
+        "host", "init", str(tmp_path / "fh"), "--plugin", "nav",
+        "--soap-url", nav.urls["soap"], "--odata-url", nav.urls["odata"],
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, init)
+    assert result.exit_code == 0, result.output
+    assert f"SOAP {nav.urls['soap']}, OData {nav.urls['odata']}" in result.output
+    settings = load_settings(tmp_path / "fh" / "financialhost.toml")
+    section = {**settings.plugin_settings, "username": AUTH[0]}
+    assert (section["soap_url"], section["odata_url"]) == (nav.urls["soap"], nav.urls["odata"])
+    vault = Vault(tmp_path / "vault")
+    vault.set("nav:password", AUTH[1])
+    plugin = build_plugin(section, vault=vault, data_dir=tmp_path)
+    try:
+        assert plugin.test().company_name == COMPANY  # SOAP
+        plugin.statuses(None, 10)  # OData (posted invoices and credit memos)
+    finally:
+        plugin.close()
 
 
 def _wait(predicate: Any, timeout: float = 15.0) -> None:

@@ -20,7 +20,7 @@ from rich.console import Console
 from ledgerlink.cli.demo_transfer import DemoErp
 from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.transfers import ProductNumberPrinciples
-from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators._kit.serve import running_all
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.emulators.visma import (
     EmulatedAdk,
@@ -130,9 +130,11 @@ def nav_demo(demo_dir: Path) -> Iterator[DemoErp]:
     """The NAV emulator (state in the demo folder) behind a FinancialHost."""
     emulator = NavEmulator(state_file=demo_dir / "nav-emulator.json")
     try:
-        with running(emulator.app) as root:
+        with running_all(emulator.apps) as roots:
+            urls = emulator.base_urls(roots)
             settings = {
-                "base_url": f"{root}/DynamicsNAV100",
+                "soap_url": urls["soap"],
+                "odata_url": urls["odata"],
                 "company": NAV_COMPANY,
                 "username": NAV_USER,
             }
@@ -147,16 +149,15 @@ def nav_demo(demo_dir: Path) -> Iterator[DemoErp]:
                     secret=secret,
                     pem=pem,
                     principles=NAV_PRINCIPLES,
-                    erp_user=lambda console: _nav_post_and_pay(console, root),
+                    erp_user=lambda console: _nav_post_and_pay(console, urls["admin"]),
                 )
     finally:
         emulator.close()
 
 
-def _nav_post_and_pay(console: Console, root: str) -> None:
+def _nav_post_and_pay(console: Console, admin_url: str) -> None:
     """As the NAV user: post our drafts, then pay the two oldest posted invoices in full."""
-    company = quote(NAV_COMPANY, safe="")
-    admin = f"{root}/_emulator/companies/{company}"
+    admin = f"{admin_url}/companies/{quote(NAV_COMPANY, safe='')}"
     with httpx2.Client(auth=(NAV_USER, NAV_PASSWORD), timeout=60) as http:
         ours = [d for d in _records(http, f"{admin}/records/36") if _ours(d)]
         for draft in ours:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import typer
 import uvicorn
 
+from ledgerlink.emulators._kit.serve import serve_forever
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.nav import NavConfig, NavEmulator, UserDef
 from ledgerlink.emulators.visma import create_company, is_company
@@ -64,7 +65,8 @@ def _verify_setting(value: str) -> bool | Path:
 
 @emulate_app.command("nav")
 def nav(
-    port: Annotated[int, typer.Option(help="TCP port to listen on (NAV's SOAP default).")] = 7047,
+    soap_port: Annotated[int, typer.Option(help="TCP port of the SOAP services.")] = 7047,
+    odata_port: Annotated[int, typer.Option(help="TCP port of the OData V4 services.")] = 7048,
     host: Annotated[
         str, typer.Option(help="Interface to bind (loopback by default).")
     ] = "127.0.0.1",
@@ -89,7 +91,8 @@ def nav(
         typer.Option(help="Run the change handler every N seconds (06-23 h); off if omitted."),
     ] = None,
 ) -> None:
-    """Serve the Dynamics NAV web services emulator (SOAP and OData V4)."""
+    """Serve the Dynamics NAV web services emulator: SOAP and OData V4, each on its own port
+    as NAV serves them."""
     settings: dict[str, object] = {
         "server_instance": instance,
         "users": (UserDef(name=user, password=password, access_key=access_key),),
@@ -99,9 +102,10 @@ def nav(
     if company:
         settings["companies"] = tuple(company)
     emulator = NavEmulator(config=NavConfig.model_validate(settings), state_file=state)
-    urls = emulator.base_urls(f"http://{host}:{port}")
+    ports = {"soap": soap_port, "odata": odata_port}
+    urls = emulator.base_urls({name: f"http://{host}:{port}" for name, port in ports.items()})
     first = emulator.config.companies[0]
-    typer.echo(f"Dynamics NAV emulator on http://{host}:{port}")
+    typer.echo(f"Dynamics NAV emulator on {host}, ports {soap_port} (SOAP), {odata_port} (OData)")
     typer.echo(f"  SOAP:       {urls['soap']}/{quote(first, safe='')}/Page/<ServiceName>")
     typer.echo(f"  OData V4:   {urls['odata']}/Company('{quote(first, safe='')}')/<ServiceName>")
     typer.echo(f"  companies:  {', '.join(emulator.config.companies)}")
@@ -113,7 +117,7 @@ def nav(
     typer.echo(f"  state file: {state or '(in memory)'}")
     typer.echo("Press Ctrl-C to stop.")
     try:
-        uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+        serve_forever(emulator.apps, host=host, ports=ports)
     finally:
         emulator.close()
 

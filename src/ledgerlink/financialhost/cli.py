@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -82,7 +83,6 @@ plugin = "{plugin}"
 
 _PLUGIN_SECTIONS = {
     "nav": (
-        'base_url = "http://navserver:7047/DynamicsNAV100"\n'
         'company = "CRONUS International Ltd."\n'
         'username = "TIMELOG"\n'
         "# the password or web service access key is the vault secret 'nav:password'\n"
@@ -118,14 +118,25 @@ def init(
         str, typer.Option(help="Agent mode: the hub's https:// address this host calls.")
     ] = "",
     agent_id: Annotated[str, typer.Option(help="Agent mode: this host's id at the hub.")] = "",
+    soap_url: Annotated[
+        str, typer.Option(help="NAV: the SOAP services' base URL (NAV's port 7047 by default).")
+    ] = "http://navserver:7047/DynamicsNAV100/WS",
+    odata_url: Annotated[
+        str, typer.Option(help="NAV: the OData V4 base URL (NAV's port 7048 by default).")
+    ] = "http://navserver:7048/DynamicsNAV100/ODataV4",
 ) -> None:
     """Create the settings file, the vault, the first hub key, the callback secret and a
     self-signed certificate. Prints the secrets once: copy them into the hub and NAV.
-    With --hub-url and --agent-id the host runs in agent mode (it calls the hub)."""
+    With --hub-url and --agent-id the host runs in agent mode (it calls the hub). NAV serves
+    SOAP and OData on two ports: give both base URLs (--soap-url, --odata-url)."""
     if plugin not in _PLUGIN_SECTIONS:
         raise typer.BadParameter("choose --plugin nav or --plugin visma")
     if bool(hub_url) != bool(agent_id):
         raise typer.BadParameter("agent mode needs both --hub-url and --agent-id")
+    plugin_section = _PLUGIN_SECTIONS[plugin]
+    if plugin == "nav":
+        urls = f"soap_url = {json.dumps(soap_url)}\nodata_url = {json.dumps(odata_url)}\n"
+        plugin_section = urls + plugin_section
     settings_file = directory / SETTINGS_FILE
     if settings_file.exists():
         raise typer.BadParameter(f"{settings_file} exists already; edit it instead.")
@@ -143,7 +154,7 @@ def init(
                 if agent_id
                 else '# hub_url = "https://hub.example.com"\n# agent_id = "customer-erp"'
             ),
-            plugin_section=_PLUGIN_SECTIONS[plugin],
+            plugin_section=plugin_section,
         ),
         encoding="utf-8",
     )
@@ -165,6 +176,8 @@ def init(
     typer.echo(f"  URL:        https://127.0.0.1:{port}/callback/v1/changes")
     typer.echo(f"  handle:     {plugin}")
     typer.echo(f"  secret:     {callback_secret}")
+    if plugin == "nav":
+        typer.echo(f"NAV:          SOAP {soap_url}, OData {odata_url} (edit [nav] to change)")
     typer.echo(
         f"Next: set the ERP password with 'ledgerlink host secret set {plugin}:password "
         f"--settings {settings_file}', then 'ledgerlink host serve'."

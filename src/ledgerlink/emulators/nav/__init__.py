@@ -1,12 +1,15 @@
 """Microsoft Dynamics NAV 2017-style web services emulator (SOAP pages/codeunits, OData V4).
 
-Build it with :class:`NavEmulator` (optionally with a :class:`NavConfig`) and serve
-``emulator.app`` (``ledgerlink emulate nav``, or :func:`ledgerlink.emulators._kit.serve.running`
-in tests). Defaults: instance ``DynamicsNAV100``; companies ``CRONUS International Ltd.`` and
-``TEST``; credential type NavUserPassword with user ``WEBSERVICE`` / ``Passw0rd!`` (HTTP Basic;
-a configured 44-character web service access key works as the password until it expires).
+Build it with :class:`NavEmulator` (optionally with a :class:`NavConfig`) and serve its two
+apps, as NAV serves SOAP and OData V4 on two ports (7047 and 7048 by default), each with its own
+base URL: ``emulator.apps["soap"]`` and ``emulator.apps["odata"]`` (``ledgerlink emulate nav
+--soap-port 7047 --odata-port 7048``, or :func:`ledgerlink.emulators._kit.serve.running_all` in
+tests; :meth:`NavEmulator.base_urls` names the base URLs). Defaults: instance
+``DynamicsNAV100``; companies ``CRONUS International Ltd.`` and ``TEST``; credential type
+NavUserPassword with user ``WEBSERVICE`` / ``Passw0rd!`` (HTTP Basic; a configured 44-character
+web service access key works as the password until it expires).
 
-Endpoints (company percent-encoded in SOAP paths, quoted in OData):
+Endpoints on the SOAP port (company percent-encoded in the path):
 
 * ``GET|POST /{instance}/WS/{company}/Page/{Service}`` — WSDL / page operations (Read,
   ReadByRecId, ReadMultiple, IsUpdated, GetRecIdFromKey, Create, CreateMultiple, Update,
@@ -14,11 +17,14 @@ Endpoints (company percent-encoded in SOAP paths, quoted in OData):
 * ``GET|POST /{instance}/WS/{company}/Codeunit/{Service}``;
   ``GET /{instance}/WS/{company}/services``;
   ``GET|POST /{instance}/WS/SystemService`` (``Companies``).
+
+Endpoints on the OData port (company quoted, and percent-encoded, in the path):
+
 * ``/{instance}/ODataV4/$metadata``, ``/{instance}/ODataV4/Company``,
   ``/{instance}/ODataV4/Company('{name}')/{Service}[({key})]`` (GET, POST, PATCH, DELETE).
 
-Admin routes (same Basic credentials, also under the Windows credential type; never faulted
-or journaled):
+Admin routes on both ports (same Basic credentials, also under the Windows credential type;
+never faulted or journaled):
 
 * ``GET/PUT/DELETE /_emulator/faults``, ``GET/DELETE /_emulator/journal`` (the kit's).
 * ``GET|POST /_emulator/companies/{company}/records/{table_id}`` — list / insert rows as the

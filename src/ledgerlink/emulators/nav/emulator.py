@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -59,19 +59,12 @@ class NavEmulator(Emulator):
                 seed_company(self._books(company))
             fresh[name] = company
         super().__init__(state=NavState(fresh, state_file=state_file), fault_seed=fault_seed)
-        errors = NavErrors()
-        self.app = self.assemble(
-            title="Dynamics NAV web services (ledgerlink emulator)",
-            errors=errors,
-            handlers={
-                NavError: errors.nav_error,
-                soap.SoapNotFound: errors.soap_not_found,
-                odata.ODataError: errors.odata_error,
-                Unauthorized: errors.unauthorized,
-            },
-            admin_dependencies=[Depends(authenticate_basic)],
-            routers=[admin.router, odata.router, soap.router],
-        )
+        # NAV serves SOAP and OData on two ports (7047 and 7048 by default), each its own base
+        # URL; the admin routes answer on both.
+        self.apps = {
+            "soap": self._app("SOAP", NavErrors(odata_port=False), soap.router),
+            "odata": self._app("OData V4", NavErrors(odata_port=True), odata.router),
+        }
         self._timer: JobQueueTimer | None = None
         if self.config.job_queue_interval_seconds:
             self._timer = JobQueueTimer(
@@ -80,6 +73,20 @@ class NavEmulator(Emulator):
                 window=self.config.job_queue_window,
             )
             self._timer.start()
+
+    def _app(self, protocol: str, errors: NavErrors, router: APIRouter) -> FastAPI:
+        return self.assemble(
+            title=f"Dynamics NAV {protocol} web services (ledgerlink emulator)",
+            errors=errors,
+            handlers={
+                NavError: errors.nav_error,
+                soap.SoapNotFound: errors.soap_not_found,
+                odata.ODataError: errors.odata_error,
+                Unauthorized: errors.unauthorized,
+            },
+            admin_dependencies=[Depends(authenticate_basic)],
+            routers=[admin.router, router],
+        )
 
     def _books(self, company: Company) -> Books:
         return Books(self.config, company, now=self.clock)
@@ -99,19 +106,24 @@ class NavEmulator(Emulator):
             self._timer.stop()
             self._timer = None
 
-    def base_urls(self, root: str) -> dict[str, str]:
-        """The SOAP and OData base URLs under ``root`` (e.g. ``http://127.0.0.1:7047``)."""
+    def base_urls(self, roots: Mapping[str, str]) -> dict[str, str]:
+        """The SOAP and OData base URLs (and the admin routes', on the SOAP port) given the root
+        URL each of :attr:`apps` is served at (e.g. ``{"soap": "http://127.0.0.1:7047",
+        "odata": "http://127.0.0.1:7048"}``)."""
         instance = self.config.server_instance
         return {
-            "soap": f"{root}/{instance}/WS",
-            "odata": f"{root}/{instance}/ODataV4",
-            "admin": f"{root}{ADMIN_PREFIX}",
+            "soap": f"{roots['soap']}/{instance}/WS",
+            "odata": f"{roots['odata']}/{instance}/ODataV4",
+            "admin": f"{roots['soap']}{ADMIN_PREFIX}",
         }
 
 
 class NavErrors(ErrorEnvelope):
-    """NAV's answers: OData errors under ``/ODataV4``, SOAP faults and plain text elsewhere,
-    ``{"error": {"code", "message"}}`` on the admin routes."""
+    """NAV's answers: OData errors on the OData port, SOAP faults and plain text on the SOAP
+    port, ``{"error": {"code", "message"}}`` on the admin routes."""
+
+    def __init__(self, *, odata_port: bool) -> None:
+        self.odata_port = odata_port
 
     def nav_error(self, request: Request, error: Exception) -> Response:
         """A C/AL or platform error, in the shape of the protocol it came through."""
@@ -120,7 +132,7 @@ class NavErrors(ErrorEnvelope):
         if path.startswith(ADMIN_PREFIX):
             failure = error.failure
             return admin.admin_error(failure.odata_status, error.message, failure.odata_code)
-        if odata.is_odata(path):
+        if self.odata_port:
             return odata.error_response(
                 error.failure.odata_status, error.failure.odata_code, error.message
             )
@@ -146,8 +158,9 @@ class NavErrors(ErrorEnvelope):
         return admin.admin_error(status, message)
 
     def http_error(self, request: Request, error: StarletteHTTPException) -> Response:
-        """An OData error under ``/ODataV4``, plain text elsewhere (as IIS/HTTP.sys answers)."""
-        if odata.is_odata(request.url.path):
+        """An OData error on the OData port, plain text on the SOAP port (as HTTP.sys
+        answers)."""
+        if self.odata_port:
             return odata.error_response(
                 error.status_code, "BadRequest_ResourceNotFound", str(error.detail)
             )

@@ -30,7 +30,7 @@ from ledgerlink.emulators.nav.schema import FieldDef, PageDef
 from ledgerlink.emulators.nav.state import Record
 from ledgerlink.emulators.nav.values import from_json, parse_text, sort_value, to_json
 
-__all__ = ["ODataError", "error_response", "is_odata", "metadata", "router"]
+__all__ = ["ODataError", "error_response", "metadata", "router"]
 
 JSON = "application/json; odata.metadata=minimal"
 _HEADERS = {"odata-version": "4.0"}
@@ -38,12 +38,6 @@ _COMPANY = re.compile(r"^Company\('((?:[^']|'')*)'\)(?:/(.*))?$")
 _ENTITY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$", re.DOTALL)
 
 router = APIRouter(dependencies=[Depends(authenticate)])
-
-
-def is_odata(path: str) -> bool:
-    """Whether ``path`` is an OData URL."""
-    parts = path.split("/")
-    return len(parts) > 2 and parts[2] == "ODataV4"
 
 
 class ODataError(Exception):

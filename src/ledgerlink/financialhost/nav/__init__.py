@@ -20,7 +20,8 @@ def build_plugin(config: dict[str, Any], *, vault: Vault, data_dir: Path) -> Nav
     password or web-service access key is the vault secret ``nav:password``."""
     settings = NavSettings.model_validate(config)
     client = NavClient(
-        base_url=settings.base_url,
+        soap_url=settings.soap_url,
+        odata_url=settings.odata_url,
         company=settings.company,
         username=settings.username,
         password=vault.get("nav:password"),

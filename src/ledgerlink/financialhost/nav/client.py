@@ -62,7 +62,8 @@ class NavClient:
     def __init__(
         self,
         *,
-        base_url: str,
+        soap_url: str,
+        odata_url: str,
         company: str,
         username: str,
         password: str,
@@ -70,9 +71,9 @@ class NavClient:
         page_size: int,
         transport: httpx2.BaseTransport | None = None,
     ) -> None:
-        self._soap_base = f"{base_url}/WS/{quote(company, safe='')}"
+        self._soap_base = f"{soap_url}/{quote(company, safe='')}"
         self._odata_base = (
-            f"{base_url}/ODataV4/Company('{quote(company.replace(chr(39), chr(39) * 2), safe='')}')"
+            f"{odata_url}/Company('{quote(company.replace(chr(39), chr(39) * 2), safe='')}')"
         )
         self.page_size = page_size
         self._http = httpx2.Client(
@@ -142,7 +143,7 @@ class NavClient:
             raise ErpRejected(
                 f"NAV answered HTTP {response.status_code} without a SOAP envelope.",
                 erp_text=response.text[:500],
-                hint="Check base_url, company and that the service is published."
+                hint="Check soap_url, company and that the service is published."
                 if response.status_code == 404
                 else "",
             ) from None
@@ -277,6 +278,9 @@ class NavClient:
                 raise ErpRejected(
                     f"NAV OData answered HTTP {response.status_code} without JSON.",
                     erp_text=response.text[:500],
+                    hint="Check odata_url (NAV's OData V4 port, 7048 by default) and company."
+                    if response.status_code == 404
+                    else "",
                 ) from None
             if response.status_code >= 400:
                 error = document.get("error", {}) if isinstance(document, dict) else {}

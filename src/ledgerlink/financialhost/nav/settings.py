@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["DEFAULT_SERVICES", "NavSettings"]
 
@@ -38,7 +38,10 @@ class NavSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base_url: str = Field(min_length=1)  # http(s)://server:7047/DynamicsNAV100
+    # NAV serves SOAP and OData on two ports, each its own base URL (NAV's "SOAP Services" and
+    # "OData Services" URLs in the server instance's settings).
+    soap_url: str = Field(min_length=1)  # http(s)://server:7047/DynamicsNAV100/WS
+    odata_url: str = Field(min_length=1)  # http(s)://server:7048/DynamicsNAV100/ODataV4
     company: str = Field(min_length=1)
     username: str = Field(min_length=1)
     # [InvoiceLineType] 0 Text, 1 G/L Account (PSA product numbers are G/L accounts), 2 Item,
@@ -69,7 +72,18 @@ class NavSettings(BaseModel):
     # in NAV with the same code); off, NAV's employee template decides.
     employee_department_dimension: bool = False
 
-    @field_validator("base_url")
+    @model_validator(mode="before")
+    @classmethod
+    def _one_url_is_not_enough(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "base_url" in data:
+            raise ValueError(
+                "[nav] base_url is replaced by soap_url and odata_url: NAV serves SOAP and OData "
+                'on two ports (e.g. soap_url = "http://navserver:7047/DynamicsNAV100/WS", '
+                'odata_url = "http://navserver:7048/DynamicsNAV100/ODataV4")'
+            )
+        return data
+
+    @field_validator("soap_url", "odata_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
