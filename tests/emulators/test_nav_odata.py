@@ -120,6 +120,20 @@ def test_soap_and_odata_are_served_on_two_ports_each_only_its_own(nav: Nav) -> N
         assert nav.http.get(f"{root}/_emulator/job-queue").status_code == 200
 
 
+def test_next_link_is_a_valid_url_with_the_company_percent_encoded(nav: Nav) -> None:
+    url = nav.odata_url(CUSTOMERS)
+    first = nav.http.get(url, params={"$filter": "No ge '10000'"}).json()
+    next_link = first["@odata.nextLink"]
+    assert " " not in next_link and "'" not in next_link.split("?", 1)[1]
+    context_company = first["@odata.context"].split("#", 1)[1].split("/", 1)[0]
+    assert next_link.startswith(f"{nav.odata_base}/{context_company}/{CUSTOMERS}?")
+    assert context_company == "Company('CRONUS%20International%20Ltd.')"
+    query = parse_qs(urlsplit(next_link).query)
+    assert query["$filter"] == ["No ge '10000'"] and query["$skiptoken"] == ["'20000'"]
+    second = nav.http.get(next_link).json()
+    assert [c["No"] for c in second["value"]] == ["30000", "40000"]
+
+
 def test_or_across_fields_and_bad_syntax_are_errors(nav: Nav) -> None:
     url = nav.odata_url(CUSTOMERS)
     across = nav.http.get(url, params={"$filter": "No eq '10000' or Name eq 'X'"})

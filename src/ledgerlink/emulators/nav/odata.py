@@ -616,13 +616,17 @@ class _EntityRequest:
             raise self._not_allowed(method)
         return self._read_collection()
 
+    @property
+    def _collection_url(self) -> str:
+        """The entity set's URL, the company percent-encoded as in ``@odata.context``."""
+        return self.context.replace("/$metadata#", "/")
+
     def _location(self, record: Record) -> str:
         literals = ",".join(
             f"{name}={_key_literal(self.service.field(name), record[name])}"
             for name in self.page.primary_key
         )
-        base = self.context.replace("/$metadata#", "/")
-        return f"{base}({literals})"
+        return f"{self._collection_url}({literals})"
 
     def _read_collection(self) -> Response:
         query = self.request.query_params
@@ -641,7 +645,7 @@ class _EntityRequest:
             page = paging.page(
                 records,
                 query,
-                url=str(self.request.url).split("?")[0],
+                url=self._collection_url,
                 key=self._token,
                 after=lambda rows, token: self._after(rows, token, ordered=bool(order)),
                 prefer=self.request.headers.get("prefer"),
