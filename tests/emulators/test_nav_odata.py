@@ -134,6 +134,27 @@ def test_next_link_is_a_valid_url_with_the_company_percent_encoded(nav: Nav) -> 
     assert [c["No"] for c in second["value"]] == ["30000", "40000"]
 
 
+@pytest.mark.parametrize(
+    ("service", "expression", "types"),
+    [
+        (CUSTOMERS, "No eq 10000", "'Edm.String' and 'Edm.Int32' for operator kind 'Equal'"),
+        (CUSTOMERS, "Name ge 1.5", "'Edm.String' and 'Edm.Decimal' for operator kind "
+         "'GreaterThanOrEqual'"),
+        ("TlpInvoiceLineWS", "Quantity gt '1'", "'Edm.Decimal' and 'Edm.String' for operator "
+         "kind 'GreaterThan'"),
+    ],
+)  # fmt: skip
+def test_comparing_a_number_with_a_text_is_refused(
+    nav: Nav, service: str, expression: str, types: str
+) -> None:
+    response = nav.http.get(nav.odata_url(service), params={"$filter": expression})
+    assert response.status_code == 400
+    assert _error(response.json()) == (
+        "BadRequest",
+        f"A binary operator with incompatible types was detected. Found operand types {types}.",
+    )
+
+
 def test_or_across_fields_and_bad_syntax_are_errors(nav: Nav) -> None:
     url = nav.odata_url(CUSTOMERS)
     across = nav.http.get(url, params={"$filter": "No eq '10000' or Name eq 'X'"})

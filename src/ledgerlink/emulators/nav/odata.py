@@ -229,7 +229,15 @@ _TOKEN = re.compile(
     r"|(?P<date>\d{4}-\d{2}-\d{2})|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<punct>[(),]))"
 )
-_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+_COMPARISONS = {
+    "eq": "Equal",
+    "ne": "NotEqual",
+    "lt": "LessThan",
+    "le": "LessThanOrEqual",
+    "gt": "GreaterThan",
+    "ge": "GreaterThanOrEqual",
+}
+_NUMBERS = {"Edm.Int32", "Edm.Int64", "Edm.Decimal"}
 _FUNCTIONS = ("startswith", "endswith", "contains")
 
 Predicate = Callable[[Record], bool]
@@ -237,6 +245,33 @@ Predicate = Callable[[Record], bool]
 
 def _syntax() -> ODataError:
     return ODataError(400, "BadRequest_NotFound", "Bad Request - Error in query syntax.")
+
+
+def _literal_type(token: tuple[str, str] | None) -> str | None:
+    """The EDM type the OData URI parser gives a string or number literal."""
+    kind, text = token or ("", "")
+    if kind == "string":
+        return "Edm.String"
+    if kind != "number":
+        return None
+    if "." in text:
+        return "Edm.Decimal"
+    return "Edm.Int32" if -(2**31) <= int(text) < 2**31 else "Edm.Int64"
+
+
+def _check_types(field: FieldDef, token: tuple[str, str] | None, operator: str) -> None:
+    """Refuse comparing a text field with a number or a number field with a text, as NAV's
+    OData URI parser (ODataLib) does. Its message; NAV's error code for it is unverified (no
+    captured NAV answer), ``BadRequest`` is the documented code of a malformed request."""
+    types = {field.edm_type, _literal_type(token)}
+    if "Edm.String" in types and types & _NUMBERS:
+        raise ODataError(
+            400,
+            "BadRequest",
+            "A binary operator with incompatible types was detected. Found operand types "
+            f"'{field.edm_type}' and '{_literal_type(token)}' for operator kind "
+            f"'{_COMPARISONS[operator]}'",
+        )
 
 
 @dataclass
@@ -366,6 +401,7 @@ class _FilterParser:
         operator = self.take()[1]
         if operator not in _COMPARISONS:
             raise _syntax()
+        _check_types(field, self.peek(), operator)
         value = self.literal(field)
 
         def key(candidate: Any) -> Any:
