@@ -1,14 +1,19 @@
-"""Builders of domain objects, and a small stored world, shared by the store and PSA tests.
+"""Builders of domain objects, and a small stored world, shared by the store and PSA tests;
+:func:`shared_specs`, the one rule for tests that read ``../shared``.
 
 Each builder returns a valid object with plain defaults; keyword arguments override fields.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import (
@@ -23,6 +28,9 @@ from ledgerlink.domain.parties import (
 from ledgerlink.domain.work import Expense, Project, TimeRegistration
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
+
+#: ``../shared`` beside the repository: the vendors' specs and the ERP fact sheets.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 INVOICE_DATE = date(2024, 4, 2)
@@ -180,3 +188,19 @@ def build_world(database: Database) -> World:
         project_id=p1.id,
         se_project_id=p2.id,
     )
+
+
+def shared_specs(name: str, *, shared: Path = SHARED) -> Path:
+    """The folder ``../shared/specs/<name>``, for a test module to call at import.
+
+    When it is absent the module is skipped with the reason, except with ``CI=true``, where
+    that is a failure (CI always has ``../shared``; a conformance test that skips there proves
+    nothing), as a missing PostgreSQL is.
+    """
+    folder = shared / "specs" / name
+    if folder.is_dir():
+        return folder
+    reason = f"{folder} is not there (the vendors' specs live in ../shared beside the repository)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)

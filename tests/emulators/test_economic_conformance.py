@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
-DOCS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "economic-rest-docs"
-if not DOCS.is_dir():  # the shared specs live beside the repository, not in it
-    DOCS = Path("/work/shared/specs/economic-rest-docs")
-pytestmark = pytest.mark.skipif(
-    not DOCS.is_dir(), reason=f"e-conomic REST docs not found at {DOCS}"
-)
+from tests.support import shared_specs
+
+DOCS = shared_specs("economic-rest-docs")
 
 _SECTION = re.compile(r"^### <span class='(\w+)'>\w+</span> (\S+)", re.M)
 

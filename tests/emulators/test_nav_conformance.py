@@ -19,11 +19,9 @@ from ledgerlink.emulators.nav import FieldDef, PageDef
 from ledgerlink.emulators.nav.defaults import code, default_pages, integer, option, text
 from ledgerlink.emulators.nav.errors import Failure
 from tests.emulators.test_nav_support import COMPANY, INSTANCE, Nav, config, serve_nav
+from tests.support import shared_specs
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "specs" / "nav-samples"
-pytestmark = pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason=f"the NAV wire samples are not present at {SAMPLES}"
-)
+SAMPLES = shared_specs("nav-samples")
 
 WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
 XSD = "{http://www.w3.org/2001/XMLSchema}"
