@@ -370,6 +370,8 @@ class ErrorCode(enum.StrEnum):
     UNAUTHENTICATED = "unauthenticated"  # 401: signature missing, wrong, expired or replayed
     FORBIDDEN = "forbidden"  # 403: address or operation not allowed
     TOO_LARGE = "too_large"  # 413
+    TIMEOUT = "timeout"  # 408: the body did not arrive in time
+    RATE_LIMITED = "rate_limited"  # 429: too many refused requests; wait Retry-After
     INVALID = "invalid"  # 422: the body does not match the operation's schema
     CONFLICT = "conflict"  # 409: idempotency key reused with another body
     NOT_FOUND = "not_found"  # 404: no such operation or job
