@@ -82,6 +82,9 @@ class HostSettings(BaseSettings):
       generated in ``data_dir`` on first run.
     * ``client_ca_file``: set it to require client certificates signed by that CA (mTLS).
     * ``allowed_ips``: addresses or networks that may call the operations.
+    * ``trusted_proxies``: reverse proxies in front of the host (addresses or networks). Only
+      for a request from one of these is ``X-Forwarded-For`` read, and the address it names is
+      the one the allow-lists check; otherwise the header is ignored (default: no proxy).
     * ``allowed_operations``: the operations this host executes (default: all of the wire
       contract); anything else is refused with 403.
     * ``callback_handle``: the ERP side's handle; its secret is ``callback:<handle>`` in the vault.
@@ -89,6 +92,13 @@ class HostSettings(BaseSettings):
     * ``plugin``: ``nav`` or ``visma``; the plugin's own section is ``[nav]`` / ``[visma]``.
     * ``mode``: ``inbound`` (the hub calls this host) or ``agent`` (this host calls the hub,
       section ``[agent]``; it then listens on loopback only, for the ERP's callbacks).
+    * ``header_timeout_seconds``: the TLS handshake, then a request's line and headers, must
+      each arrive within this time; ``body_timeout_seconds``: the whole body (else 408).
+    * ``refusal_limit``: refused requests from one address within ``refusal_interval_seconds``
+      before the rest of that interval is answered 429; the audit log keeps refusals as one
+      record per address and reason per interval, with a count.
+    * ``max_in_flight``: signed operations in progress at once (each may wait on the ERP); one
+      more is answered 503 with Retry-After.
     """
 
     model_config = SettingsConfigDict(
@@ -105,12 +115,18 @@ class HostSettings(BaseSettings):
     client_ca_file: Path | None = None
     certificate_hostnames: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
     allowed_ips: list[str] = Field(default_factory=lambda: list(LOOPBACK))
+    trusted_proxies: list[str] = Field(default_factory=list)
     allowed_operations: list[str] = Field(default_factory=lambda: sorted(OPERATIONS))
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     window_seconds: int = Field(default=300, ge=30, le=900)
     callback_handle: str = ""
     callback_allowed_ips: list[str] = Field(default_factory=lambda: list(LOOPBACK))
     sync_wait_seconds: float = Field(default=10.0, ge=0)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    refusal_limit: int = Field(default=20, ge=1)
+    refusal_interval_seconds: float = Field(default=60.0, gt=0)
+    max_in_flight: int = Field(default=16, ge=1, le=1000)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
@@ -148,7 +164,7 @@ class HostSettings(BaseSettings):
         except ValueError:
             return self.host == "localhost"
 
-    @field_validator("allowed_ips", "callback_allowed_ips")
+    @field_validator("allowed_ips", "callback_allowed_ips", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -177,12 +193,18 @@ class HostSettings(BaseSettings):
         return self.data_dir / "host.sqlite"
 
     def allows(self, address: str, *, callback: bool = False) -> bool:
-        networks = self.callback_allowed_ips if callback else self.allowed_ips
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+        return _within(address, self.callback_allowed_ips if callback else self.allowed_ips)
+
+    def trusts_proxy(self, address: str) -> bool:
+        return _within(address, self.trusted_proxies)
+
+
+def _within(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def load_settings(path: Path) -> HostSettings:
