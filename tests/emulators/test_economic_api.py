@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.economic.http import INVALID, REQUIRED
 from tests.emulators.conftest import TOKENS
 
 
@@ -417,7 +419,9 @@ def test_annotated_errors_on_drafts(api: httpx2.Client) -> None:
     assert lines[2]["quantity"]["errors"][0]["errorCode"] == "E04730"
     assert lines[3]["product"]["errors"][0]["errorCode"] == "E06000"
     assert "cannot be 0" in lines[4]["quantity"]["errors"][0]["message"]
-    assert set(error_codes(errors)) == {"E06000", "E04740", "E04500", "E04730"}
+    # A quantity of 0: the docs name no code for it, so the emulator's own.
+    assert lines[4]["quantity"]["errors"][0]["errorCode"] == INVALID
+    assert set(error_codes(errors)) == {"E06000", "E04740", "E04500", "E04730", INVALID}
 
 
 def test_draft_required_properties_and_length_limits(api: httpx2.Client) -> None:
@@ -477,6 +481,24 @@ def test_draft_put_replaces_and_delete_reports(api: httpx2.Client) -> None:
     bulk = api.delete("/invoices/drafts", params={"filter": "references.other$eq:a"}).json()
     assert bulk["deletedCount"] == 1
     assert api.get("/invoices/drafts").json()["pagination"]["results"] == 1
+
+
+def test_draft_put_keeps_nothing_of_the_earlier_version(api: httpx2.Client) -> None:
+    """PUT "will overwrite the full object and must include the full entity": a PUT without
+    currency, customer, date, layout and payment terms is refused, not filled in from before."""
+    number = create_draft(api)["draftInvoiceNumber"]
+    partial = {"recipient": {"name": "Ny", "vatZone": {"vatZoneNumber": 1}}, "lines": []}
+    refused = api.put(f"/invoices/drafts/{number}", json=partial)
+    assert refused.status_code == 400, refused.text
+    errors = refused.json()["errors"]
+    assert set(errors) == {"currency", "customer", "date", "layout", "paymentTerms"}
+    assert {e["errors"][0]["errorCode"] for e in errors.values()} == {REQUIRED}
+    whole = draft_body(customer={"customerNumber": 9002}, date="2026-03-05")
+    del whole["notes"], whole["references"]
+    replaced = api.put(f"/invoices/drafts/{number}", json=whole).json()
+    assert replaced["customer"]["customerNumber"] == 9002
+    assert replaced["date"] == "2026-03-05"
+    assert "notes" not in replaced and "references" not in replaced
 
 
 def test_booking_numbers_clash_and_immutability(api: httpx2.Client) -> None:
@@ -542,6 +564,38 @@ def test_negative_draft_books_as_a_credit_note(api: httpx2.Client) -> None:
     assert Decimal(str(booked["netAmount"])) == Decimal("-2300.00")
     assert Decimal(str(booked["grossAmount"])) == Decimal("-2875.00")
     assert Decimal(str(booked["remainder"])) == Decimal("-2875.00")
+
+
+def test_a_credit_note_without_vat_answers_no_negative_zero(api: httpx2.Client) -> None:
+    credit = [{"description": "Kredit", "quantity": -2, "unitNetPrice": 1150}]
+    eu = {"name": "Berlin Consulting GmbH", "vatZone": {"vatZoneNumber": 2}}
+    draft = api.post("/invoices/drafts", json=draft_body(recipient=eu, lines=credit))
+    assert draft.status_code == 201, draft.text
+    assert draft.json()["vatAmount"] == 0
+    number = draft.json()["draftInvoiceNumber"]
+    booked = api.post("/invoices/booked", json={"draftInvoice": {"draftInvoiceNumber": number}})
+    again = api.get(f"/invoices/booked/{booked.json()['bookedInvoiceNumber']}")
+    for answer in (draft, booked, again):
+        numbers = numbers_in(json.loads(answer.text, parse_float=Decimal, parse_int=Decimal))
+        assert [n for n in numbers if n.is_zero() and n.is_signed()] == [], answer.text
+
+
+def numbers_in(document: Any) -> list[Decimal]:
+    if isinstance(document, dict):
+        return [n for value in document.values() for n in numbers_in(value)]
+    if isinstance(document, list):
+        return [n for value in document for n in numbers_in(value)]
+    return [document] if isinstance(document, Decimal) else []
+
+
+@pytest.mark.parametrize("day", ["20261201", "2026-03-01T10:00:00", "2026-03", "2026-W10-1"])
+def test_dates_are_strictly_yyyy_mm_dd(api: httpx2.Client, day: str) -> None:
+    refused = api.post("/invoices/drafts", json=draft_body(date=day))
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["date"]["errors"][0]["value"] == day
+    listed = api.get("/invoices/drafts", params={"filter": f"date$gte:{day}"})
+    assert listed.status_code == 400, listed.text
+    assert api.get("/invoices/drafts", params={"filter": "date$gte:2026-03-01"}).status_code == 200
 
 
 def test_payments_move_invoices_between_unpaid_overdue_not_due_and_paid(api: httpx2.Client) -> None:
@@ -779,6 +833,48 @@ def test_fault_and_journal_admin_routes(api: httpx2.Client, emulator: EconomicEm
     assert api.put("/_emulator/faults", json={"error_rate": 3}).status_code == 400
     emulator.faults.set("/customers", error_rate=1.0, error_status=500)
     assert api.get("/customers").status_code == 500
+
+
+def error_objects(document: Any) -> list[dict[str, Any]]:
+    """The body itself and every object in an ``errors`` list of it, at any depth."""
+    found: list[dict[str, Any]] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key == "errors" and isinstance(value, list):
+                found += value
+            found += error_objects(value)
+    elif isinstance(document, list):
+        for item in document:
+            found += error_objects(item)
+    return found
+
+
+def test_every_error_answer_and_object_carries_an_error_code(
+    api: httpx2.Client, anonymous: httpx2.Client, emulator: EconomicEmulator
+) -> None:
+    answers = [
+        api.post("/customers", json={}),  # required properties
+        api.post("/invoices/drafts", json=draft_body(date="2026-13-01", lines=[{"quantity": 0}])),
+        anonymous.get("/customers"),  # 401
+        api.get("/invoices/drafts/999"),  # 404 of a resource
+        api.get("/no-such-collection"),  # 404 of a path
+        api.patch("/customers/9001", json={}),  # 405
+        api.post("/customers", content=b"x", headers={"Content-Type": "text/plain"}),  # 415
+    ]
+    emulator.faults.set("/customers", rate_limit_rate=1.0, retry_after=1)
+    answers.append(api.get("/customers"))  # an injected 429
+    emulator.faults.set("/customers", error_rate=1.0, error_status=503)
+    answers.append(api.get("/customers"))  # an injected 503
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [400, 400, 401, 404, 404, 405, 415, 429, 503]
+    for answer in answers:
+        body = answer.json()
+        assert body["httpStatusCode"] == answer.status_code
+        objects = [body, *error_objects(body.get("errors"))]
+        assert all(obj.get("errorCode") for obj in objects), answer.text
+    required = answers[0].json()["errors"]["name"]["errors"][0]
+    assert required["errorCode"] == REQUIRED
+    assert answers[2].json()["errorCode"] == "E90401"
 
 
 def test_admin_routes_need_the_tokens(anonymous: httpx2.Client) -> None:

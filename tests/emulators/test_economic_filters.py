@@ -127,11 +127,26 @@ def test_in_rejects_strings_too_many_values_and_non_numbers() -> None:
         "name$eq:a$b",
         "$and:name$eq:1",
         "age$in:1",
+        "name$eq:Ann (CEO)",
+        "(name$eq:a(b)",
     ],
 )
 def test_malformed_filters_are_rejected(text: str) -> None:
     with pytest.raises(FilterError):
         parse_filter(text)
+
+
+def test_an_escaped_parenthesis_is_part_of_the_value() -> None:
+    assert names("name$eq:Ann $(CEO$)") == ["Ann (CEO)"]
+
+
+def test_with_the_fields_a_filter_is_checked_before_any_record_is_read() -> None:
+    with pytest.raises(FilterError, match="not filterable"):
+        parse_filter("email$eq:x", KINDS)
+    with pytest.raises(FilterError, match="date"):
+        parse_filter("age$gt:1$or:date$eq:20260301", KINDS)
+    with pytest.raises(FilterError, match="date"):
+        parse_filter("date$gte:2026-03-01T10:00", KINDS)
 
 
 def test_non_filterable_property_is_rejected_on_evaluation() -> None:

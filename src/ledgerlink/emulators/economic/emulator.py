@@ -98,6 +98,10 @@ class EconomicErrors(ErrorEnvelope):
         """An error without hint."""
         return self.response(ApiError(status, message))
 
+    def injected(self, request: Request, status: int, message: str) -> Response:
+        """An injected 5xx or 429, in e-conomic's envelope (the injector adds Retry-After)."""
+        return self.response(ApiError(status, message))
+
     def http_error(self, request: Request, error: StarletteHTTPException) -> Response:
         """405 and 404 with e-conomic's texts and hints."""
         if error.status_code == 405:

@@ -8,12 +8,12 @@ The checks are the kit's field specs; what is e-conomic's here is the wording of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledgerlink.emulators._kit.fields import Field, Kind, Rule, check_field
-from ledgerlink.emulators.economic.http import Validation, reference_id
+from ledgerlink.emulators.economic.filters import parse_date
+from ledgerlink.emulators.economic.http import REQUIRED, Validation, reference_id
 
 __all__ = [
     "boolean",
@@ -55,7 +55,7 @@ def _checked(document: Mapping[str, Any], spec: Field, v: Validation, path: Path
         return document.get(spec.name)
     key, value, at = spec.name, problem.value, problem.path
     if problem.rule is Rule.REQUIRED:
-        v.add(at, required_message(key), hint="Please check your request data.")
+        v.add(at, required_message(key), code=REQUIRED, hint="Please check your request data.")
     elif problem.rule is Rule.KIND:
         v.add(at, f"{key} must be {_KINDS[spec.kind]}.", value=value)
     elif problem.rule is Rule.MAX_LENGTH:
@@ -142,12 +142,12 @@ def iso_date(
     path: Path = (),
     required: bool = False,
 ) -> str | None:
-    """A ``YYYY-MM-DD`` property."""
+    """A ``YYYY-MM-DD`` property (the docs' ISO-8601 full-date, nothing else)."""
     value = text(document, key, v, path=path, required=required)
     if value is None:
         return None
     try:
-        return date.fromisoformat(value).isoformat()
+        return parse_date(value).isoformat()
     except ValueError:
         v.add((*path, key), f"{key} must be a date formatted YYYY-MM-DD.", value=value)
         return None
@@ -169,7 +169,12 @@ def reference(
     present, identifier = reference_id(document, key, id_key)
     if not present:
         if required:
-            v.add((*path, key), required_message(key), hint="Please check your request data.")
+            v.add(
+                (*path, key),
+                required_message(key),
+                code=REQUIRED,
+                hint="Please check your request data.",
+            )
         return None
     if identifier is None:
         v.add(

@@ -41,6 +41,7 @@ __all__ = [
     "evaluate",
     "format_expression",
     "lookup",
+    "parse_date",
     "parse_filter",
     "parse_sort",
     "sort_records",
@@ -50,7 +51,16 @@ MAX_IN_VALUES = 200
 COMPARISON_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
 _OPERATORS = (*COMPARISON_OPERATORS, "like", "in", "nin")
 _ESCAPABLE = "$()*,[]"
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PROPERTY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def parse_date(text: str) -> date:
+    """A ``YYYY-MM-DD`` date (ISO-8601 full-date); ``20261201``, a datetime or a week date is
+    refused with ``ValueError``."""
+    if not _FULL_DATE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date formatted YYYY-MM-DD")
+    return date.fromisoformat(text)
 
 
 class FilterError(ValueError):
@@ -209,6 +219,8 @@ class _Parser:
                 raise self.fail("unescaped '$' in a value (write '$$')")
             if char == ")":
                 break
+            if char == "(":
+                raise self.fail("unescaped '(' in a value (write '$(')")
             if char == "*":
                 parts.append(WILDCARD)
             else:
@@ -252,9 +264,15 @@ def _merge(parts: Iterable[str | _Wildcard]) -> tuple[str | _Wildcard, ...]:
     return tuple(merged)
 
 
-def parse_filter(text: str) -> Expression:
-    """Parse a filter expression; raise :class:`FilterError` if it is malformed."""
-    return _Parser(text).parse()
+def parse_filter(text: str, fields: Mapping[str, FieldKind] | None = None) -> Expression:
+    """Parse a filter expression; raise :class:`FilterError` if it is malformed or, given
+    ``fields`` (the filterable properties and their kinds), if it names a property that is not
+    filterable or compares one with a value not of its kind: refused before any record is
+    read, so an empty collection refuses it too."""
+    expression = _Parser(text).parse()
+    if fields is not None:
+        _check(expression, fields)
+    return expression
 
 
 def format_expression(expression: Expression) -> str:
@@ -291,7 +309,7 @@ def _coerce(kind: FieldKind, field: str, raw: str) -> Any:
         if kind in (FieldKind.INTEGER, FieldKind.NUMBER):
             return Decimal(raw)
         if kind is FieldKind.DATE:
-            return date.fromisoformat(raw[:10])
+            return parse_date(raw)
         if kind is FieldKind.BOOLEAN:
             lowered = raw.lower()
             if lowered not in ("true", "false"):
@@ -338,6 +356,32 @@ def _kind(fields: Mapping[str, FieldKind], field: str) -> FieldKind:
     return kind
 
 
+def _leaf(expression: Predicate | Like | InList, fields: Mapping[str, FieldKind]) -> Any:
+    """The value a comparison compares with, of its property's kind (``None`` for the other
+    leaves); :class:`FilterError` if the property is not filterable or the leaf does not fit
+    its kind."""
+    kind = _kind(fields, expression.field)
+    if isinstance(expression, InList) and kind not in (FieldKind.INTEGER, FieldKind.NUMBER):
+        raise FilterError(
+            f"$in:/$nin: are allowed on numeric properties only, not {expression.field!r}"
+        )
+    if not isinstance(expression, Predicate):
+        return None
+    if expression.value is None:
+        if expression.op not in ("eq", "ne"):
+            raise FilterError("$null: can only be compared with $eq: or $ne:")
+        return None
+    return _coerce(kind, expression.field, expression.value)
+
+
+def _check(expression: Expression, fields: Mapping[str, FieldKind]) -> None:
+    if isinstance(expression, BoolOp):
+        for item in expression.items:
+            _check(item, fields)
+    else:
+        _leaf(expression, fields)
+
+
 def evaluate(
     expression: Expression, record: Mapping[str, Any], fields: Mapping[str, FieldKind]
 ) -> bool:
@@ -345,8 +389,8 @@ def evaluate(
     if isinstance(expression, BoolOp):
         results = (evaluate(item, record, fields) for item in expression.items)
         return all(results) if expression.op == "and" else any(results)
-    kind = _kind(fields, expression.field)
-    actual = _normalise(kind, lookup(record, expression.field))
+    expected = _leaf(expression, fields)
+    actual = _normalise(fields[expression.field], lookup(record, expression.field))
     if isinstance(expression, Like):
         if expression.pattern is None:
             return actual is None
@@ -354,17 +398,10 @@ def evaluate(
             expression.pattern, str(lookup(record, expression.field))
         )
     if isinstance(expression, InList):
-        if kind not in (FieldKind.INTEGER, FieldKind.NUMBER):
-            raise FilterError(
-                f"$in:/$nin: are allowed on numeric properties only, not {expression.field!r}"
-            )
         found = actual in expression.values
         return not found if expression.negate else found
     if expression.value is None:
-        if expression.op not in ("eq", "ne"):
-            raise FilterError("$null: can only be compared with $eq: or $ne:")
         return (actual is None) == (expression.op == "eq")
-    expected = _coerce(kind, expression.field, expression.value)
     if actual is None:
         return expression.op == "ne"
     try:

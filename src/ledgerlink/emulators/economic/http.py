@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from ledgerlink.emulators.economic.emulator import EconomicEmulator
 
 __all__ = [
+    "INVALID",
+    "REQUIRED",
     "ApiError",
     "Ctx",
     "RequestContext",
@@ -59,6 +62,21 @@ _ID_REPLACEMENTS = {
 }
 _ID_DECODE = {value: key for key, value in _ID_REPLACEMENTS.items()}
 _ENCODED = re.compile(r"_(1[0-3]|[0-9])_")
+# Error codes. The docs name four, all on annotated validation errors (introduction.md): E06000
+# (the referenced entity does not exist), E04740 (more than two decimals), E04500 (a reference
+# without identifier), E04730 (a property that must have a value when another is set). Every
+# error their examples show carries a code, but they name none for anything else, so the
+# emulator picks its own, all E9xxxx (ours, not e-conomic's): E9 and the HTTP status for a whole
+# answer (a 401 is E90401), REQUIRED for a missing property, INVALID for any other refused value.
+REQUIRED = "E90001"
+INVALID = "E90000"
+
+
+def status_code(status: int) -> str:
+    """The emulator's own ``errorCode`` of a whole answer with HTTP ``status``."""
+    return f"E9{status:04d}"
+
+
 # Roles that cannot read the master data a sales integration needs (fact sheet §1.4).
 _ROLE_FORBIDDEN_PREFIXES = {"Bookkeeping": ("/customers", "/products")}
 
@@ -111,9 +129,10 @@ class ApiError(Exception):
                 "logId": str(uuid.UUID(int=log_id)),
                 "logTimeUtc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             }
-        document: dict[str, Any] = {"message": self.message}
-        if self.error_code:
-            document["errorCode"] = self.error_code
+        document: dict[str, Any] = {
+            "message": self.message,
+            "errorCode": self.error_code or status_code(self.status),
+        }
         if self.hint:
             document["developerHint"] = self.hint
         document.update(self.extra)
@@ -138,7 +157,10 @@ def json_response(
 
 
 def strip(document: Any) -> Any:
-    """Drop ``False`` booleans and ``_internal`` keys, recursively (the API's convention)."""
+    """Drop ``False`` booleans and ``_internal`` keys, recursively (the API's convention); a
+    negative zero (``-0.00``, a credit note's zero VAT) is answered as ``0.00``."""
+    if isinstance(document, Decimal) and document.is_zero():
+        return document.copy_abs()
     if isinstance(document, dict):
         return {
             key: strip(value)
@@ -185,10 +207,7 @@ class Validation:
                 node = item
             elif isinstance(part, str):
                 node = node.setdefault(part, {})
-        error: dict[str, Any] = {}
-        if code:
-            error["errorCode"] = code
-        error["message"] = message
+        error: dict[str, Any] = {"errorCode": code or INVALID, "message": message}
         if value is not _MISSING:
             error["value"] = value
         if hint:
@@ -289,7 +308,7 @@ class RequestContext:
             page = PageRequest.from_query(lowered)
             selected: Sequence[Mapping[str, Any]] = records
             if lowered.get("filter"):
-                expression = parse_filter(lowered["filter"])
+                expression = parse_filter(lowered["filter"], filterable)
                 selected = [r for r in records if evaluate(expression, r, filterable)]
             keys = parse_sort(lowered["sort"], sortable) if lowered.get("sort") else default_sort
             selected = sort_records(selected, keys, {**sortable, **filterable})

@@ -24,6 +24,7 @@ from ledgerlink.emulators.economic.filters import (
     parse_filter,
 )
 from ledgerlink.emulators.economic.http import (
+    REQUIRED,
     ApiError,
     Ctx,
     RequestContext,
@@ -167,21 +168,21 @@ def render_booked(
 # ---------------------------------------------------------------- validation
 
 
-def _validate_draft(
-    ctx: RequestContext, body: dict[str, Any], existing: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Check a draft document (POST, or PUT over ``existing``) and return its stored form."""
+def _validate_draft(ctx: RequestContext, merged: dict[str, Any]) -> dict[str, Any]:
+    """Check a draft document and return its stored form.
+
+    POST and PUT alike: a PUT "will overwrite the full object and must include the full
+    entity" (introduction.md), so nothing of the earlier version is kept and what a draft
+    cannot be without is required on both. (The PUT section lists only ``recipient`` and
+    ``recipient.vatZone`` as required; a PUT without currency, customer, date, layout or
+    payment terms would leave a draft the API could not render, so those are refused too.)
+    """
     agreement = ctx.agreement
     v = Validation()
-    base: dict[str, Any] = {} if existing is None else existing
-    inherited = ("currency", "customer", "date", "layout", "paymentTerms")
-    merged: dict[str, Any] = {k: base[k] for k in inherited if k in base}
-    merged.update(body)
-    required = existing is None
     url = ctx.url
 
-    date = f.iso_date(merged, "date", v, required=required)
-    currency = f.text(merged, "currency", v, required=required)
+    date = f.iso_date(merged, "date", v, required=True)
+    currency = f.text(merged, "currency", v, required=True)
     if currency is not None and agreement.get("currencies", currency.upper()) is None:
         v.add(
             ("currency",),
@@ -196,7 +197,7 @@ def _validate_draft(
         "customer",
         "customerNumber",
         v,
-        required=required,
+        required=True,
         exists=lambda n: agreement.get("customers", n) is not None,
         collection_url=url("/customers"),
     )
@@ -205,7 +206,7 @@ def _validate_draft(
         "layout",
         "layoutNumber",
         v,
-        required=required,
+        required=True,
         exists=lambda n: agreement.get("layouts", n) is not None,
         collection_url=url("/layouts"),
     )
@@ -214,7 +215,7 @@ def _validate_draft(
         "paymentTerms",
         "paymentTermsNumber",
         v,
-        required=required,
+        required=True,
         exists=lambda n: agreement.get("payment-terms", n) is not None,
         collection_url=url("/payment-terms"),
     )
@@ -234,7 +235,11 @@ def _validate_draft(
             v.add(("date",), problem, value=date, hint="See /accounting-years for the open years.")
     terms = agreement.get("payment-terms", terms_number) if terms_number is not None else None
     if terms is not None and terms.get("paymentTermsType") == "dueDate" and given_due is None:
-        v.add(("dueDate",), "dueDate is required when the payment terms are of type dueDate.")
+        v.add(
+            ("dueDate",),
+            "dueDate is required when the payment terms are of type dueDate.",
+            code=REQUIRED,
+        )
     v.raise_if_any()
 
     assert date is not None
@@ -289,7 +294,10 @@ def _validate_recipient(
     recipient_in = merged.get("recipient")
     if not isinstance(recipient_in, dict):
         v.add(
-            ("recipient",), f.required_message("recipient"), hint="Please check your request data."
+            ("recipient",),
+            f.required_message("recipient"),
+            code=REQUIRED,
+            hint="Please check your request data.",
         )
         recipient_in = {}
     recipient: dict[str, Any] = {}
@@ -562,7 +570,7 @@ async def create_draft(ctx: Ctx) -> Response:
     """Create a draft invoice (server computes totals; the number is not the final one)."""
     body = await ctx.body()
     with ctx.state.lock:
-        stored = _validate_draft(ctx, body, None)
+        stored = _validate_draft(ctx, body)
         number = ctx.agreement.next_number("draft")
         stored = {"draftInvoiceNumber": number, **stored}
         apply_totals(stored)
@@ -595,10 +603,10 @@ async def replace_draft(ctx: Ctx, number: int) -> Response:
     """Overwrite a draft invoice (the full document)."""
     body = await ctx.body()
     with ctx.state.lock:
-        existing = _draft(ctx, number)
+        _draft(ctx, number)
         if "draftInvoiceNumber" in body and body["draftInvoiceNumber"] != number:
             raise ApiError(400, "draftInvoiceNumber in the body does not match the URL.")
-        stored = {"draftInvoiceNumber": number, **_validate_draft(ctx, body, existing)}
+        stored = {"draftInvoiceNumber": number, **_validate_draft(ctx, body)}
         apply_totals(stored)
         ctx.agreement.table("drafts")[str(number)] = stored
         ctx.commit()
@@ -633,7 +641,7 @@ async def delete_drafts(ctx: Ctx) -> Response:
     with ctx.state.lock:
         drafts = ctx.agreement.table("drafts")
         try:
-            expression = parse_filter(text) if text else None
+            expression = parse_filter(text, DRAFT_FILTERS) if text else None
             numbers = [
                 int(key)
                 for key, stored in drafts.items()

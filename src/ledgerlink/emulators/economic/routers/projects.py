@@ -67,7 +67,7 @@ def _cursor_page(
     query = {k.lower(): v for k, v in ctx.request.query_params.items()}
     try:
         if query.get("filter"):
-            expression = parse_filter(query["filter"])
+            expression = parse_filter(query["filter"], filterable)
             records = [r for r in records if evaluate(expression, r, filterable)]
     except FilterError as problem:
         raise _error(400, str(problem), "InvalidFilter", "filter") from None
