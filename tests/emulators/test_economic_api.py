@@ -903,3 +903,61 @@ def test_state_file_persists_between_runs(tmp_path: Path) -> None:
             client.post("/invoices/drafts", json=draft_body()).json()["draftInvoiceNumber"]
             == number + 1
         )
+
+
+# ---------------------------------------------------------------- links
+
+
+def links_in(document: Any, base: str) -> list[str]:
+    """Every URL on the emulator in a JSON answer (``self``, ``pdf``, collection links…)."""
+    if isinstance(document, dict):
+        return [link for value in document.values() for link in links_in(value, base)]
+    if isinstance(document, list):
+        return [link for value in document for link in links_in(value, base)]
+    return [document] if isinstance(document, str) and document.startswith(base) else []
+
+
+def test_every_link_the_emulator_returns_answers_200(api: httpx2.Client, base_url: str) -> None:
+    """After a realistic run (a customer with a sales person and a contact, drafts with a
+    project and a product whose number needs the self-link encoding, an invoice booked and
+    partly paid, a credit note, an entry), every link reachable from ``/`` answers 200."""
+    api.put("/_emulator/settings", json={"projectModule": True})
+    project = {"number": 17, "name": "Lager", "projectGroupNumber": 2}
+    assert api.post("/api/v20.0.0/projects", json=project).status_code == 201
+    customer = customer_body(customerNumber=4242, salesPerson={"employeeNumber": 1})
+    assert api.post("/customers", json=customer).status_code == 201
+    assert api.post("/customers/4242/contacts", json={"name": "Kim"}).status_code == 201
+    lines = [{"product": {"productNumber": "CABLE 1.5M_USB/C"}, "description": "Kabel"}]
+    references = {"other": "ll:1", "salesPerson": {"employeeNumber": 1}}
+    for quantity in (2, 1, -1):
+        create_draft(
+            api,
+            customer={"customerNumber": 4242},
+            project={"projectNumber": 17},
+            references=references,
+            lines=[{**lines[0], "quantity": quantity}],
+        )
+    for draft in (2, 3):
+        api.post("/invoices/booked", json={"draftInvoice": {"draftInvoiceNumber": draft}})
+    api.post("/_emulator/invoices/booked/1001/payments", json={"amount": "100.00"})
+    entry = {"account": 2800, "date": "2026-03-01", "amount": "10.00", "text": "Tog"}
+    assert api.post("/_emulator/entries", json=entry).status_code in (200, 201)
+    seen: set[str] = set()
+    queue = [f"{base_url}/"]
+    broken: list[tuple[int, str]] = []
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        answer = api.get(url)
+        if answer.status_code != 200:
+            broken.append((answer.status_code, url))
+        elif answer.headers["content-type"].startswith("application/json"):
+            queue += links_in(answer.json(), base_url)
+    assert len(seen) > 300, "the crawl found too little to prove anything"
+    assert broken == [], broken
+    assert f"{base_url}/invoices/booked/1001/pdf" in seen
+    pdf = api.get("/invoices/booked/1001/pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-1.4") and b"(Invoice 1001)" in pdf.content

@@ -95,6 +95,10 @@ def _reference_tables(agreement: Agreement) -> None:
         ],
         "vatZoneNumber",
     )
+    tables["vat-types"] = _table(
+        [{"vatTypeNumber": 1, "name": "Salgsmoms"}, {"vatTypeNumber": 2, "name": "Købsmoms"}],
+        "vatTypeNumber",
+    )
     tables["vat-accounts"] = _table(
         [
             {

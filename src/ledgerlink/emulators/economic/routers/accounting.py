@@ -60,14 +60,17 @@ def render_account(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any
 
 
 def render_year(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any]:
-    """An accounting year as the API returns it."""
+    """An accounting year as the API returns it (without the periods, totals and vouchers
+    links: the emulator has no such resources, and a link must lead somewhere)."""
     path = f"/accounting-years/{stored['year']}"
+    return {**copy.deepcopy(stored), "entries": ctx.url(f"{path}/entries"), "self": ctx.url(path)}
+
+
+def _account_year(ctx: RequestContext, number: int, stored: dict[str, Any]) -> dict[str, Any]:
+    path = f"/accounts/{number}/accounting-years/{stored['year']}"
     return {
-        **copy.deepcopy(stored),
+        **render_year(ctx, stored),
         "entries": ctx.url(f"{path}/entries"),
-        "periods": ctx.url(f"{path}/periods"),
-        "totals": ctx.url(f"{path}/totals"),
-        "vouchers": ctx.url(f"{path}/vouchers"),
         "self": ctx.url(path),
     }
 
@@ -84,8 +87,7 @@ def render_entry(ctx: RequestContext, stored: dict[str, Any], year: str) -> dict
         document["bookedInvoice"] = ctx.with_self(
             document["bookedInvoice"], "/invoices/booked", "bookedInvoiceNumber"
         )
-    if "project" in document:
-        document["project"] = ctx.with_self(document["project"], "/projects", "projectNumber")
+    # A project is named without a self link: the legacy REST API has no /projects here.
     document["self"] = ctx.url(f"/accounting-years/{year}/entries/{document['entryNumber']}")
     return document
 
@@ -141,14 +143,17 @@ async def account_years(ctx: Ctx, number: int) -> Response:
     with ctx.state.lock:
         _account(ctx, number)
         records = [
-            {
-                **render_year(ctx, y),
-                "entries": ctx.url(f"/accounts/{number}/accounting-years/{y['year']}/entries"),
-                "self": ctx.url(f"/accounts/{number}/accounting-years/{y['year']}"),
-            }
-            for y in ctx.agreement.table("accounting-years").values()
+            _account_year(ctx, number, y) for y in ctx.agreement.table("accounting-years").values()
         ]
     return ctx.collection(records, filterable=YEAR_FILTERS, default_sort=[SortKey("fromDate")])
+
+
+@router.get("/accounts/{number}/accounting-years/{year}")
+async def account_year(ctx: Ctx, number: int, year: str) -> Response:
+    """One accounting year of an account."""
+    with ctx.state.lock:
+        _account(ctx, number)
+        return json_response(_account_year(ctx, number, _year(ctx, year)))
 
 
 @router.get("/accounts/{number}/accounting-years/{year}/entries")

@@ -20,12 +20,7 @@ from ledgerlink.emulators.economic.http import (
     Validation,
     json_response,
 )
-from ledgerlink.emulators.economic.routers.invoices import (
-    BOOKED_FILTERS,
-    DRAFT_FILTERS,
-    render_booked,
-    render_draft,
-)
+from ledgerlink.emulators.economic.routers.invoices import InvoiceTable, invoice_collection
 from ledgerlink.emulators.economic.state import Agreement
 
 router = APIRouter()
@@ -105,24 +100,25 @@ def render_customer(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, An
                 "customerContactNumber": contact,
                 "self": ctx.url(f"{path}/contacts/{contact}"),
             }
+    # No totals and no invoice-line template: the emulator has neither, and a link must lead
+    # somewhere.
     document["deliveryLocations"] = ctx.url(f"{path}/delivery-locations")
-    document["invoices"] = {
+    document["invoices"] = _invoice_links(ctx, path)
+    document["templates"] = _template_links(ctx, path)
+    document["self"] = ctx.url(path)
+    return document
+
+
+def _invoice_links(ctx: RequestContext, path: str) -> dict[str, str]:
+    return {
         "booked": ctx.url(f"{path}/invoices/booked"),
         "drafts": ctx.url(f"{path}/invoices/drafts"),
         "self": ctx.url(f"{path}/invoices"),
     }
-    document["templates"] = {
-        "invoice": ctx.url(f"{path}/templates/invoice"),
-        "invoiceLine": ctx.url(f"{path}/templates/invoiceline"),
-        "self": ctx.url(f"{path}/templates"),
-    }
-    document["totals"] = {
-        "booked": ctx.url(f"{path}/totals/booked"),
-        "drafts": ctx.url(f"{path}/totals/drafts"),
-        "self": ctx.url(f"{path}/totals"),
-    }
-    document["self"] = ctx.url(path)
-    return document
+
+
+def _template_links(ctx: RequestContext, path: str) -> dict[str, str]:
+    return {"invoice": ctx.url(f"{path}/templates/invoice"), "self": ctx.url(f"{path}/templates")}
 
 
 def _exists_in(agreement: Agreement, table: str) -> Callable[[Any], bool]:
@@ -284,14 +280,7 @@ async def customer_templates(ctx: Ctx, number: int) -> Response:
     """Links to the customer's templates."""
     with ctx.state.lock:
         _customer(ctx, number)
-    path = f"/customers/{number}/templates"
-    return json_response(
-        {
-            "invoice": ctx.url(f"{path}/invoice"),
-            "invoiceLine": ctx.url(f"{path}/invoiceline"),
-            "self": ctx.url(path),
-        }
-    )
+    return json_response(_template_links(ctx, f"/customers/{number}"))
 
 
 @router.get("/customers/{number}/templates/invoice")
@@ -327,34 +316,28 @@ async def invoice_template(ctx: Ctx, number: int) -> Response:
     return json_response(template)
 
 
-@router.get("/customers/{number}/invoices/drafts")
-async def customer_drafts(ctx: Ctx, number: int) -> Response:
-    """The customer's draft invoices."""
+@router.get("/customers/{number}/invoices")
+async def customer_invoices(ctx: Ctx, number: int) -> Response:
+    """Links to the customer's draft and booked invoices."""
     with ctx.state.lock:
         _customer(ctx, number)
-        records = [
-            render_draft(ctx, d, with_lines=False)
-            for d in ctx.agreement.table("drafts").values()
-            if d["customer"]["customerNumber"] == number
-        ]
-    return ctx.collection(
-        records, filterable=DRAFT_FILTERS, default_sort=[SortKey("draftInvoiceNumber")]
-    )
+    return json_response(_invoice_links(ctx, f"/customers/{number}"))
 
 
-@router.get("/customers/{number}/invoices/booked")
-async def customer_booked(ctx: Ctx, number: int) -> Response:
-    """The customer's booked invoices."""
+@router.get("/customers/{number}/invoices/{table}")
+async def customer_invoice_collection(ctx: Ctx, number: int, table: InvoiceTable) -> Response:
+    """The customer's draft or booked invoices."""
     with ctx.state.lock:
         _customer(ctx, number)
-        records = [
-            render_booked(ctx, d, with_lines=False)
-            for d in ctx.agreement.table("booked").values()
-            if d["customer"]["customerNumber"] == number
-        ]
-    return ctx.collection(
-        records, filterable=BOOKED_FILTERS, default_sort=[SortKey("bookedInvoiceNumber")]
-    )
+    return invoice_collection(ctx, table, lambda d: d["customer"]["customerNumber"] == number)
+
+
+@router.get("/customers/{number}/delivery-locations")
+async def delivery_locations(ctx: Ctx, number: int) -> Response:
+    """The customer's delivery locations (the emulator keeps none)."""
+    with ctx.state.lock:
+        _customer(ctx, number)
+    return ctx.collection([], filterable={"deliveryLocationNumber": INT})
 
 
 # ---------------------------------------------------------------- contacts

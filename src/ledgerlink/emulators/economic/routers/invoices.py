@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from starlette.responses import Response
@@ -66,6 +67,8 @@ _COMMON_FILTERS = {
 DRAFT_FILTERS = {**_COMMON_FILTERS, "draftInvoiceNumber": INT, "exchangeRate": NUM}
 BOOKED_FILTERS = {**_COMMON_FILTERS, "bookedInvoiceNumber": INT}
 _SENT_BY = {"none", "ean"}
+InvoiceTable = Literal["drafts", "booked"]
+"""The two invoice tables a customer's, an employee's or a product's links lead to."""
 
 
 # ---------------------------------------------------------------- rendering
@@ -97,8 +100,8 @@ def _render_common(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any
     for key in ("salesPerson", "vendorReference"):
         if key in references:
             references[key] = ctx.with_self(references[key], "/employees", "employeeNumber")
-    if "project" in document:
-        document["project"] = ctx.with_self(document["project"], "/projects", "projectNumber")
+    # The project is named without a self link: the legacy REST API here has no /projects
+    # (projects live in the Projects API), and a link must lead somewhere.
     for line in document.get("lines", []):
         if "product" in line:
             line["product"] = ctx.with_self(line["product"], "/products", "productNumber")
@@ -545,7 +548,6 @@ async def invoices_root(ctx: Ctx) -> Response:
         "overdue": "overdue",
         "paid": "paid",
         "sent": "sent",
-        "totals": "totals",
         "unpaid": "unpaid",
     }
     return json_response(
@@ -553,16 +555,26 @@ async def invoices_root(ctx: Ctx) -> Response:
     )
 
 
+def invoice_collection(
+    ctx: RequestContext, table: InvoiceTable, keep: Callable[[dict[str, Any]], bool]
+) -> Response:
+    """The draft (``table`` ``"drafts"``) or booked invoices ``keep`` selects, as a
+    collection (the links of a customer, an employee or a product lead to these)."""
+    if table == "drafts":
+        render, filters, key = render_draft, DRAFT_FILTERS, "draftInvoiceNumber"
+    else:
+        render, filters, key = render_booked, BOOKED_FILTERS, "bookedInvoiceNumber"
+    with ctx.state.lock:
+        records = [
+            render(ctx, d, with_lines=False) for d in ctx.agreement.table(table).values() if keep(d)
+        ]
+    return ctx.collection(records, filterable=filters, default_sort=[SortKey(key)])
+
+
 @router.get("/invoices/drafts")
 async def list_drafts(ctx: Ctx) -> Response:
     """The draft invoices."""
-    with ctx.state.lock:
-        records = [
-            render_draft(ctx, d, with_lines=False) for d in ctx.agreement.table("drafts").values()
-        ]
-    return ctx.collection(
-        records, filterable=DRAFT_FILTERS, default_sort=[SortKey("draftInvoiceNumber")]
-    )
+    return invoice_collection(ctx, "drafts", lambda _d: True)
 
 
 @router.post("/invoices/drafts")
@@ -654,6 +666,14 @@ async def delete_drafts(ctx: Ctx) -> Response:
             del drafts[str(number)]
         ctx.commit()
         return json_response(_deleted(ctx, sorted(numbers)))
+
+
+@router.get("/invoices/drafts/{number}/pdf")
+async def draft_pdf(ctx: Ctx, number: int) -> Response:
+    """The draft's PDF (a one-page stand-in: the emulator has no layouts to render)."""
+    with ctx.state.lock:
+        _draft(ctx, number)
+    return Response(one_page_pdf(f"Draft invoice {number}"), media_type="application/pdf")
 
 
 @router.get("/invoices/drafts/{number}/templates")
@@ -871,6 +891,41 @@ async def get_booked(ctx: Ctx, number: int) -> Response:
         if stored is None:
             raise ApiError(404, f"Booked invoice {number} not found.")
         return json_response(render_booked(ctx, stored))
+
+
+@router.get("/invoices/booked/{number}/pdf")
+async def booked_pdf(ctx: Ctx, number: int) -> Response:
+    """The booked invoice's PDF (a one-page stand-in)."""
+    with ctx.state.lock:
+        if ctx.agreement.get("booked", number) is None:
+            raise ApiError(404, f"Booked invoice {number} not found.")
+    return Response(one_page_pdf(f"Invoice {number}"), media_type="application/pdf")
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A valid one-page PDF showing ``text`` (ASCII letters, digits and spaces)."""
+    content = f"BT /F1 18 Tf 72 770 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
 
 
 @router.get("/invoices/booked/{number}/sent")

@@ -19,6 +19,7 @@ from ledgerlink.emulators.economic.http import (
     encode_id,
     json_response,
 )
+from ledgerlink.emulators.economic.routers.invoices import InvoiceTable, invoice_collection
 
 router = APIRouter()
 
@@ -235,6 +236,20 @@ def _group(ctx: RequestContext, number: int) -> dict[str, Any]:
     if stored is None:
         raise ApiError(404, f"Product group {number} not found.")
     return stored
+
+
+@router.get("/products/{number}/invoices/{table}")
+async def product_invoices(ctx: Ctx, number: str, table: InvoiceTable) -> Response:
+    """The draft or booked invoices with a line of this product."""
+    with ctx.state.lock:
+        product_number = _product(ctx, number)["productNumber"]
+    return invoice_collection(
+        ctx,
+        table,
+        lambda d: any(
+            line.get("product", {}).get("productNumber") == product_number for line in d["lines"]
+        ),
+    )
 
 
 @router.get("/product-groups")

@@ -25,6 +25,7 @@ from ledgerlink.emulators.economic.http import (
     json_response,
 )
 from ledgerlink.emulators.economic.routers.customers import CUSTOMER_FILTERS, render_customer
+from ledgerlink.emulators.economic.routers.invoices import InvoiceTable, invoice_collection
 
 router = APIRouter()
 
@@ -137,6 +138,12 @@ _register(
     "vatZoneNumber",
     {"vatZoneNumber": INT, "name": STR},
     _plain("vat-zones", "vatZoneNumber"),
+)
+_register(
+    "vat-types",
+    "vatTypeNumber",
+    {"vatTypeNumber": INT, "name": STR},
+    _plain("vat-types", "vatTypeNumber"),
 )
 _register(
     "vat-accounts",
@@ -252,10 +259,41 @@ async def list_employees(ctx: Ctx) -> Response:
 async def get_employee(ctx: Ctx, number: int) -> Response:
     """One employee."""
     with ctx.state.lock:
-        stored = ctx.agreement.get("employees", number)
-        if stored is None:
-            raise ApiError(404, f"Employee {number} not found.")
-        return json_response(_employee(ctx, stored))
+        return json_response(_employee(ctx, _employee_stored(ctx, number)))
+
+
+@router.get("/employees/{number}/customers")
+async def employee_customers(ctx: Ctx, number: int) -> Response:
+    """The customers the employee is sales person of."""
+    with ctx.state.lock:
+        _employee_stored(ctx, number)
+        records = [
+            render_customer(ctx, c)
+            for c in ctx.agreement.table("customers").values()
+            if c.get("salesPerson", {}).get("employeeNumber") == number
+        ]
+    return ctx.collection(
+        records, filterable=CUSTOMER_FILTERS, default_sort=[SortKey("customerNumber")]
+    )
+
+
+@router.get("/employees/{number}/invoices/{table}")
+async def employee_invoices(ctx: Ctx, number: int, table: InvoiceTable) -> Response:
+    """The draft or booked invoices with the employee as sales person."""
+    with ctx.state.lock:
+        _employee_stored(ctx, number)
+    return invoice_collection(
+        ctx,
+        table,
+        lambda d: d.get("references", {}).get("salesPerson", {}).get("employeeNumber") == number,
+    )
+
+
+def _employee_stored(ctx: RequestContext, number: int) -> dict[str, Any]:
+    stored = ctx.agreement.get("employees", number)
+    if stored is None:
+        raise ApiError(404, f"Employee {number} not found.")
+    return stored
 
 
 @router.post("/employees")

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ledgerlink.emulators.economic.filters import FieldKind
-from ledgerlink.emulators.economic.http import ApiError, Ctx, authenticate, json_response
+from ledgerlink.emulators.economic.http import (
+    ApiError,
+    Ctx,
+    RequestContext,
+    authenticate,
+    json_response,
+)
 
 router = APIRouter()
 
@@ -65,9 +71,11 @@ async def self_(ctx: Ctx) -> Response:
     emulator = ctx.emulator
     role = agreement.settings.app_role
     role_number = next((n for n, name in ROLES if name == role), 1)
-    modules = [{"moduleNumber": 1, "name": "Departments", "self": ctx.url("/modules/1")}]
+    # No self links on the application, its modules or the user's language: the emulator
+    # has no /apps, /modules or /languages resources, and a link must lead somewhere.
+    modules = [{"moduleNumber": 1, "name": "Departments"}]
     if agreement.settings.project_module:
-        modules.append({"moduleNumber": 2, "name": "Projects", "self": ctx.url("/modules/2")})
+        modules.append({"moduleNumber": 2, "name": "Projects"})
     return json_response(
         {
             "agreementNumber": agreement.number,
@@ -84,7 +92,6 @@ async def self_(ctx: Ctx) -> Response:
                         "self": ctx.url(f"/app-roles/{role_number}"),
                     }
                 ],
-                "self": ctx.url("/apps/1001"),
             },
             "bankInformation": {
                 "bankAccountNumber": "1234567890",
@@ -104,7 +111,6 @@ async def self_(ctx: Ctx) -> Response:
                     "culture": "da-DK",
                     "languageNumber": 1,
                     "name": "Danish",
-                    "self": ctx.url("/languages/1"),
                 },
                 "loginId": "ADMIN",
                 "name": "Administrator",
@@ -115,15 +121,26 @@ async def self_(ctx: Ctx) -> Response:
     )
 
 
+def _role(ctx: RequestContext, number: int, name: str) -> dict[str, Any]:
+    return {"roleNumber": number, "name": name, "self": ctx.url(f"/app-roles/{number}")}
+
+
 @router.get("/app-roles")
 async def app_roles(ctx: Ctx) -> Response:
     """The app roles."""
-    records = [
-        {"roleNumber": n, "name": name, "self": ctx.url(f"/app-roles/{n}")} for n, name in ROLES
-    ]
+    records = [_role(ctx, n, name) for n, name in ROLES]
     return ctx.collection(
         records, filterable={"roleNumber": FieldKind.INTEGER, "name": FieldKind.STRING}
     )
+
+
+@router.get("/app-roles/{number}")
+async def app_role(ctx: Ctx, number: int) -> Response:
+    """One app role."""
+    name = dict(ROLES).get(number)
+    if name is None:
+        raise ApiError(404, f"App role {number} not found.")
+    return json_response(_role(ctx, number, name))
 
 
 @router.api_route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
