@@ -2,7 +2,7 @@
 with the subject "… Financial Host - [Customer name] - Error").
 
 The host tells the :class:`Alerter` what happened: a job the ERP refused, the ERP unavailable or
-answering again; the alerter itself counts refused requests (it listens to the audit log) and
+answering again; the alerter itself counts refused requests (the guard reports each one) and
 watches the TLS certificate's expiry. It decides what is worth an alert — state changes, a
 reminder when jobs have waited long, at most one alert per kind and subject within
 ``throttle_minutes`` — so a down ERP makes one alert, not one per retry. Alerts are delivered by
@@ -531,7 +531,6 @@ class Alerter:
     def start(self) -> None:
         if not self.enabled:
             return
-        self._audit.subscribe(self.observe)
         self._thread = threading.Thread(target=self._run, name="financialhost-alerts", daemon=True)
         self._thread.start()
 
@@ -658,8 +657,9 @@ class Alerter:
             )
 
     def observe(self, event: str, fields: Mapping[str, Any]) -> None:
-        """Audit listener: counts refused requests (wrong signatures, unknown addresses, …);
-        ``refused_alert_count`` of them within ``refused_window_minutes`` make an alert."""
+        """Counts refused requests (wrong signatures, unknown addresses, …; the guard calls it
+        for each, as the audit log aggregates them); ``refused_alert_count`` of them within
+        ``refused_window_minutes`` make an alert."""
         if event != "request.refused":
             return
         s = self._settings

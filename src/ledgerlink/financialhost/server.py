@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from ledgerlink.financialhost.alerts import Alerter
 from ledgerlink.financialhost.audit import AuditLog
@@ -85,6 +87,7 @@ class Host:
             callback_secrets=self.callback_secrets,
             replay=ReplayGuard(self.database),
             audit=self.audit,
+            observer=self.alerter.observe,
         )
 
     # keys ---------------------------------------------------------------------------------
@@ -112,8 +115,10 @@ class Host:
         )
         self.alerter.start()
         self.worker.start()
+        self.app.start()
 
     def stop(self) -> None:
+        self.app.stop()
         self.worker.stop()
         self.alerter.stop()
         self.plugin.close()
@@ -137,6 +142,7 @@ class Host:
             redoc_url=None,
         )
         app.add_exception_handler(RequestValidationError, self._invalid)
+        app.add_exception_handler(HTTPException, self._http_error)
         app.add_exception_handler(PluginError, self._plugin_error)
         app.add_exception_handler(IdempotencyConflict, self._conflict)
         app.add_exception_handler(LookupError, self._not_found)
@@ -239,11 +245,17 @@ class Host:
             certificate_expires=self.certificate_expires,
         )
 
-    def _health(self) -> dict[str, str]:
+    async def _health(self) -> dict[str, str]:
+        # async: answered on the event loop, never behind ERP calls waiting for a thread.
         return {"status": "ok", "version": host_version(), "time": datetime.now(UTC).isoformat()}
 
     async def _callback(self, request: Request) -> Response:
+        # The guard has checked the signature and that the body is a batch.
         batch = callback.CallbackBatch.model_validate_json(await request.body())
+        new = await anyio.to_thread.run_sync(self._store_changes, batch)
+        return JSONResponse({"accepted": len(batch.changes), "new": new})
+
+    def _store_changes(self, batch: callback.CallbackBatch) -> int:
         new = self.changes.store(batch)
         self.audit.append(
             "callback.changes",
@@ -251,7 +263,7 @@ class Host:
             received=len(batch.changes),
             new=new,
         )
-        return JSONResponse({"accepted": len(batch.changes), "new": new})
+        return new
 
     # errors ---------------------------------------------------------------------------------
 
@@ -293,6 +305,14 @@ class Host:
             ),
             headers=None if rejected else {"Retry-After": "30"},
         )
+
+    async def _http_error(self, _request: Request, error: Exception) -> Response:
+        """Starlette's own refusals (no such route, wrong method, a body it cannot parse) in
+        the wire error body instead of ``{"detail": …}``."""
+        assert isinstance(error, HTTPException)
+        status = error.status_code
+        code = ops.ErrorCode.NOT_FOUND if status in (404, 405) else ops.ErrorCode.INVALID
+        return _error(status, ops.WireError(code=code, message=str(error.detail)[:500]))
 
     async def _not_found(self, _request: Request, error: Exception) -> Response:
         return _error(404, ops.WireError(code=ops.ErrorCode.NOT_FOUND, message=str(error)))
