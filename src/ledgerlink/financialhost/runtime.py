@@ -135,6 +135,7 @@ def _server(host: Host, certificate: Certificate, port: int, *, shutdown_seconds
         forwarded_allow_ips="",
         loop="asyncio",
         http=_h11_with_deadline(settings.header_timeout_seconds),
+        ws="none",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # Stop within this time even while a client holds a connection open.
         timeout_graceful_shutdown=shutdown_seconds,
