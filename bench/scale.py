@@ -26,7 +26,7 @@ Not a test: run it by hand (see bench/README.md). For each worker count, from sc
    connection had admitted in any window, the 429s.
 
     .venv/bin/python bench/scale.py [--workers 1 2 4] [--connections 20] [--invoices 30]
-        [--latency 0.15] [--window 50000/86400] [--no-automatic] [--executor-ids] [--write-readme]
+        [--latency 0.15] [--window 50000/86400] [--no-automatic] [--write-readme]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -678,18 +678,16 @@ def start_workers(
     environment: dict[str, str],
     workdir: Path,
     *,
-    executor_ids: bool = False,
     until_idle: bool = True,
 ) -> list[subprocess.Popen[bytes]]:
     """``count`` real ``ledgerlink worker`` processes (``--until-idle``, or running until
-    stopped with rounds 10 minutes apart), logging to files; with ``executor_ids`` each gets
-    its own DBOS executor id (``DBOS__VMID``), which the product does not set (every worker
-    is ``local``)."""
+    stopped with rounds 10 minutes apart), logging to files; each is its own DBOS executor
+    (the product gives every worker its own id)."""
     command = [str(Path(sys.executable).with_name("ledgerlink")), "worker"]
     command += ["--until-idle"] if until_idle else ["--interval", "600"]
     processes = []
     for n in range(count):
-        env = {**environment, "DBOS__VMID": f"worker-{n + 1}"} if executor_ids else environment
+        env = environment
         log = (workdir / f"worker-{n + 1}.log").open("wb")
         processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
         log.close()
@@ -749,7 +747,7 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
             print(f"  {workers} worker(s): transferring …", flush=True)
             fleet = Fleet(
                 workers, worker_environment(workdir, setup), workdir,
-                executor_ids=args.executor_ids, timeout=args.timeout,
+                timeout=args.timeout,
             )  # fmt: skip
             with Sampler(admin, tag, emulators.pid) as sampler:
                 if args.warm:
@@ -824,15 +822,12 @@ class Fleet:
     count: int
     environment: dict[str, str]
     workdir: Path
-    executor_ids: bool
     timeout: float
 
     def cold(self, sampler: Sampler) -> Observed:
         """Cold start on a full queue: ``--until-idle`` workers started at once, waited for."""
         load_before, started = os.getloadavg()[0], time.time()
-        processes = start_workers(
-            self.count, self.environment, self.workdir, executor_ids=self.executor_ids
-        )
+        processes = start_workers(self.count, self.environment, self.workdir)
         sampler.workers = [p.pid for p in processes]
         codes = self._finish(processes, wait_for(processes, self.timeout))
         return Observed(
@@ -846,8 +841,7 @@ class Fleet:
         the workers are stopped with SIGINT (Ctrl-C) when every transfer workflow has
         finished."""
         processes = start_workers(
-            self.count, self.environment, self.workdir,
-            executor_ids=self.executor_ids, until_idle=False,
+            self.count, self.environment, self.workdir, until_idle=False
         )  # fmt: skip
         sampler.workers = [p.pid for p in processes]
         try:
@@ -1044,8 +1038,6 @@ def block_text(runs: Sequence[Run], args: argparse.Namespace, server: str, sourc
             "cold start ('--until-idle' workers started at once on a full queue), connections "
             + ("automatic" if args.automatic else "manual")
         )
-    if args.executor_ids:
-        how += ", each worker its own DBOS executor id"
     return (
         f"{tables(runs)}\n\n"
         f"Measured on {today}: {args.connections} connections × {args.invoices} invoices × "
@@ -1088,10 +1080,6 @@ def main() -> None:
         "--warm", action=argparse.BooleanOptionalAction, default=True,
         help="workers already running when the transfers are queued (default), or "
         "--no-warm: '--until-idle' workers started at once on a full queue",
-    )  # fmt: skip
-    parser.add_argument(
-        "--executor-ids", action="store_true",
-        help="give each worker its own DBOS executor id (DBOS__VMID; the product does not)",
     )  # fmt: skip
     parser.add_argument("--database-url", default=DEFAULT_URL, help="the PostgreSQL server")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per worker count")

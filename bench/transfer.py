@@ -23,6 +23,7 @@ database go through DBOS's engine and are not in the count.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
 import multiprocessing
@@ -423,8 +424,14 @@ def measure(args: argparse.Namespace, workdir: Path) -> Measured:
         started = time.perf_counter()
         try:
             run = run_durable if args.durable else run_direct
+            profile = cProfile.Profile() if args.profile else None
             with database.count_statements() as count:
+                if profile:
+                    profile.enable()
                 transfer_ids = run(workers, engine, connection_id, ids)
+                if profile:
+                    profile.disable()
+                    profile.dump_stats(args.profile)
             seconds = time.perf_counter() - started
             cpu_seconds = _cpu_seconds() - cpu_before
             loads = (load_before, os.getloadavg()[0])
@@ -520,6 +527,9 @@ def main() -> None:
         help="run through the DBOS queue and workers (default) or Engine.transfer_now",
     )  # fmt: skip
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite files)")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile the measured run into FILE (slows it)"
+    )
     parser.add_argument("--write-readme", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
     quiet_logs()

@@ -489,3 +489,20 @@ class OAuthTokenRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Worker processes (design §8) --------------------------------------------------------------------
+
+
+class WorkerRow(Base):
+    """One running worker process, by its DBOS executor id: where it runs and when it last
+    said it was alive. A worker whose process is gone (same host) or that has not been seen
+    for a while is dead, and a live worker recovers the workflows it left."""
+
+    __tablename__ = "workers"
+
+    executor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

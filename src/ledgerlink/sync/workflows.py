@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
 from dbos._registrations import get_dbos_func_name  # the name DBOS registered, for its client
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import Transfer, TransferStatus
+from ledgerlink.store.workers import WorkerIdentity, WorkerRegistry
 from ledgerlink.sync import automatic, pulls
 from ledgerlink.sync.engine import Engine
 
 QUEUE = "ledgerlink-transfers"
+#: The executor id DBOS gives a process that names none (every worker before executor ids).
+LEGACY_EXECUTOR = "local"
 
 
 class Runtime:
@@ -120,6 +126,10 @@ class WorkerOptions:
     per_connection: int = 4
     concurrency: int = 8
     polling_interval: float = 0.05
+    #: how often a worker says it is alive and looks for dead workers to recover; a worker
+    #: on another host not seen for ``stale_after`` is taken for dead.
+    heartbeat: float = 15.0
+    stale_after: float = 60.0
 
 
 class Workers:
@@ -128,8 +138,14 @@ class Workers:
     def __init__(self, engine: Engine, options: WorkerOptions) -> None:
         self.engine = engine
         self.options = options
+        self.identity = WorkerIdentity.of_this_process()
+        self.registry = WorkerRegistry(engine.database)
+        self._beating = threading.Event()
+        self._beat: threading.Thread | None = None
 
     def start(self) -> None:
+        """Launch DBOS in this process as a worker of its own executor id, recover what dead
+        workers left, and keep saying this one is alive until :meth:`stop`."""
         if Runtime.launched:
             Runtime.engine = self.engine
             return
@@ -142,9 +158,17 @@ class Workers:
         }
         if self.options.system_database_schema:
             config["dbos_system_schema"] = self.options.system_database_schema
+        engine = _sqlite_system_engine(self.options.system_database_url)
+        if engine is not None:
+            config["system_database_engine"] = engine
+        # Each worker its own executor id: DBOS recovers at launch only its own id's pending
+        # workflows, so a worker starting beside a running one never runs that one's work
+        # again; the dead are recovered through the registry instead (recover_dead).
+        config["executor_id"] = self.identity.executor_id
         DBOS(config=config)
         _follow_stderr(logging.getLogger("dbos"))
-        DBOS.launch()  # also recovers the workflows a dead worker left pending
+        self.registry.alive(self.identity)
+        DBOS.launch()
         DBOS.register_queue(
             QUEUE,
             partition_concurrency=self.options.per_connection,
@@ -152,13 +176,44 @@ class Workers:
             polling_interval_sec=self.options.polling_interval,
         )
         Runtime.launched = True
+        # Workflows of executor 'local' were left by a worker from before executor ids.
+        self.recover_dead(also=[LEGACY_EXECUTOR])
+        self._beating.clear()
+        self._beat = threading.Thread(target=self._keep_beating, name="worker-heartbeat")
+        self._beat.daemon = True
+        self._beat.start()
 
-    @staticmethod
-    def stop() -> None:
+    def stop(self) -> None:
+        self._beating.set()
+        if self._beat is not None:
+            self._beat.join(timeout=5)
+            self._beat = None
         if Runtime.launched:
             DBOS.destroy(destroy_registry=False)
             Runtime.launched = False
+            self.registry.leave(self.identity)
         Runtime.engine = None
+
+    def recover_dead(self, also: Sequence[str] = ()) -> int:
+        """Say this worker is alive, claim the workers that are not, and hand their pending
+        workflows back to the queue (DBOS re-enqueues a workflow only while it is still
+        pending under the dead executor's id, so a second claim does nothing). Returns how
+        many workflows were recovered."""
+        self.registry.alive(self.identity)
+        dead = self.registry.claim_dead(
+            self.identity, stale_after=timedelta(seconds=self.options.stale_after)
+        )
+        dead += [executor for executor in also if executor not in dead]
+        if not dead:
+            return 0
+        return len(DBOS._recover_pending_workflows(dead))
+
+    def _keep_beating(self) -> None:
+        while not self._beating.wait(self.options.heartbeat):
+            try:
+                self.recover_dead()
+            except Exception:  # a lost beat is retried at the next one
+                logging.getLogger(__name__).warning("worker heartbeat failed", exc_info=True)
 
     def enqueue(self, transfer: Transfer) -> WorkflowHandle[str]:
         queue = DBOS.retrieve_queue(QUEUE)
@@ -283,6 +338,26 @@ class Workers:
             status=["PENDING", "ENQUEUED", "DELAYED"], load_input=False, load_output=False
         )
         return len(workflows)
+
+
+def _sqlite_system_engine(url: str) -> sa.Engine | None:
+    """DBOS's engine for a SQLite system database, set up as DBOS sets up its own (IMMEDIATE
+    transactions, 30 s busy timeout, foreign keys) plus WAL with ``synchronous=NORMAL``, as the
+    app database (design §8): DBOS's default rollback journal fsyncs every enqueue, dequeue and
+    checkpoint, the largest part of a durable transfer's cost on SQLite. None on PostgreSQL."""
+    if not url.startswith("sqlite"):
+        return None
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = "IMMEDIATE"
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    return engine
 
 
 class Submitter:
