@@ -11,7 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ledgerlink.cli.app import app
+from ledgerlink.cli.demo_erp import demo_erp, demo_erps
+from ledgerlink.connectors.registry import all_specs
+from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import InvoiceStatus
+from ledgerlink.emulators.registry import EMULATED
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 
@@ -85,8 +89,48 @@ def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, 
     assert "13 updated" in first.output, tail  # balancing read every document back
     assert "registered 2 full payments" in first.output, tail
     assert "An unsigned request to the host was refused: HTTP 401" in first.output, tail
-    assert re.search(r"Audit log intact: \d+ hash-chained records", first.output), tail
+    assert re.search(r"Audit log intact: \d+ hash-chained records, each MAC'd", first.output), tail
     second = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert second.exit_code == 0, second.output
     assert "Nothing to transfer: every posted document is in" in second.output, second.output
     assert "registered 0 full payments" in second.output, second.output[-4000:]
+
+
+def test_every_erp_a_spec_rehearses_on_has_an_emulator_and_every_emulator_a_spec() -> None:
+    """The demo's ERPs come from the spec table and the emulators' registry, nowhere else."""
+    named = [name for spec in all_specs() for name in spec.demos]
+    assert sorted(named) == sorted(EMULATED)
+    assert len(named) == len(set(named))
+    for name, (spec, emulated) in demo_erps().items():
+        assert emulated.name == name and name in spec.demos
+        assert emulated.products.get("default"), f"{name}: no default product number"
+
+
+def test_an_unknown_erp_is_one_line_naming_the_choices(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "demo", "--erp", "sap"])
+    assert result.exit_code == 1
+    assert "--erp must be one of: economic, nav, visma" in result.output
+    assert not (tmp_path / "demo-sap").exists()
+
+
+def test_setup_values_use_a_running_erp_as_the_spec_names_them(tmp_path: Path) -> None:
+    """``--setup``: the spec's setup fields split the values into credentials and settings;
+    an unknown or missing one is refused by name."""
+    with demo_erp(
+        "economic",
+        tmp_path,
+        (),
+        given={
+            "app_secret_token": "s",
+            "agreement_grant_token": "g",
+            "base_url": "https://erp.example",
+        },
+    ) as target:
+        assert target.credentials == {"app_secret_token": "s", "agreement_grant_token": "g"}
+        assert target.settings["base_url"] == "https://erp.example"
+        assert target.erp == "economic" and target.erp_user is None
+    with pytest.raises(ValidationError, match="--setup colour: e-conomic takes"):
+        demo_erp("economic", tmp_path, (), given={"colour": "red"}).__enter__()
+    with pytest.raises(ValidationError, match="--setup needs app_secret_token"):
+        demo_erp("economic", tmp_path, (), given={"base_url": "https://x"}).__enter__()
+    assert list(tmp_path.iterdir()) == []  # no emulator was started

@@ -18,10 +18,9 @@ import typer
 from rich.console import Console
 
 from ledgerlink import __version__
-from ledgerlink.cli import demo_financialhost, integration, render
+from ledgerlink.cli import demo_erp, integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
-from ledgerlink.cli.demo_economic import EconomicTarget, economic_demo
 from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.cli.serve import agents_app, serve
 from ledgerlink.domain.billing import Grouping, RateSource
@@ -33,7 +32,7 @@ from ledgerlink.domain.parties import Customer, LegalEntity
 from ledgerlink.financialhost.cli import host_app
 from ledgerlink.psa import invoicing
 from ledgerlink.psa.importing import ImportKind, import_file
-from ledgerlink.psa.sample import load_sample_data
+from ledgerlink.psa.sample import load_sample_data, sample_projects
 from ledgerlink.psa.setup import create_legal_entity, find_legal_entity
 from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
@@ -474,55 +473,56 @@ def invoices_show(
 def demo(
     ctx: typer.Context,
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo data directory.")] = False,
-    economic_url: Annotated[
-        str | None,
-        typer.Option(help="Use this e-conomic (default: the emulator on loopback)."),
-    ] = None,
-    app_secret_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
-    agreement_grant_token: Annotated[str, typer.Option(help="With --economic-url.")] = "",
     psa_only: Annotated[bool, typer.Option(help="Stop after the PSA part.")] = False,
     erp: Annotated[
         str,
         typer.Option(
-            help="economic, nav (Dynamics NAV through FinancialHost) or visma (Visma "
-            "Administration through FinancialHost)."
+            help="The ERP to rehearse on: " + ", ".join(sorted(demo_erp.demo_erps())) + "."
         ),
-    ] = "economic",
+    ] = next(iter(demo_erp.demo_erps())),
+    setup: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=VALUE: use an ERP that is already running (the real one included) "
+            "instead of its emulator, with these setup values (as 'ledgerlink connect' names "
+            "them); nothing is booked or paid on its behalf. Repeat for each value."
+        ),
+    ] = None,
 ) -> None:
     """Run the main job on the sample data: import, draft, post, credit, then connect to the
-    ERP (e-conomic by default; --erp nav or visma through a FinancialHost on loopback),
+    ERP (its emulator on loopback; an on-premise ERP through a FinancialHost on loopback),
     transfer, book and pay in the ERP, pull balancing, show table and log.
 
-    It uses its own data directory (<data dir>/demo, or demo-nav / demo-visma) unless
-    --database-url is given, so it never touches your real data; running it again adds
-    nothing twice.
+    It uses its own data directory (<data dir>/demo-<erp>) unless --database-url is given, so
+    it never touches your real data; running it again adds nothing twice.
     """
     state = state_of(ctx)
     settings = state.settings
-    targets = {
-        "economic": None,
-        "nav": demo_financialhost.nav_demo,
-        "visma": demo_financialhost.visma_demo,
-    }
-    if erp not in targets:
-        raise UserError(f"--erp must be one of {', '.join(targets)}")
-    demo_dir = settings.data_dir / ("demo" if erp == "economic" else f"demo-{erp}")
+    demo_erp.find(erp)  # an unknown ERP is refused before anything is made
+    given = dict(_setup_value(value) for value in setup or [])
+    demo_dir = settings.data_dir / f"demo-{erp}"
     if fresh:
         shutil.rmtree(demo_dir, ignore_errors=True)
     url = settings.database_url or f"sqlite:///{demo_dir / 'ledgerlink.db'}"
     database = Database(url)
     try:
-        if economic_url and not (app_secret_token and agreement_grant_token):
-            raise UserError("--economic-url needs --app-secret-token and --agreement-grant-token")
-        target = EconomicTarget(economic_url, app_secret_token, agreement_grant_token)
         run_demo(
             database,
             state.console,
             demo_dir=demo_dir,
-            erp=None if psa_only else targets[erp] or partial(economic_demo, target),
+            erp=None
+            if psa_only
+            else partial(demo_erp.demo_erp, erp, projects=sample_projects(), given=given),
         )
     finally:
         database.dispose()
+
+
+def _setup_value(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise UserError(f"--setup '{text}' is not NAME=VALUE")
+    return name.strip(), value
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 set principles, transfer with a progress bar, let the "ERP user" book and register payments,
 pull balancing, and show the transfer table and the integration log.
 
-Each ERP module (``demo_economic``, ``demo_financialhost``) supplies a :class:`DemoErp`: how to
+:mod:`.demo_erp` supplies a :class:`DemoErp` for any ERP (from its spec and its emulator): how to
 connect, which product numbers to use, and what its ERP user does.
 """
 

@@ -122,8 +122,9 @@ class ConnectorSpec:
 
     ``capabilities`` is what the connector can do at most (a connection's settings may narrow
     it; the built connector's own ``capabilities`` are what the engine plans with).
-    ``emulator`` names its emulator (``ledgerlink emulate <name>``); the hub never imports
-    emulators, so the CLI maps the name to the emulator. ``authorize`` obtains a credential the
+    ``demos`` names the emulated ERPs this connector can rehearse on (``ledgerlink demo --erp
+    <name>``, ``ledgerlink emulate <name>``; several for FinancialHost, one per plugin); the hub
+    never imports emulators, so the CLI finds them by name in the emulators' registry. ``authorize`` obtains a credential the
     user cannot type (e-conomic's app grant); ``oauth`` (credential kind OAuth2) is the app's
     OAuth2 registration built from the setup values: connecting runs the authorization-code
     flow and keeps the tokens in the hub's token store, the connection holds only the
@@ -140,7 +141,7 @@ class ConnectorSpec:
     authorize: AuthorizeFlow | None = None
     oauth: Callable[[Mapping[str, str]], OAuthClientConfig] | None = None
     account_label: str = "account"  # what the ERP calls what credentials open ("agreement")
-    emulator: str = ""
+    demos: tuple[str, ...] = ()
     summary: str = ""
 
     def fields(self, target: FieldTarget) -> tuple[SetupField, ...]:

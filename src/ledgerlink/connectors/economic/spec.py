@@ -94,7 +94,7 @@ SPEC = ConnectorSpec(
     settings_model=EconomicSettings,
     capabilities=capabilities_for(EconomicSettings(project_module=True, expense_accounts=[1])),
     factory=build,
-    emulator="economic",
+    demos=("economic",),
     summary="Visma e-conomic over its REST API (customers, contacts, employees, projects, "
     "invoices and credit notes as drafts, balancing, expense import).",
 )

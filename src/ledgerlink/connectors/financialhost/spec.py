@@ -83,7 +83,7 @@ SPEC = ConnectorSpec(
     capabilities=capabilities_for("nav"),
     factory=build,
     account_label="company",
-    emulator="nav",
+    demos=("nav", "visma"),
     summary="Dynamics NAV or Visma Administration on the customer's own server, through "
     "ledgerlink's signed FinancialHost (inbound HTTPS or outbound agent mode).",
 )
