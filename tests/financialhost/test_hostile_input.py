@@ -356,7 +356,7 @@ def test_health_answers_at_once_while_reads_wait_for_a_blocked_erp(tmp_path: Pat
             waited, statuses = run_with_timeout(20, scenario)
         finally:
             plugin.release.set()
-    assert waited < 1
+    assert waited < 2  # old: /health queued behind the reads until the ERP answered
     # At most max_in_flight (16) reads were let in; the others were told to come back.
     assert statuses.count(200) == 16
     assert statuses.count(503) == 45 - 16
@@ -426,7 +426,7 @@ def test_audit_writes_do_not_block_the_event_loop(local: Local) -> None:
         release.set()
         holder.join()
     assert status == 200
-    assert waited < 0.6
+    assert waited < 2  # old: the refusal's audit write held the event loop for 5 s
     assert local.refusals()[-1]["reason"] == "unsigned"
 
 
