@@ -124,11 +124,11 @@ class ConnectorSpec:
     it; the built connector's own ``capabilities`` are what the engine plans with).
     ``demos`` names the emulated ERPs this connector can rehearse on (``ledgerlink demo --erp
     <name>``, ``ledgerlink emulate <name>``; several for FinancialHost, one per plugin); the hub
-    never imports emulators, so the CLI finds them by name in the emulators' registry. ``authorize`` obtains a credential the
-    user cannot type (e-conomic's app grant); ``oauth`` (credential kind OAuth2) is the app's
-    OAuth2 registration built from the setup values: connecting runs the authorization-code
-    flow and keeps the tokens in the hub's token store, the connection holds only the
-    credential's ``token_ref``.
+    never imports emulators, so the CLI finds them by name in the emulators' registry.
+    ``authorize`` obtains a credential the user cannot type (e-conomic's app grant); ``oauth``
+    (credential kind OAuth2) is the app's OAuth2 registration built from the setup values:
+    connecting runs the authorization-code flow and keeps the tokens in the hub's token store,
+    the connection holds only the credential's ``token_ref``.
     """
 
     name: str
