@@ -12,8 +12,10 @@ import httpx2
 import pytest
 import stamina
 
+from ledgerlink.connectors._kit.limiter import LimiterKey, SlidingWindowLimiter
 from ledgerlink.connectors.contract import AuthExpired, Permanent, Transient, Uncertain
 from ledgerlink.connectors.economic import EconomicConnector
+from ledgerlink.connectors.economic.connector import WINDOWS
 from ledgerlink.domain.invoices import LineKind
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
@@ -107,6 +109,62 @@ def test_429_is_retried_and_then_left_to_the_engine(live: Live) -> None:
     assert live.emulator.journal.count("GET", "/self") == 3
     live.emulator.faults.clear()
     assert live.connector.verify().account_id
+
+
+def test_the_connector_declares_the_emulators_rate_windows() -> None:
+    """The limiter paces by the windows the connector declares; they are the emulator's (the
+    numbers of the burst window are an assumption both sides share)."""
+    served = EconomicEmulator().limits.windows
+    assert [(w.max_calls, w.seconds, w.kind.value) for w in served] == [
+        (w.max_calls, w.seconds, w.kind.value) for w in WINDOWS
+    ]
+
+
+def most_in_any(times: list[float], seconds: float) -> int:
+    first, most = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_paced_by_its_windows_the_connector_meets_the_limits_and_never_hits_them() -> None:
+    """One clock for the connector's limiter and the emulator's windows: 52,000 calls as fast
+    as the limiter lets them go fill both the burst window and the fair-use day, and the
+    emulator refuses none."""
+    now = [1_800_000_000.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limits = EconomicEmulator(clock=lambda: now[0]).limits
+    limiter = SlidingWindowLimiter(clock=lambda: now[0], sleep=sleep)
+    key = LimiterKey.for_secret("economic", "grant-token", windows=WINDOWS)
+    admitted: list[float] = []
+    for _ in range(52_000):
+        limiter.acquire(key)
+        assert limits.admit("grant-token").admitted, f"refused call {len(admitted) + 1}"
+        admitted.append(now[0])
+        now[0] += 0.002  # the request itself
+    burst, day = limits.windows
+    assert burst.max_calls * 0.95 <= most_in_any(admitted, burst.seconds) <= burst.max_calls
+    assert day.max_calls * 0.99 <= most_in_any(admitted, day.seconds) <= day.max_calls
+
+
+def test_a_429_from_the_rate_limit_is_waited_out_as_the_server_says(live: Live) -> None:
+    """A limit lower than the connector knows (e-conomic's real numbers are unpublished): the
+    call beyond it answers 429 with Retry-After, and the connector waits that long and
+    retries instead of failing."""
+    httpx2.put(
+        f"{live.base_url}/_emulator/settings",
+        json={"burstLimit": 2, "burstSeconds": 1},
+        headers={"X-AppSecretToken": "app-secret", "X-AgreementGrantToken": "grant-token"},
+    ).raise_for_status()
+    for _ in range(3):
+        assert live.connector.verify().account_id
+    statuses = [e.status for e in live.emulator.journal.entries if e.path == "/self"]
+    assert statuses == [200, 200, 429, 200]
 
 
 def test_customer_with_a_non_numeric_number_is_refused_before_sending(live: Live) -> None:

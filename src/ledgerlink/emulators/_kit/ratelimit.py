@@ -132,6 +132,13 @@ class RateLimits:
                 headers += (("Retry-After", str(max(1, math.ceil(wait)))),)
             return Admission(not full, headers, wait if full else None)
 
+    def configure(self, windows: Sequence[LimitWindow], *, retry_after: bool) -> None:
+        """Replace the windows (an administrator changing the limits); counts start over."""
+        with self._lock:
+            self.windows = tuple(windows)
+            self.retry_after = retry_after
+            self._counts.clear()
+
     def reset_counts(self) -> None:
         """Forget every token's count (an admin action between test runs)."""
         with self._lock:

@@ -5,7 +5,12 @@ economic``, or :func:`ledgerlink.emulators._kit.serve.running` in tests). Every 
 ``X-AppSecretToken`` and ``X-AgreementGrantToken`` (or the read-only demo: both ``demo``, or
 ``?demo=true``).
 
-Admin routes (same two token headers; never faulted, journaled or counted for fair use):
+Rate limits are on by default, per ``X-AgreementGrantToken``: at most 300 calls in any 10
+seconds (the announced token bucket; no published numbers, so ours) and 50,000 in any 24 hours
+(fair use); beyond them 429 in e-conomic's envelope with ``Retry-After``. The numbers are
+settings (below).
+
+Admin routes (same two token headers; never faulted, journaled or rate-limited):
 
 * ``GET/PUT/DELETE /_emulator/faults`` — fault rules (``{"seed": n, "rules": [{"path_prefix":
   "/invoices", "methods": ["POST"], "error_rate": 1.0, "error_status": 503,
@@ -25,7 +30,8 @@ Admin routes (same two token headers; never faulted, journaled or counted for fa
 * ``POST /_emulator/entries`` ``{"account": 2800, "date": "2026-03-01", "amount": "100.00",
   "text": "...", "currency": "DKK", "project": 17}`` — a finance entry (expense import).
 * ``GET/PUT /_emulator/settings`` ``{"projectModule": true, "dailyLimit": 50000,
-  "retryAfterOnLimit": true, "appRole": "SuperUser", "today": "2026-03-01"}``.
+  "burstLimit": 300, "burstSeconds": 10, "retryAfterOnLimit": true, "appRole": "SuperUser",
+  "today": "2026-03-01"}``.
 
 The app-grant flow: ``GET /secure/api1/requestaccess.aspx?appPublicToken=...&redirectUrl=...``
 shows a sign-in form (agreement number, user ID, password); posting it redirects (302) to

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.responses import Response
 
 from ledgerlink.emulators._kit.base import Emulator, ErrorEnvelope
 from ledgerlink.emulators._kit.jsonio import dumps
+from ledgerlink.emulators._kit.ratelimit import (
+    Admission,
+    RateLimitMiddleware,
+    RateLimits,
+    header_token,
+)
 from ledgerlink.emulators.economic.http import ApiError
 from ledgerlink.emulators.economic.routers import (
     accounting,
@@ -22,7 +32,7 @@ from ledgerlink.emulators.economic.routers import (
     root,
 )
 from ledgerlink.emulators.economic.seed import demo_agreement, main_agreement
-from ledgerlink.emulators.economic.state import EconomicState
+from ledgerlink.emulators.economic.state import EconomicState, rate_windows
 
 __all__ = ["EconomicEmulator"]
 
@@ -32,6 +42,11 @@ class EconomicEmulator(Emulator):
 
     ``state_file`` (optional) keeps the main agreement in a JSON file: it is loaded when the
     emulator starts and rewritten after every write. The demo agreement is always fresh.
+
+    e-conomic's rate limits are on (``limits``, per ``X-AgreementGrantToken``; the numbers are
+    the main agreement's settings, :func:`~.state.rate_windows`): a call beyond them answers
+    429 in e-conomic's envelope, with ``Retry-After`` unless switched off. ``clock`` (epoch
+    seconds) is what they count with.
     """
 
     state: EconomicState
@@ -45,6 +60,7 @@ class EconomicEmulator(Emulator):
         state_file: Path | None = None,
         agreement_number: int = 7_654_321,
         fault_seed: int = 0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app_secret_token = app_secret_token
         self.agreement_grant_token = agreement_grant_token
@@ -55,12 +71,24 @@ class EconomicEmulator(Emulator):
             state_file=state_file,
         )
         super().__init__(state=state, fault_seed=fault_seed)
+        settings = state.main.settings
+        self.limits = RateLimits(
+            rate_windows(settings), retry_after=settings.retry_after_on_limit, clock=clock
+        )
         errors = EconomicErrors(state)
         self.app = self.assemble(
             title="e-conomic REST API (ledgerlink emulator)",
             errors=errors,
             handlers={ApiError: errors.api_error},
             admin_dependencies=[Depends(admin.admin_context)],
+            middleware=[
+                Middleware(
+                    RateLimitMiddleware,
+                    limits=self.limits,
+                    token=header_token("X-AgreementGrantToken"),
+                    body=errors.rate_limited,
+                )
+            ],
             routers=[
                 admin.router,
                 root.router,
@@ -88,6 +116,15 @@ class EconomicErrors(ErrorEnvelope):
             media_type="application/json; charset=utf-8",
             headers=error.headers,
         )
+
+    def rate_limited(self, _admission: Admission) -> Mapping[str, Any]:
+        """The body of a 429 from the rate limits (the middleware adds Retry-After)."""
+        error = ApiError(
+            429,
+            "Too many requests: the rate limit of this agreement is reached.",
+            hint="Slow down and retry after the time in the Retry-After header.",
+        )
+        return error.body(self._state.next_log_id())
 
     def api_error(self, _request: Request, error: Exception) -> Response:
         """The handler of :class:`~.http.ApiError`."""

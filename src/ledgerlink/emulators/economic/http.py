@@ -370,8 +370,10 @@ def _unauthorized(request: Request, message: str) -> ApiError:
     )
 
 
-def authenticate(request: Request, *, count: bool = True) -> RequestContext:
-    """Resolve the agreement from the token headers (or the demo), applying fair use and roles."""
+def authenticate(request: Request, *, admin: bool = False) -> RequestContext:
+    """Resolve the agreement from the token headers (or the demo) and apply its app role; an
+    ``admin`` route is let through a revoked grant and any role. (Rate limits are the
+    emulator's middleware, in front of this.)"""
     emulator: EconomicEmulator = request.app.state.emulator
     state = emulator.state
     demo_query = request.query_params.get("demo", "").lower() == "true"
@@ -394,25 +396,11 @@ def authenticate(request: Request, *, count: bool = True) -> RequestContext:
         if not tokens_match(grant_token, emulator.agreement_grant_token):
             raise _unauthorized(request, "The X-AgreementGrantToken is not valid.")
         agreement = state.main
-        if agreement.revoked and count:
+        if agreement.revoked and not admin:
             raise _unauthorized(request, "The agreement has revoked the grant for this app.")
     context = RequestContext(request, emulator, agreement, demo, demo_query)
-    if not count:
+    if admin:
         return context
-    with state.lock:
-        now = state.now()
-        calls = agreement.count_call(now)
-        limit = agreement.settings.daily_limit
-        if calls > limit:
-            headers = {}
-            if agreement.settings.retry_after_on_limit:
-                headers["Retry-After"] = str(agreement.seconds_until_window_resets(now))
-            raise ApiError(
-                429,
-                f"Fair use exceeded: more than {limit} calls in 24 hours for this agreement.",
-                hint="Reduce the number of calls; see the fair use policy.",
-                headers=headers,
-            )
     forbidden = _ROLE_FORBIDDEN_PREFIXES.get(agreement.settings.app_role, ())
     if request.url.path.startswith(forbidden):
         raise ApiError(

@@ -7,16 +7,16 @@ starting with ``_`` are internal and never rendered. The state's one lock guards
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledgerlink.emulators._kit.ratelimit import LimitWindow
 from ledgerlink.emulators._kit.state import EmulatorState
 
-__all__ = ["Agreement", "EconomicState", "Settings"]
+__all__ = ["Agreement", "EconomicState", "Settings", "rate_windows"]
 
 Document = dict[str, Any]
 
@@ -26,7 +26,14 @@ class Settings:
     """Switches an ERP administrator (or a test) can flip through ``PUT /_emulator/settings``."""
 
     project_module: bool = False
+    #: Fair use: calls per 24 hours per agreement (e-conomic's fair use policy).
     daily_limit: int = 50_000
+    #: The token-bucket limit e-conomic rolls out from December 2025 — announced by a third
+    #: party (Apideck's integration guide); e-conomic has published no numbers, so these are
+    #: ours: at most ``burst_limit`` calls in any ``burst_seconds`` per agreement.
+    burst_limit: int = 300
+    burst_seconds: float = 10.0
+    #: Whether a 429 carries Retry-After (optional, unverified: the fact sheet §2.6).
     retry_after_on_limit: bool = True
     app_role: str = "SuperUser"
     today: str | None = None
@@ -43,9 +50,23 @@ class Settings:
         return {api: getattr(self, name) for api, name in SETTING_NAMES.items()}
 
 
+def rate_windows(settings: Settings) -> tuple[LimitWindow, LimitWindow]:
+    """e-conomic's limits per agreement (counted per grant token), both sliding, no headers
+    (none are documented): the announced token bucket as "at most ``burst_limit`` calls in any
+    ``burst_seconds``" — a client that keeps to that keeps to a bucket of that size refilled at
+    that rate — and fair use, ``daily_limit`` calls in any 24 hours (a client that keeps to a
+    sliding day keeps to a calendar one too)."""
+    return (
+        LimitWindow(int(settings.burst_limit), float(settings.burst_seconds)),
+        LimitWindow(int(settings.daily_limit), 24 * 3600.0),
+    )
+
+
 SETTING_NAMES = {
     "projectModule": "project_module",
     "dailyLimit": "daily_limit",
+    "burstLimit": "burst_limit",
+    "burstSeconds": "burst_seconds",
     "retryAfterOnLimit": "retry_after_on_limit",
     "appRole": "app_role",
     "today": "today",
@@ -64,8 +85,6 @@ class Agreement:
     counters: dict[str, int] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     revoked: bool = False
-    fair_use_window_start: float = 0.0
-    fair_use_calls: int = 0
 
     def table(self, name: str) -> dict[str, Document]:
         """The named table (created empty on first use), keyed by the id as a string."""
@@ -80,18 +99,6 @@ class Agreement:
         value = self.counters.get(counter, start)
         self.counters[counter] = value + 1
         return value
-
-    def count_call(self, now: float) -> int:
-        """Count one API call in the rolling 24-hour fair-use window; return the count."""
-        if now - self.fair_use_window_start >= 86_400:
-            self.fair_use_window_start = now
-            self.fair_use_calls = 0
-        self.fair_use_calls += 1
-        return self.fair_use_calls
-
-    def seconds_until_window_resets(self, now: float) -> int:
-        """Seconds until the fair-use window starts over."""
-        return max(1, int(self.fair_use_window_start + 86_400 - now))
 
     def to_json(self) -> dict[str, Any]:
         """Serialisable form (persistence)."""
@@ -143,8 +150,3 @@ class EconomicState(EmulatorState):
         with self.lock:
             self.log_sequence += 1
             return self.log_sequence
-
-    @staticmethod
-    def now() -> float:
-        """Wall-clock seconds (the fair-use window)."""
-        return time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,14 +25,14 @@ from ledgerlink.emulators.economic.routers.invoices import (
     register_payment,
     render_booked,
 )
-from ledgerlink.emulators.economic.state import SETTING_NAMES
+from ledgerlink.emulators.economic.state import SETTING_NAMES, rate_windows
 
 router = APIRouter(prefix=ADMIN_PREFIX)
 
 
 async def admin_context(request: Request) -> RequestContext:
-    """The same two tokens as the API (the demo tokens are refused), without fair-use counting."""
-    context = authenticate(request, count=False)
+    """The same two tokens as the API (the demo tokens are refused); never rate-limited."""
+    context = authenticate(request, admin=True)
     if context.demo:
         raise ApiError(403, "Admin routes are not available on the demo agreement.")
     return context
@@ -215,14 +216,21 @@ async def admin_get_settings(request: Request) -> Response:
 
 @router.put("/settings")
 async def admin_settings(request: Request) -> Response:
-    """Change switches, e.g. ``{"projectModule": true, "dailyLimit": 50000}``."""
+    """Change switches, e.g. ``{"projectModule": true, "burstLimit": 300}`` (the rate limits'
+    counts start over)."""
     ctx = await admin_context(request)
     body = await _body(request)
     unknown = set(body) - set(SETTING_NAMES)
     if unknown:
         raise ApiError(400, f"Unknown settings: {', '.join(sorted(unknown))}.")
+    changes = {SETTING_NAMES[key]: value for key, value in body.items()}
     with ctx.state.lock:
-        for key, value in body.items():
-            setattr(ctx.agreement.settings, SETTING_NAMES[key], value)
+        settings = replace(ctx.agreement.settings, **changes)
+        try:
+            windows = rate_windows(settings)
+        except (TypeError, ValueError) as problem:
+            raise ApiError(400, f"Invalid rate limit: {problem}.") from None
+        ctx.agreement.settings = settings
+        ctx.emulator.limits.configure(windows, retry_after=settings.retry_after_on_limit)
         ctx.commit()
-        return JSONResponse(ctx.agreement.settings.to_json())
+        return JSONResponse(settings.to_json())
