@@ -11,6 +11,7 @@ import json
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -93,8 +94,14 @@ def test_the_docs_are_parsed() -> None:
 def populated(api: httpx2.Client) -> httpx2.Client:
     """One draft, one booked invoice (with a line of every kind) and a contact."""
     api.put("/_emulator/settings", json={"projectModule": True})
-    project = {"number": 17, "name": "Lager", "projectGroupNumber": 2}
-    assert api.post("/api/v20.0.0/projects", json=project).status_code == 201
+    for number in (17, 18):  # the seeded expense entries name both
+        project = {
+            "number": number,
+            "name": f"P{number}",
+            "projectGroupNumber": 1,
+            "customerNumber": 9001,
+        }
+        assert api.post("/api/v20.0.0/projects", json=project).status_code == 201
     body = {
         "date": "2026-03-01",
         "currency": "DKK",
@@ -342,3 +349,161 @@ def test_documented_delete_response_shape(api: httpx2.Client) -> None:
     ours = api.delete("/invoices/drafts/1").json()
     assert flatten(ours) == flatten(documented)
     assert ours["message"] == documented["message"]
+
+
+# ---------------------------------------------------------------- what the docs show, done
+
+
+def required_by_docs(endpoint: str) -> set[str]:
+    """The endpoint's "Required properties" (``a.b`` is required only when ``a`` is set)."""
+    match = re.search(r"#### Required propert[^\n]*\n+([^\n#]+)", sections()[endpoint])
+    return {item.strip() for item in match.group(1).split(",")} if match else set()
+
+
+def missing(document: dict[str, Any], required: set[str]) -> set[str]:
+    """The required properties ``document`` lacks (a dotted one only when its parent is set)."""
+    present = flatten(document)
+    return {
+        name
+        for name in required
+        if name not in present and ("." not in name or name.rsplit(".", 1)[0] in present)
+    }
+
+
+@pytest.mark.parametrize(("endpoint", "path"), ENDPOINTS)
+def test_resources_carry_the_properties_the_docs_require(
+    populated: httpx2.Client, endpoint: str, path: str
+) -> None:
+    document = populated.get(path).json()
+    assert not missing(document, required_by_docs(endpoint)), f"{path} lacks them"
+
+
+@pytest.mark.parametrize(("endpoint", "path"), COLLECTIONS)
+def test_collection_items_carry_the_properties_the_docs_require(
+    populated: httpx2.Client, endpoint: str, path: str
+) -> None:
+    required = required_by_docs(endpoint)
+    for item in populated.get(path).json()["collection"]:
+        assert not missing(item, required), f"an item of {path} lacks them"
+
+
+POSTS = [
+    ("POST /customers", "/customers"),
+    ("POST /products", "/products"),
+    ("POST /invoices/drafts", "/invoices/drafts"),
+    ("POST /customers/:customerNumber/contacts", "/customers/9001/contacts"),
+]
+
+
+def reported_missing(errors: Any, prefix: str = "") -> set[str]:
+    """The properties a 400's annotated errors call required (E90001), dotted."""
+    found: set[str] = set()
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if key == "errors" and isinstance(value, list):
+                if any(e.get("errorCode") == "E90001" for e in value):
+                    found.add(prefix)
+            elif isinstance(value, dict | list):
+                found |= reported_missing(value, path if key != "errors" else prefix)
+    elif isinstance(errors, list):
+        for item in errors:
+            found |= reported_missing(item, prefix)
+    return found
+
+
+@pytest.mark.parametrize(("endpoint", "path"), POSTS)
+def test_posts_require_exactly_what_the_docs_require(
+    api: httpx2.Client, endpoint: str, path: str
+) -> None:
+    """Both ways: every documented required property is reported missing from an empty
+    document (a nested one when its parent is sent empty), and nothing else is."""
+    required = required_by_docs(endpoint)
+    parents = {name.split(".")[0] for name in required if "." in name}
+    for body in ({}, {parent: {} for parent in parents}):
+        answer = api.post(path, json=body)
+        assert answer.status_code == 400, answer.text
+        reported = reported_missing(answer.json()["errors"])
+        expected = {name for name in required if "." not in name or name.split(".")[0] in body}
+        assert reported == expected - set(body), (endpoint, body)
+
+
+def _introduction() -> str:
+    return (DOCS / "introduction.md").read_text(encoding="utf-8")
+
+
+def test_paging_is_what_the_docs_show(api: httpx2.Client) -> None:
+    """Default and largest page size as the docs give them, and their example: "a resource
+    with 40 entries" has these first, next and last page links."""
+    text = _introduction()
+    default = int(re.search(r"will return (\d+) resources", text).group(1))  # type: ignore[union-attr]
+    largest = re.search(r"increase this to ([\d.,]+) resources", text).group(1)  # type: ignore[union-attr]
+    largest_size = int(largest.replace(".", "").replace(",", ""))
+    example = dict(re.findall(r"\*\*(\w+) page\*\*\s+`https://[^/]+(/[^`]+)`", text))
+    assert set(example) == {"First", "Next", "Last"}
+    for _ in range(40):
+        assert api.post("/invoices/drafts", json=DRAFT).status_code == 201
+    pagination = api.get("/invoices/drafts").json()["pagination"]
+    assert (pagination["pageSize"], pagination["maxPageSizeAllowed"]) == (default, largest_size)
+    for name, key in (("First", "firstPage"), ("Next", "nextPage"), ("Last", "lastPage")):
+        link = urlsplit(pagination[key])
+        assert f"{link.path}?{link.query}" == example[name]
+    assert (
+        len(api.get("/invoices/drafts", params={"pagesize": largest_size}).json()["collection"])
+        == 40
+    )
+    assert api.get("/invoices/drafts", params={"pagesize": largest_size + 1}).status_code == 400
+
+
+def _documented_error_body() -> dict[str, Any]:
+    example = re.search(r"```JSON\n//[^\n]*\n(.*?)```", _introduction(), re.S)
+    assert example, "introduction.md has no error example"
+    document: dict[str, Any] = json.loads(example.group(1))
+    return document
+
+
+def test_every_error_answer_has_the_documented_shape(
+    api: httpx2.Client, anonymous: httpx2.Client
+) -> None:
+    """The docs' error body (message, developerHint, logId, httpStatusCode, logTime; errors
+    when a property is wrong) on every kind of error they list, and on each error object an
+    errorCode as each of theirs has."""
+    documented = _documented_error_body()
+    whole = set(documented) - {"errors"}
+    per_error = {key for errors in _documented_errors().values() for e in errors for key in e}
+    answers = {
+        400: api.post("/customers", json={"name": "x" * 300}),
+        401: anonymous.get("/customers"),
+        404: api.get("/customers/424242"),
+        405: api.put("/customers", json={}),  # "a PUT request to a collection resource"
+        415: api.post("/customers", content=b"<x/>", headers={"Content-Type": "text/xml"}),
+    }
+    for status, answer in answers.items():
+        assert answer.status_code == status, answer.text
+        body = answer.json()
+        assert whole <= set(body), (status, sorted(whole - set(body)))
+        assert body["httpStatusCode"] == status
+        assert body["errorCode"]
+    for errors in reported_errors(answers[400].json()["errors"]):
+        assert errors["errorCode"] and set(errors) <= per_error
+
+
+def reported_errors(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        own = node["errors"] if isinstance(node.get("errors"), list) else []
+        return own + [
+            e for v in node.values() if not isinstance(v, list) for e in reported_errors(v)
+        ]
+    if isinstance(node, list):
+        return [e for item in node for e in reported_errors(item)]
+    return []
+
+
+DRAFT = {
+    "date": "2026-03-01",
+    "currency": "DKK",
+    "customer": {"customerNumber": 9001},
+    "layout": {"layoutNumber": 1},
+    "paymentTerms": {"paymentTermsNumber": 1},
+    "recipient": {"name": "X", "vatZone": {"vatZoneNumber": 1}},
+}

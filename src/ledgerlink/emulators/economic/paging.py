@@ -47,8 +47,11 @@ class PageRequest:
         return PageWindow(self.skip_pages, self.page_size)
 
     def last_page(self, results: int) -> int:
-        """The index of the last page (0 when the collection is empty)."""
-        return self.window.last_page(results)
+        """The ``skippages`` of the last page, as the docs show it: ``results // pageSize``.
+        Their example, "a resource with 40 entries", has its last page at ``skippages=2``
+        (introduction.md, Pagination): with a multiple of the page size the last page is an
+        empty one past the end, and ``nextPage`` leads to it."""
+        return results // self.page_size
 
     def slice(self, items: Sequence[Any]) -> Sequence[Any]:
         """The items on this page."""

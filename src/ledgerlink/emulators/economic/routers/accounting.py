@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from ledgerlink.emulators.economic.filters import FieldKind, SortKey
 from ledgerlink.emulators.economic.http import ApiError, Ctx, RequestContext, json_response
+from ledgerlink.emulators.economic.routers.invoices import project_ref
 
 router = APIRouter()
 
@@ -87,7 +88,8 @@ def render_entry(ctx: RequestContext, stored: dict[str, Any], year: str) -> dict
         document["bookedInvoice"] = ctx.with_self(
             document["bookedInvoice"], "/invoices/booked", "bookedInvoiceNumber"
         )
-    # A project is named without a self link: the legacy REST API has no /projects here.
+    if "project" in document:
+        document["project"] = project_ref(ctx, document["project"])
     document["self"] = ctx.url(f"/accounting-years/{year}/entries/{document['entryNumber']}")
     return document
 

@@ -100,8 +100,16 @@ def _render_common(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any
     for key in ("salesPerson", "vendorReference"):
         if key in references:
             references[key] = ctx.with_self(references[key], "/employees", "employeeNumber")
-    # The project is named without a self link: the legacy REST API here has no /projects
-    # (projects live in the Projects API), and a link must lead somewhere.
+    if "customerContact" in references:
+        contact = references["customerContact"]["customerContactNumber"]
+        owner = (agreement.get("contacts", contact) or {}).get("customer", document["customer"])
+        references["customerContact"] = {
+            "customerContactNumber": contact,
+            "customer": ctx.ref("/customers", "customerNumber", owner["customerNumber"]),
+            "self": ctx.url(f"/customers/{owner['customerNumber']}/contacts/{contact}"),
+        }
+    if "project" in document:
+        document["project"] = project_ref(ctx, document["project"])
     for line in document.get("lines", []):
         if "product" in line:
             line["product"] = ctx.with_self(line["product"], "/products", "productNumber")
@@ -120,6 +128,17 @@ def _render_common(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any
                 "self": ctx.url(f"/departmental-distributions/{kind}s/{number}"),
             }
     return document
+
+
+def project_ref(ctx: RequestContext, stored: dict[str, Any]) -> dict[str, Any]:
+    """A project reference; its self link is the project in the Projects API (the legacy
+    REST API has no projects resource), given only while that answers: the project module on
+    and the project there (an old entry may name a project since deleted)."""
+    number = stored["projectNumber"]
+    settings = ctx.agreement.settings
+    if not settings.project_module or ctx.agreement.get("projects", number) is None:
+        return dict(stored)
+    return {**stored, "self": ctx.url(f"/api/v20.0.0/projects/{number}")}
 
 
 def render_draft(
@@ -159,6 +178,8 @@ def render_booked(
         for key in _NOT_ON_BOOKED_LINES:
             line.pop(key, None)
         line.get("departmentalDistribution", {}).pop("distributionType", None)
+    # The booked invoice's documents name the contact's customer nowhere (the draft's do).
+    document.get("references", {}).get("customerContact", {}).pop("customer", None)
     if not with_lines:
         del document["lines"]
     number = document["bookedInvoiceNumber"]
@@ -296,13 +317,14 @@ def _validate_recipient(
     url = ctx.url
     recipient_in = merged.get("recipient")
     if not isinstance(recipient_in, dict):
+        # Its name and VAT zone are required only when it is there (introduction.md).
         v.add(
             ("recipient",),
             f.required_message("recipient"),
             code=REQUIRED,
             hint="Please check your request data.",
         )
-        recipient_in = {}
+        return {}
     recipient: dict[str, Any] = {}
     rp = ("recipient",)
     name = f.text(recipient_in, "name", v, path=rp, max_length=250, required=True)

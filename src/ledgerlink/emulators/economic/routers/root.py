@@ -64,35 +64,42 @@ async def root(ctx: Ctx) -> Response:
     )
 
 
+APP_NUMBER = 1001
+LANGUAGE = {"culture": "da-DK", "languageNumber": 1, "name": "Danish"}
+
+
+def _application(ctx: RequestContext) -> dict[str, Any]:
+    role = ctx.agreement.settings.app_role
+    role_number = next((n for n, name in ROLES if name == role), 1)
+    return {
+        "appNumber": APP_NUMBER,
+        "appPublicToken": ctx.emulator.app_public_token,
+        "created": "2026-01-01",
+        "name": "ledgerlink",
+        "requiredRoles": [_role(ctx, role_number, role)],
+        "self": ctx.url(f"/apps/{APP_NUMBER}"),
+    }
+
+
+def _modules(ctx: RequestContext) -> list[dict[str, Any]]:
+    modules = [(1, "Departments")]
+    if ctx.agreement.settings.project_module:
+        modules.append((2, "Projects"))
+    return [
+        {"moduleNumber": number, "name": name, "self": ctx.url(f"/modules/{number}")}
+        for number, name in modules
+    ]
+
+
 @router.get("/self")
 async def self_(ctx: Ctx) -> Response:
     """The agreement, app, company and user behind the tokens."""
     agreement = ctx.agreement
-    emulator = ctx.emulator
-    role = agreement.settings.app_role
-    role_number = next((n for n, name in ROLES if name == role), 1)
-    # No self links on the application, its modules or the user's language: the emulator
-    # has no /apps, /modules or /languages resources, and a link must lead somewhere.
-    modules = [{"moduleNumber": 1, "name": "Departments"}]
-    if agreement.settings.project_module:
-        modules.append({"moduleNumber": 2, "name": "Projects"})
     return json_response(
         {
             "agreementNumber": agreement.number,
             "agreementType": {"agreementTypeNumber": 1, "name": "denmark"},
-            "application": {
-                "appNumber": 1001,
-                "appPublicToken": emulator.app_public_token,
-                "created": "2026-01-01",
-                "name": "ledgerlink",
-                "requiredRoles": [
-                    {
-                        "name": role,
-                        "roleNumber": role_number,
-                        "self": ctx.url(f"/app-roles/{role_number}"),
-                    }
-                ],
-            },
+            "application": _application(ctx),
             "bankInformation": {
                 "bankAccountNumber": "1234567890",
                 "bankName": "Danske Bank",
@@ -101,17 +108,13 @@ async def self_(ctx: Ctx) -> Response:
             "canSendElectronicInvoice": not ctx.demo,
             "company": agreement.company,
             "companyAffiliation": "E-conomic",
-            "modules": modules,
+            "modules": _modules(ctx),
             "settings": {"baseCurrency": agreement.base_currency},
             "signupDate": "2020-01-01",
             "user": {
                 "agreementNumber": agreement.number,
                 "email": agreement.company.get("email", "user@example.com"),
-                "language": {
-                    "culture": "da-DK",
-                    "languageNumber": 1,
-                    "name": "Danish",
-                },
+                "language": {**LANGUAGE, "self": ctx.url("/languages/1")},
                 "loginId": "ADMIN",
                 "name": "Administrator",
             },
@@ -119,6 +122,35 @@ async def self_(ctx: Ctx) -> Response:
             "self": ctx.url("/self"),
         }
     )
+
+
+# The application, the modules and the language /self links to (the docs require those links
+# and document no endpoints for them: each answers what /self shows of it).
+
+
+@router.get("/apps/{number}")
+async def application(ctx: Ctx, number: int) -> Response:
+    """The app the tokens belong to."""
+    if number != APP_NUMBER:
+        raise ApiError(404, f"App {number} not found.")
+    return json_response(_application(ctx))
+
+
+@router.get("/modules/{number}")
+async def module(ctx: Ctx, number: int) -> Response:
+    """One of the agreement's active modules."""
+    found = next((m for m in _modules(ctx) if m["moduleNumber"] == number), None)
+    if found is None:
+        raise ApiError(404, f"Module {number} is not active on this agreement.")
+    return json_response(found)
+
+
+@router.get("/languages/{number}")
+async def language(ctx: Ctx, number: int) -> Response:
+    """The user's language."""
+    if number != LANGUAGE["languageNumber"]:
+        raise ApiError(404, f"Language {number} not found.")
+    return json_response({**LANGUAGE, "self": ctx.url(f"/languages/{number}")})
 
 
 def _role(ctx: RequestContext, number: int, name: str) -> dict[str, Any]:
