@@ -15,6 +15,7 @@ from ledgerlink.connectors.contract import Permanent, Transient, Uncertain
 from ledgerlink.connectors.testing import FULL, FakeErp, fake_spec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.invoices import Invoice, LineKind
+from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import (
     ProductNumberPrinciples,
     StepKind,
@@ -260,6 +261,39 @@ def test_a_totals_difference_fails_the_totals_step_only(hub: Hub) -> None:
     (done,) = hub.log(invoice)
     status, message, _ = step(done, StepKind.TOTALS)
     assert status is StepStatus.FAILED and "differs from the PSA total" in message
+
+
+def test_a_difference_the_erps_rounding_explains_passes_and_one_more_oere_does_not(
+    database: Database, tmp_path: Path
+) -> None:
+    """Issue 12 item 2: an ERP that rounds VAT per line (NAV) shows 1 øre more on the P-100
+    August invoice than the PSA, which rounds per VAT category: that is no difference; one øre
+    beyond it is, and its hint names rounding, not the VAT zone."""
+    per_line = replace(FULL, totals=TotalsRule(erp="Per-line ERP", vat=VatRounding.PER_LINE))
+    hub = build_hub(database, tmp_path, FakeErp(), capabilities=per_line)
+    uow = UnitOfWork(database)
+    draft = invoicing.draft_invoice(
+        uow,
+        invoicing.DraftRequest(
+            legal_entity_id=hub.invoices[0].legal_entity_id,
+            project_number="P-100",
+            period=(date(2026, 8, 1), date(2026, 8, 31)),
+            invoice_date=date(2026, 8, 31),
+        ),
+    )
+    invoice = invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 8, 31))
+    assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL
+    (done,) = hub.log(invoice)
+    status, message, _ = step(done, StepKind.TOTALS)
+    assert status is StepStatus.SUCCESSFUL
+    assert "as Per-line ERP rounds VAT per line (+0.01 DKK)" in message
+
+    hub.erp.gross_difference = Decimal("0.01")
+    assert hub.transfer(hub.invoices[0]) is TransferStatus.PARTIALLY_FAILED
+    (off,) = hub.log(hub.invoices[0])
+    status, message, hint = step(off, StepKind.TOTALS)
+    assert status is StepStatus.FAILED and "more than rounding explains" in message
+    assert "VAT zone" not in hint and "rounds differently than its connector declares" in hint
 
 
 def test_a_permanent_refusal_of_the_customer_stops_before_the_document(hub: Hub) -> None:

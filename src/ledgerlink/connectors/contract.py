@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.totals import TotalsRule
 from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 
@@ -115,6 +116,9 @@ class Capabilities:
     dimensions: tuple[str, ...] = ()  # e.g. ("project",) — sent on invoice lines/headers
     max_heading_length: int | None = None
     max_line_description_length: int | None = None
+    #: How the ERP rounds a document's totals (design §6 "Totals"): the totals check accepts
+    #: what this rule gives and flags anything else.
+    totals: TotalsRule = TotalsRule()
 
 
 # neutral data -----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ class RoundingPoint(enum.Enum):
     VAT_PER_CATEGORY = "document VAT: sum of net line amounts per VAT category × rate"
     HOURS = "hours on an invoice line: total minutes / 60, to 2 decimals"
     EXPENSE_AMOUNT = "expense amount: quantity × unit price"
+    ERP_VAT = "the VAT an ERP shows, rounded where that ERP rounds (domain.totals)"
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,7 @@ from ledgerlink.domain.errors import LedgerlinkError, ValidationError
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Customer, Employee
+from ledgerlink.domain.totals import check_totals
 from ledgerlink.domain.transfers import (
     ESSENTIAL_STEPS,
     Connection,
@@ -764,16 +765,22 @@ class Engine:
         return StepOutcome(StepStatus.SUCCESSFUL, message, found.external_id)
 
     def _totals(self, ctx: TransferContext) -> StepOutcome:
+        """Compare the ERP's totals with what the ERP's declared rounding rule gives for the
+        PSA document: only a real difference fails (see :mod:`ledgerlink.domain.totals`)."""
         theirs = ctx.erp_gross
         if theirs is None:
             return StepOutcome(StepStatus.SKIPPED, "no ERP document to compare")
-        ours = ctx.invoice.current_totals().gross
-        if theirs != ours:
-            raise StepFailed(
-                f"the ERP total {theirs} differs from the PSA total {ours}",
-                hint="Check VAT zone and product VAT in the ERP draft before booking it.",
-            )
-        return StepOutcome(StepStatus.SUCCESSFUL, f"ERP total {theirs} = PSA total")
+        erp = ctx.document[1] if ctx.document is not None else None
+        check = check_totals(
+            ctx.invoice,
+            ctx.capabilities.totals,
+            gross=theirs,
+            net=erp.net if erp is not None else None,
+            vat=erp.vat if erp is not None else None,
+        )
+        if not check.agrees:
+            raise StepFailed(check.message, hint=check.hint)
+        return StepOutcome(StepStatus.SUCCESSFUL, check.message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,7 @@ from ledgerlink.connectors.economic.errors import ECONOMIC_ERRORS
 from ledgerlink.connectors.economic.settings import EconomicSettings
 from ledgerlink.connectors.economic.urls import encode_id, filter_value
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 
@@ -103,6 +104,9 @@ def capabilities_for(settings: EconomicSettings) -> Capabilities:
         dimensions=("project",) if settings.project_module else (),
         max_heading_length=mapping.MAX_HEADING,
         max_line_description_length=mapping.MAX_LINE_DESCRIPTION,
+        # e-conomic computes VAT server-side from the VAT zone on the document's net amount
+        # per rate (economic.md §2.10), as the PSA does; roundingAmount stays 0.
+        totals=TotalsRule(erp="e-conomic", vat=VatRounding.PER_CODE),
     )
 
 

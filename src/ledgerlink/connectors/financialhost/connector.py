@@ -52,6 +52,7 @@ from ledgerlink.connectors.financialhost.settings import (
     FinancialHostSettings,
 )
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 from ledgerlink.wire import operations as ops
@@ -123,6 +124,9 @@ def capabilities_for(erp_system: str) -> Capabilities:
             ),
             dimensions=("project", "department"),
             max_heading_length=NAV_MAX_HEADING,
+            # NAV computes each sales line's Amount Including VAT (VAT rounded per line) and
+            # sums the lines (dynamics-nav.md: "NAV VAT setup computes").
+            totals=TotalsRule(erp="Dynamics NAV", vat=VatRounding.PER_LINE),
         )
     if erp_system == "visma":
         return Capabilities(
@@ -138,6 +142,12 @@ def capabilities_for(erp_system: str) -> Capabilities:
             expense_import=True,
             customer_master_modes=frozenset({CustomerMaster.PSA, CustomerMaster.ERP}),
             dimensions=("project",),
+            # Visma sums the VAT of the rows and rounds it once, and rounds an invoice in
+            # the company's currency (SEK) to whole kronor with a rounding amount
+            # (visma-administration.md §1.3: "plus a rounding line").
+            totals=TotalsRule(
+                erp="Visma", vat=VatRounding.PER_DOCUMENT, whole_units=frozenset({"SEK"})
+            ),
         )
     raise ValueError(f"FinancialHost serves 'nav' or 'visma', not '{erp_system}'")
 

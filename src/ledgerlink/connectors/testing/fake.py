@@ -3,9 +3,10 @@ mocks).
 
 :class:`FakeErp` is an in-memory ERP with the behaviour the engine relies on: customers by
 number, documents found by their correlation reference, find-or-create for contacts, employees
-and projects, totals it computes itself, balancing. :class:`FakeConnector` speaks the
-connector contract to it, through the kit's real paginator and a pydantic model of the ERP's
-answer, so the escapes a real connector can suffer are real here too:
+and projects, totals it computes itself (rounded as its capabilities' totals rule says),
+balancing. :class:`FakeConnector` speaks the connector contract to it, through the kit's real
+paginator and a pydantic model of the ERP's answer, so the escapes a real connector can suffer
+are real here too:
 
 * ``erp.fail(method, error)`` — the next call of ``method`` raises ``error`` (any exception:
   a contract error, or a bug such as ``KeyError``);
@@ -55,6 +56,7 @@ from ledgerlink.connectors.spec import (
 )
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.totals import expected_totals
 from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 
@@ -229,7 +231,8 @@ class FakeConnector:
 
     def create_document(self, document: OutgoingDocument) -> ErpDocument:
         self.erp.enter("create_document")
-        totals = document.invoice.current_totals()
+        # The fake ERP rounds as its capabilities declare (the PSA's rule by default).
+        totals = expected_totals(document.invoice, self.capabilities.totals)
         stored: dict[str, Any] = {
             "id": self.erp.next_id(),
             "reference": document.correlation,
