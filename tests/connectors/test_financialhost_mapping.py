@@ -21,6 +21,7 @@ from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import PaymentTerms, PaymentTermsKind
 from ledgerlink.domain.transfers import CustomerMaster
+from ledgerlink.domain.vat import VatTreatment
 from ledgerlink.domain.work import Project
 from ledgerlink.wire import operations as ops
 from tests.connectors.builders import (
@@ -121,11 +122,20 @@ def test_invoice_to_wire_document() -> None:
         unit_price=Decimal("850.00"),
         day=INVOICE_DATE,
         project_number="P-17",
+        vat_percent=Decimal(25),  # the PSA's rate, so the ERP can be told its VAT code
     )
     assert text == ops.WireLine(kind=ops.LineKind.TEXT, description="Travel included")
     totals = inv.compute_totals()
     assert wired.expected_net == totals.net.amount == Decimal("6375.00")
     assert wired.expected_gross == totals.gross.amount == Decimal("7968.75")
+
+
+def test_a_reverse_charged_line_carries_the_psas_zero_rate() -> None:
+    """Issue 12 item 1: the ERP is told the rate the PSA applied, so it adds no VAT of its own
+    to a reverse-charged sale."""
+    inv = invoice(vat_treatment=VatTreatment.EU_REVERSE_CHARGE)
+    work, text = mapping.document_to_wire(outgoing(inv)).lines
+    assert (work.vat_percent, text.vat_percent) == (Decimal(0), None)
 
 
 def test_no_customer_ean_means_the_erp_uses_its_customer_card() -> None:

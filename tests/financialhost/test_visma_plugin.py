@@ -446,6 +446,39 @@ def test_visma_rounds_a_sek_invoice_to_whole_kronor(plugin: VismaPlugin) -> None
     )
 
 
+def test_each_row_gets_the_vat_code_of_the_psas_rate(plugin: VismaPlugin) -> None:
+    """Issue 12 item 1: Visma computes the VAT the PSA computed — none on reverse-charged or
+    exported lines although KONSULT's accounting code has 25 %, 12 % on a hotel line."""
+
+    def line(product: str, percent: str, price: str = "1000") -> ops.WireLine:
+        return ops.WireLine(
+            kind="work",
+            description="Rad",
+            product_number=product,
+            quantity=Decimal(1),
+            unit_price=Decimal(price),
+            vat_percent=Decimal(percent),
+        )
+
+    reverse = plugin.create_draft(
+        invoice("ll:1:43:1", lines=[line("KONSULT", "0")], expected_net=1000, expected_gross=1000)
+    )
+    assert (reverse.vat, reverse.gross) == (Decimal(0), Decimal(1000))
+    domestic = plugin.create_draft(
+        invoice(
+            "ll:1:44:1",
+            lines=[line("KONSULT", "25"), line("UTLAGG", "12"), line("RESA", "6")],
+            expected_net=3000,
+            expected_gross=3430,
+        )
+    )
+    assert (domestic.vat, domestic.gross) == (Decimal(430), Decimal(3430))
+    with pytest.raises(ErpRejected, match="19 % VAT, and Visma has VAT codes only for 25 %"):
+        plugin.create_draft(
+            invoice("ll:1:45:1", lines=[line("KONSULT", "19")], expected_net=1, expected_gross=1)
+        )
+
+
 def test_a_currency_factor_that_disagrees_with_visma_is_refused(
     make_plugin: Callable[..., VismaPlugin], company: Company
 ) -> None:

@@ -133,6 +133,10 @@ class WireLine(WireModel):
     day: date | None = None  # for the date-prefixed line option
     project_number: str = ""
     department: str = ""  # invoice/employee department number (a dimension)
+    #: The VAT rate the PSA applied to the line (0 for reverse charge, export and exempt
+    #: lines); ``None``: not stated, the ERP's own VAT set-up decides. A plugin whose ERP
+    #: takes a VAT code per line sends the code of this rate, so the ERP computes the PSA's VAT.
+    vat_percent: Amount | None = Field(default=None, ge=0, le=100)
 
 
 class WireDocument(WireModel):

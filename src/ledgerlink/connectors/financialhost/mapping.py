@@ -43,6 +43,7 @@ from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import DocumentType, LineKind
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
+from ledgerlink.domain.totals import line_vat_percents
 from ledgerlink.domain.work import Project
 from ledgerlink.wire import operations as ops
 
@@ -201,8 +202,9 @@ def project_to_wire(project: Project, customer_number: str) -> ops.WireProject:
 
 def document_lines(document: OutgoingDocument) -> tuple[ops.WireLine, ...]:
     """The invoice lines as wire lines: product numbers from ``line_products`` (none on text
-    lines), quantities with their sign (a credit note's are negative) and prices as exact
-    decimals."""
+    lines), quantities with their sign (a credit note's are negative), prices as exact
+    decimals and the VAT rate the PSA applied (its treatment included: 0 when reverse
+    charged or exported)."""
     invoice = document.invoice
     if len(document.line_products) != len(invoice.lines):
         raise Permanent(
@@ -210,6 +212,7 @@ def document_lines(document: OutgoingDocument) -> tuple[ops.WireLine, ...]:
             f"{len(document.line_products)} product numbers",
             hint="This is a ledgerlink fault; report it.",
         )
+    percents = line_vat_percents(invoice)
     lines: list[ops.WireLine] = []
     for position, (line, product) in enumerate(
         zip(invoice.lines, document.line_products, strict=True), start=1
@@ -238,6 +241,7 @@ def document_lines(document: OutgoingDocument) -> tuple[ops.WireLine, ...]:
                 # ERP's date-prefixed line option.
                 day=invoice.invoice_date,
                 project_number=document.project_ref if same_project else "",
+                vat_percent=percents[line.vat_category],
             )
         )
     return tuple(lines)

@@ -338,6 +338,7 @@ class RowPlan:
     unit: str = ""
     project: str = ""
     profit_centre: str = ""
+    vat_code: str = ""  # "" = the article's accounting code decides
 
     @property
     def is_text(self) -> bool:
@@ -362,7 +363,38 @@ class RowPlan:
             values[c.ADK_OOI_ROW_PROJECT] = self.project
         if self.profit_centre:
             values[c.ADK_OOI_ROW_PROFIT_CENTRE] = self.profit_centre
+        if self.vat_code:
+            values[c.ADK_OOI_ROW_VAT_CODE] = self.vat_code
         return values
+
+
+#: Visma's VAT codes (momskod) by rate: a Visma company is Swedish, so 1 = 25 %, 2 = 12 %,
+#: 3 = 6 % and 0 = no VAT (``visma-administration.md`` §2.5: "1" normal, "0" none).
+VAT_CODES: Mapping[Decimal, str] = {
+    Decimal(25): "1",
+    Decimal(12): "2",
+    Decimal(6): "3",
+    Decimal(0): "0",
+}
+
+
+class NoVatCode(ValueError):
+    """The PSA applied a VAT rate Visma has no code for."""
+
+
+def vat_code(percent: Decimal | None) -> str:
+    """The row VAT code that makes Visma compute the VAT the PSA computed: the code of the
+    PSA's rate (0 for reverse charge and export, whatever the article's own code says); ""
+    when the hub did not state a rate (the article's accounting code decides)."""
+    if percent is None:
+        return ""
+    code = VAT_CODES.get(percent)
+    if code is None:
+        rates = ", ".join(f"{rate} %" for rate in VAT_CODES)
+        raise NoVatCode(
+            f"the PSA applied {percent} % VAT, and Visma has VAT codes only for {rates}"
+        )
+    return code
 
 
 def project_reference(document: WireDocument) -> str:
@@ -379,7 +411,10 @@ def invoice_rows(
     quantity, price and discount; every other line becomes text rows. A text longer than 60
     characters is word-wrapped: the first part stays on the article row, the rest follows as
     text rows. A credit note's quantities change sign (the PSA sends them negative; a Visma
-    credit invoice takes positive quantities and makes the amounts negative itself).
+    credit invoice takes positive quantities and makes the amounts negative itself). Each
+    article row carries the VAT code of the rate the PSA applied (:func:`vat_code`), so a
+    reverse-charged or exported line gets no VAT even on an article whose code has 25 %;
+    :class:`NoVatCode` when Visma has no code for that rate.
     """
     credit = document.kind is DocumentKind.CREDIT_NOTE
     rows: list[RowPlan] = []
@@ -400,6 +435,7 @@ def invoice_rows(
                 unit=line.unit or default_unit,
                 project=project_code(line.project_number),
                 profit_centre=line.department,
+                vat_code=vat_code(line.vat_percent),
             )
         )
         rows.extend(RowPlan(text) for text in texts[1:])
@@ -414,8 +450,8 @@ def head_fields(
     The correlation reference goes to ``correlation_field`` uncut (checked with
     :func:`correlation_fits`), the requisition number to :func:`requisition_field`, the contact
     to "Er referens", the customer reference to the electronic reference (35), the salesperson's
-    initials to the säljare code and their name to "Vår referens". VAT is not sent: Visma takes
-    it from the customer and article setup (25 % in this integration).
+    initials to the säljare code and their name to "Vår referens". VAT travels on the rows
+    (:func:`invoice_rows`), as the PSA's rate's VAT code.
     """
     values: dict[int, RecordValue] = {
         c.ADK_OOI_HEAD_CUSTOMER_NUMBER: customer_number(document.customer_number),

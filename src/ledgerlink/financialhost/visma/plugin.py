@@ -609,11 +609,18 @@ class VismaPlugin:
         original = self._original_invoice(access, document)
         if original is not None:
             head_values[c.ADK_OOI_HEAD_NUMBER_OF_ORIGINAL_INVOICE] = Decimal(original)
-        rows = m.invoice_rows(
-            document,
-            default_unit=self.settings.default_unit,
-            add_project_reference=self.settings.add_project_reference_to_invoices,
-        )
+        try:
+            rows = m.invoice_rows(
+                document,
+                default_unit=self.settings.default_unit,
+                add_project_reference=self.settings.add_project_reference_to_invoices,
+            )
+        except m.NoVatCode as error:
+            raise ErpRejected(
+                f"{error}.",
+                hint="Bill this legal entity's invoices to an ERP of its own country, or "
+                "correct the VAT category of the lines.",
+            ) from None
         with access.buffer(c.ADK_DB_INVOICE_HEAD) as head:
             access.write(head, head_values, fit=m.HEAD_FREE_TEXT)
             row_array = adk.AdkCreateDataRow(c.ADK_DB_INVOICE_ROW, len(rows))
