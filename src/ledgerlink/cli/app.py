@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 
 import structlog
 import typer
+from pydantic import ValidationError as PydanticError
 from rich.console import Console
 
 from ledgerlink import __version__
@@ -84,18 +85,32 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
-    verbose: Annotated[bool, typer.Option(help="Log every ERP call to stderr.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Log every ERP call and retry to stderr, and show the traceback of an "
+            "unexpected error.",
+        ),
+    ] = False,
 ) -> None:
     overrides: dict[str, Any] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     if database_url is not None:
         overrides["database_url"] = database_url
-    ctx.obj = State(settings=Settings(**overrides), console=Console(soft_wrap=False))
-    # Structured logs (HTTP calls, steps) go to stderr, warnings and up unless --verbose.
+    try:
+        settings = Settings(**overrides)
+    except PydanticError as error:
+        problem = error.errors()[0]
+        name = "LEDGERLINK_" + "_".join(str(part) for part in problem["loc"]).upper()
+        raise UserError(f"{name}: {problem['msg']}") from None
+    ctx.obj = State(settings=settings, console=Console(soft_wrap=False), verbose=verbose)
+    # Structured logs (HTTP calls, retries, steps) go to stderr: errors only, unless --verbose;
+    # what failed is the command's own one-line error.
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(
-            logging.DEBUG if verbose else logging.WARNING
+            logging.DEBUG if verbose else logging.ERROR
         ),
         # Resolve stderr when a logger is made, not now: it may be replaced (tests, pipes).
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),

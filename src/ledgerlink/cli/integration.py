@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.connectors._kit.requestor import decode_json, encode_json
+from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ConnectionInfo
 from ledgerlink.connectors.registry import all_specs
 from ledgerlink.connectors.spec import ConnectorSpec, CredentialKind
@@ -51,10 +52,15 @@ def secrets_of(state: State) -> SecretBox:
     return SecretBox.from_key_file(state.settings.effective_key_file, create=True)
 
 
-def engine_of(state: State) -> Engine:
+#: Verifying a connection: one attempt, so an unreachable ERP is said at once; the person who
+#: typed the command tries again (the worker's transfers and pulls keep the default retries).
+VERIFY_ONCE = RetryPolicy(attempts=1)
+
+
+def engine_of(state: State, *, retry: RetryPolicy | None = None) -> Engine:
     state.database.ensure_ready()
     secrets = secrets_of(state)
-    environment = hub_environment(state.database, secrets)
+    environment = hub_environment(state.database, secrets, retry=retry)
     return Engine(state.database, ConnectorProvider(secrets, environment=environment))
 
 
@@ -98,7 +104,7 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         show_url = partial(_show_grant_url, spec)
         if spec.credential_kind is CredentialKind.OAUTH2:
             connection, info = setup.connect_with_oauth(
-                engine_of(state),
+                engine_of(state, retry=VERIFY_ONCE),
                 secrets_of(state),
                 spec,
                 values,
@@ -118,7 +124,7 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
                 spec, values, show_url=show_url, timeout=timeout
             )
         connection, info = setup.connect(
-            engine_of(state),
+            engine_of(state, retry=VERIFY_ONCE),
             secrets_of(state),
             legal_entity_id=require_id(entity),
             erp=spec.name,
