@@ -19,15 +19,28 @@ FIRST_DAY = date(2026, 8, 1)
 LAST_DAY = date(2026, 10, 31)
 TARGET = Path(__file__).resolve().parent.parent / "src" / "ledgerlink" / "psa" / "sample_data"
 
-LEGAL_ENTITY = {
-    "code": "NORDLYS",
-    "name": "Nordlys Consulting ApS",
-    "country": "DK",
-    "currency": "DKK",
-    "vat_number": "DK16480894",
-    "registration_number": "16480894",
-    "next_invoice_number": 1001,
-}
+# The consultancy bills from a Danish company; its Swedish sister bills the same customers
+# from Sweden, for an ERP whose company is Swedish (Visma Administration).
+LEGAL_ENTITIES = [
+    {
+        "code": "NORDLYS",
+        "name": "Nordlys Consulting ApS",
+        "country": "DK",
+        "currency": "DKK",
+        "vat_number": "DK16480894",
+        "registration_number": "16480894",
+        "next_invoice_number": 1001,
+    },
+    {
+        "code": "NORDLYS-SE",
+        "name": "Nordlys Konsult AB",
+        "country": "SE",
+        "currency": "SEK",
+        "vat_number": "SE559000000501",
+        "registration_number": "559000-0005",
+        "next_invoice_number": 1001,
+    },
+]
 
 CUSTOMERS = [
     {
@@ -266,7 +279,7 @@ def render() -> dict[str, str]:
     project_rows = [p[:7] for p in PROJECTS]
     registration_rows = registrations(rng)
     return {
-        "legal_entity.json": json.dumps(LEGAL_ENTITY, indent=2, ensure_ascii=False) + "\n",
+        "legal_entities.json": json.dumps(LEGAL_ENTITIES, indent=2, ensure_ascii=False) + "\n",
         "customers.csv": _csv(customer_columns, CUSTOMERS),  # type: ignore[arg-type]
         "contacts.csv": _csv(["customer_number", "name", "email", "phone", "title"], CONTACTS),
         "employees.csv": _csv(["initials", "name", "email", "department"], EMPLOYEES),

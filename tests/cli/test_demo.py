@@ -31,7 +31,7 @@ def test_the_shipped_sample_files_are_what_the_generator_writes() -> None:
     spec.loader.exec_module(generator)
     shipped = files("ledgerlink.psa") / "sample_data"
     rendered: dict[str, str] = generator.render()
-    assert len(rendered) == 7
+    assert len(rendered) == 7 and "legal_entities.json" in rendered
     for name, content in rendered.items():
         assert (shipped / name).read_text(encoding="utf-8") == content, name
 
@@ -86,6 +86,11 @@ def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, 
     first = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert first.exit_code == 0, first.output
     tail = first.output[-4000:]
+    # Issue 12 items 1 and 2: every total agrees (NAV's per-line VAT rounding and Visma's
+    # whole kronor are its rules, not differences); Visma's company is Swedish, so is ours.
+    assert "13 successful" in first.output and "partially failed" not in first.output, tail
+    company = {"nav": "(DK, DKK)", "visma": "Nordlys Konsult AB (SE, SEK)"}[erp]
+    assert company in first.output.splitlines()[1]
     assert "13 updated" in first.output, tail  # balancing read every document back
     assert "registered 2 full payments" in first.output, tail
     assert "An unsigned request to the host was refused: HTTP 401" in first.output, tail

@@ -528,6 +528,7 @@ def demo(
             erp=None
             if psa_only
             else partial(demo_erp.demo_erp, erp, projects=sample_projects(), given=given),
+            company=demo_erp.company(erp),
         )
     finally:
         database.dispose()

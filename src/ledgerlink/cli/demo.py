@@ -42,13 +42,15 @@ def run_demo(
     *,
     demo_dir: Path | None = None,
     erp: Callable[[Path], AbstractContextManager[DemoErp]] | None = None,
+    company: tuple[str, str] = ("DK", "DKK"),
 ) -> list[Invoice]:
     """Load the sample consultancy, bill three months, credit one invoice, show the result;
-    then, with ``erp``, transfer everything to that ERP and pull balancing back."""
+    then, with ``erp``, transfer everything to that ERP and pull balancing back. The sample
+    legal entity is the one of ``company`` (country, currency): the ERP company's."""
     database.migrate()
     console.rule("1. Sample data")
     uow = UnitOfWork(database)
-    entity, reports = load_sample_data(uow)
+    entity, reports = load_sample_data(uow, country=company[0], currency=company[1])
     console.print(
         f"Legal entity {entity.code} — {entity.name} ({entity.country}, {entity.currency})"
     )

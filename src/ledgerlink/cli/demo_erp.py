@@ -10,7 +10,7 @@ values the demo uses that ERP as it is (the real one included) and books or pays
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,9 +79,16 @@ def demo_erp(
         )
 
 
-def _erp_user(rehearsal: Rehearsal) -> Callable[[Console], None] | None:
+def company(name: str) -> tuple[str, str]:
+    """The country and currency of the company the demo rehearses on with ``name``: the demo
+    bills from a legal entity of the same (a Visma Administration company is Swedish)."""
+    _, emulated = find(name)
+    return emulated.country, emulated.currency
+
+
+def _erp_user(rehearsal: Rehearsal) -> Callable[[Console, Collection[str]], None] | None:
     act = rehearsal.erp_user
-    return None if act is None else (lambda console: console.print(act()))
+    return None if act is None else (lambda console, agreed: console.print(act(agreed)))
 
 
 def _given(

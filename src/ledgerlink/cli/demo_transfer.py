@@ -8,7 +8,7 @@ connect, which product numbers to use, and what its ERP user does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from ledgerlink.cli import integration
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.transfers import ProductNumberPrinciples
+from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferStatus
 from ledgerlink.sync import connections, pulls, table, transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.secrets import SecretBox
@@ -27,8 +27,9 @@ from ledgerlink.sync.workflows import WorkerOptions, Workers
 
 @dataclass(frozen=True)
 class DemoErp:
-    """One ERP as the demo meets it. ``erp_user`` books and pays in the ERP (emulators only);
-    ``epilogue`` shows anything the ERP side adds (e.g. FinancialHost's audit check)."""
+    """One ERP as the demo meets it. ``erp_user`` books (the documents whose correlation
+    references it is given) and pays in the ERP (emulators only); ``epilogue`` shows anything
+    the ERP side adds (e.g. FinancialHost's audit check)."""
 
     title: str
     erp: str
@@ -36,7 +37,7 @@ class DemoErp:
     settings: dict[str, Any]
     principles: ProductNumberPrinciples
     where: str
-    erp_user: Callable[[Console], None] | None = None
+    erp_user: Callable[[Console, Collection[str]], None] | None = None
     epilogue: Callable[[Console], None] | None = None
     notes: tuple[str, ...] = field(default=())
 
@@ -102,7 +103,13 @@ def run_erp_demo(
 
     if erp.erp_user is not None:
         console.rule(f"7. In {erp.title}: book the drafts, register two payments")
-        erp.erp_user(console)
+        agreed, differing = _agreed(engine, connection_id)
+        erp.erp_user(console, agreed)
+        if differing:
+            console.print(
+                f"Left {differing} draft(s) unbooked: their totals differ from the PSA's "
+                "('ledgerlink transfers list --view attention')."
+            )
 
     console.rule("8. Balancing")
     report = pulls.pull_balancing(engine, connection_id)
@@ -115,3 +122,18 @@ def run_erp_demo(
     console.print(integration.log_grid(table.integration_log(engine, connection_id), numbers))
     if erp.epilogue is not None:
         erp.epilogue(console)
+
+
+def _agreed(engine: Engine, connection_id: int) -> tuple[set[str], int]:
+    """The correlation references of the documents in the ERP whose last transfer succeeded
+    (totals agree), and how many documents in the ERP need attention instead."""
+    agreed: set[str] = set()
+    differing = 0
+    for row in table.transfer_table(engine, connection_id):
+        if row.erp is None:
+            continue
+        if row.latest is not None and row.latest.status is TransferStatus.SUCCESSFUL:
+            agreed.add(row.erp.correlation)
+        else:
+            differing += 1
+    return agreed, differing

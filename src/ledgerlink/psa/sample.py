@@ -12,6 +12,7 @@ import json
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 
+from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.parties import LegalEntity
 from ledgerlink.psa.importing import ImportKind, ImportReport, import_file
 from ledgerlink.store.uow import UnitOfWork
@@ -30,9 +31,15 @@ def _sample_dir() -> Traversable:
     return files("ledgerlink.psa") / "sample_data"
 
 
-def sample_legal_entity() -> LegalEntity:
-    data = json.loads((_sample_dir() / "legal_entity.json").read_text(encoding="utf-8"))
-    return LegalEntity(**data)
+def sample_legal_entity(*, country: str = "DK", currency: str = "DKK") -> LegalEntity:
+    """The sample legal entity of ``country`` billing in ``currency``: the Danish company, or
+    its Swedish sister for an ERP whose company is Swedish."""
+    data = json.loads((_sample_dir() / "legal_entities.json").read_text(encoding="utf-8"))
+    for fields in data:
+        if (fields["country"], fields["currency"]) == (country, currency):
+            return LegalEntity(**fields)
+    known = ", ".join(f"{d['country']}/{d['currency']}" for d in data)
+    raise ValidationError(f"the sample data has no legal entity in {country}/{currency} ({known})")
 
 
 def sample_projects() -> list[tuple[str, str]]:
@@ -41,9 +48,12 @@ def sample_projects() -> list[tuple[str, str]]:
     return [(row["number"], row["name"]) for row in csv.DictReader(io.StringIO(text))]
 
 
-def load_sample_data(uow: UnitOfWork) -> tuple[LegalEntity, list[ImportReport]]:
-    """Create the sample legal entity (unless it exists) and import the sample files."""
-    wanted = sample_legal_entity()
+def load_sample_data(
+    uow: UnitOfWork, *, country: str = "DK", currency: str = "DKK"
+) -> tuple[LegalEntity, list[ImportReport]]:
+    """Create the sample legal entity of ``country`` and ``currency`` (unless it exists) and
+    import the sample files into it."""
+    wanted = sample_legal_entity(country=country, currency=currency)
     with uow:
         entity = uow.legal_entities.by_code(wanted.code)
         if entity is None:

@@ -5,8 +5,7 @@ customer would grant it in a browser, and an ERP user who books our drafts and p
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,6 @@ from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic.emulator import EconomicEmulator
 
 APP_SECRET, APP_PUBLIC = "demo-app-secret", "demo-app-public"
-OURS = re.compile(r"^LL-")
 
 
 @contextmanager
@@ -38,7 +36,7 @@ def rehearse(folder: Path, _projects: Sequence[tuple[str, str]] = ()) -> Iterato
             where="the e-conomic emulator",
             credentials={"app_secret_token": APP_SECRET, "agreement_grant_token": grant},
             settings={"base_url": url, "app_public_token": APP_PUBLIC},
-            erp_user=lambda: _book_and_pay(url, grant),
+            erp_user=lambda agreed: _book_and_pay(url, grant, agreed),
         )
 
 
@@ -74,14 +72,15 @@ def _json(response: httpx2.Response) -> Any:
     return json.loads(response.text, parse_float=Decimal)
 
 
-def _book_and_pay(url: str, grant: str) -> str:
-    """Do what the ERP user does: book our drafts, and pay the two oldest invoices."""
+def _book_and_pay(url: str, grant: str, agreed: Collection[str]) -> str:
+    """Do what the ERP user does: book our drafts whose totals agree (correlation references
+    ``agreed``), and pay the two oldest invoices."""
     headers = {"X-AppSecretToken": APP_SECRET, "X-AgreementGrantToken": grant}
     with httpx2.Client(base_url=url, headers=headers, timeout=30) as api:
         drafts = _json(api.get("/invoices/drafts", params={"pagesize": "1000"}))["collection"]
         booked = 0
         for draft in sorted(drafts, key=lambda d: d["draftInvoiceNumber"]):
-            if OURS.match(draft.get("references", {}).get("other", "")):
+            if draft.get("references", {}).get("other", "") in agreed:
                 api.post(
                     f"/_emulator/invoices/drafts/{draft['draftInvoiceNumber']}/book"
                 ).raise_for_status()
@@ -104,6 +103,8 @@ def _book_and_pay(url: str, grant: str) -> str:
 EMULATED = EmulatedErp(
     name="economic",
     title="e-conomic",
+    country="DK",
+    currency="DKK",
     products={
         "work": "WORK-DEV",
         "expense": "EXP",

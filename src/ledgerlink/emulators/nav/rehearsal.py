@@ -4,7 +4,7 @@ FinancialHost ``nav`` plugin; the NAV user posts our drafts and pays two invoice
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -38,17 +38,20 @@ def rehearse(folder: Path, _projects: Sequence[tuple[str, str]] = ()) -> Iterato
                     "username": USER,
                 },
                 secrets={"nav:password": PASSWORD},
-                erp_user=lambda: _post_and_pay(urls["admin"]),
+                erp_user=lambda agreed: _post_and_pay(urls["admin"], agreed),
             )
     finally:
         emulator.close()
 
 
-def _post_and_pay(admin_url: str) -> str:
-    """As the NAV user: post our drafts, then pay the two oldest posted invoices in full."""
+def _post_and_pay(admin_url: str, agreed: Collection[str]) -> str:
+    """As the NAV user: post our drafts whose totals agree (correlation references
+    ``agreed``), then pay the two oldest posted invoices in full."""
     admin = f"{admin_url}/companies/{quote(COMPANY, safe='')}"
+    wanted = {reference.upper() for reference in agreed}
     with httpx2.Client(auth=(USER, PASSWORD), timeout=60) as http:
-        ours = [d for d in _records(http, f"{admin}/records/36") if _ours(d)]
+        drafts = _records(http, f"{admin}/records/36")
+        ours = [d for d in drafts if str(d.get("External_Document_No", "")).upper() in wanted]
         for draft in ours:
             kind = "Credit_Memo" if "Credit" in str(draft["Document_Type"]) else "Invoice"
             http.post(f"{admin}/sales-documents/{kind}/{draft['No']}/post").raise_for_status()
@@ -81,6 +84,8 @@ def _amount(record: dict[str, Any], field: str) -> Decimal:
 EMULATED = EmulatedErp(
     name="nav",
     title="Dynamics NAV",
+    country="DK",
+    currency="DKK",
     products={"work": "70000", "expense": "70001", "travel": "70001", "default": "70001"},
     start=rehearse,
 )

@@ -5,7 +5,7 @@ by hand, since Visma cannot take them from an integration), reached through the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -46,13 +46,13 @@ def rehearse(folder: Path, projects: Sequence[tuple[str, str]] = ()) -> Iterator
             "adk": "emulated",
             "auto_create_sellers": True,
         },
-        erp_user=lambda: _book_and_pay(system, company),
+        erp_user=lambda agreed: _book_and_pay(system, company, agreed),
         notes=notes,
     )
 
 
-def _invoices(system: Path, company: Path) -> list[tuple[int, Decimal, Decimal, bool]]:
-    """(number, total, balance, printed) of the invoices this integration made."""
+def _invoices(system: Path, company: Path) -> list[tuple[int, Decimal, Decimal, bool, str]]:
+    """(number, total, balance, printed, correlation) of the invoices this integration made."""
     api = EmulatedAdk()
     if api.AdkOpen(str(system), str(company)).lRc != adk.ADKE_OK:
         raise RuntimeError(f"the Visma company {company} does not open")
@@ -67,7 +67,9 @@ def _invoices(system: Path, company: Path) -> list[tuple[int, Decimal, Decimal, 
                 _, total = api.AdkGetDouble(head, adk.ADK_OOI_HEAD_TOTAL_AMOUNT)
                 _, balance = api.AdkGetDouble(head, adk.ADK_OOI_HEAD_BALANCE)
                 _, printed = api.AdkGetBool(head, adk.ADK_OOI_HEAD_DOCUMENT_PRINTED)
-                found.append((int(number), _money(total), _money(balance), bool(printed)))
+                found.append(
+                    (int(number), _money(total), _money(balance), bool(printed), reference)
+                )
             error = api.AdkNext(head)
     finally:
         api.AdkDeleteStruct(head)
@@ -79,17 +81,20 @@ def _money(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _book_and_pay(system: Path, company: Path) -> str:
-    """As the Visma user: book our invoices, then pay the two oldest in full."""
+def _book_and_pay(system: Path, company: Path, agreed: Collection[str]) -> str:
+    """As the Visma user: book our invoices whose totals agree (correlation references
+    ``agreed``), then pay the two oldest booked invoices in full."""
     invoices = _invoices(system, company)
-    to_book = [number for number, _, _, printed in invoices if not printed]
+    to_book = [i[0] for i in invoices if not i[3] and i[4] in agreed]
     for number in to_book:
         book_invoice(company, number)
     paid = 0
     # The two oldest invoices are paid once; a second demo run pays nothing more.
-    if not any(balance == 0 for _, _, balance, _ in invoices):
+    if not any(balance == 0 for _, _, balance, _, _ in invoices):
+        booked = set(to_book) | {i[0] for i in invoices if i[3]}
         # Credit notes (negative totals) can get any number: pay the two oldest invoices.
-        for number, total, _, _ in sorted(i for i in invoices if i[1] > 0)[:2]:
+        payable = sorted(i[:2] for i in invoices if i[1] > 0 and i[0] in booked)
+        for number, total in payable[:2]:
             register_payment(company, number, float(total))
             paid += 1
     return f"Booked {len(to_book)} invoices in Visma; registered {paid} full payments."
@@ -98,6 +103,8 @@ def _book_and_pay(system: Path, company: Path) -> str:
 EMULATED = EmulatedErp(
     name="visma",
     title="Visma Administration",
+    country="SE",
+    currency="SEK",
     products={
         "work": "KONSULT",
         "expense": "UTLAGG",
