@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,9 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
+from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators.economic import EconomicEmulator
+from tests.emulators.conftest import TOKENS
 from tests.support import shared_specs
 
 DOCS = shared_specs("economic-rest-docs")
@@ -90,9 +94,17 @@ def test_the_docs_are_parsed() -> None:
     )
 
 
-@pytest.fixture
-def populated(api: httpx2.Client) -> httpx2.Client:
-    """One draft, one booked invoice (with a line of every kind) and a contact."""
+@pytest.fixture(scope="module")
+def populated() -> Iterator[httpx2.Client]:
+    """One draft, one booked invoice (with a line of every kind) and a contact: one emulator
+    for the module, which only reads it."""
+    emulator = EconomicEmulator(app_secret_token="app-secret", agreement_grant_token="grant-token")
+    emulator.state.main.settings.today = "2026-03-15"
+    with running(emulator.app) as url, httpx2.Client(base_url=url, headers=TOKENS) as api:
+        yield _populate(api)
+
+
+def _populate(api: httpx2.Client) -> httpx2.Client:
     api.put("/_emulator/settings", json={"projectModule": True})
     for number in (17, 18):  # the seeded expense entries name both
         project = {
