@@ -14,6 +14,7 @@ import pytest
 from ledgerlink.connectors.contract import Permanent, Transient, Uncertain
 from ledgerlink.connectors.testing import FULL, FakeErp, fake_spec
 from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import Invoice, LineKind
 from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import (
@@ -28,7 +29,7 @@ from ledgerlink.psa import invoicing
 from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
-from ledgerlink.sync import connections, pulls, table
+from ledgerlink.sync import connections, pulls, table, transfers
 from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
@@ -339,3 +340,26 @@ def test_a_pull_the_connector_cannot_do_is_planned_away(hub: Hub) -> None:
     report = pulls.pull_expenses(hub.engine, hub.connection_id)
     assert (report.read, report.applied) == (0, 0)
     assert "expenses" not in hub.erp.calls
+
+
+def test_a_totals_difference_is_in_the_attention_view_until_resolved(hub: Hub) -> None:
+    """Issue 12 item 3: a partially failed transfer is 'transferred' (the draft is in the ERP)
+    and not 'failed', so the attention view lists it, with its cause, until it is resolved."""
+    hub.erp.gross_difference = Decimal("5.00")
+    invoice, clean = hub.invoices
+    assert hub.transfer(invoice) is TransferStatus.PARTIALLY_FAILED
+    hub.erp.gross_difference = Decimal(0)
+    assert hub.transfer(clean) is TransferStatus.SUCCESSFUL
+
+    def listed(view: TransferView) -> list[tuple[int | None, str]]:
+        rows = table.transfer_table(hub.engine, hub.connection_id, table.TableFilter((view,)))
+        return [(row.invoice.number, row.attention) for row in rows]
+
+    assert listed(TransferView.FAILED) == []
+    assert listed(TransferView.ATTENTION) == [(invoice.number, "totals differ")]
+    assert (invoice.number, "totals differ") in listed(TransferView.TRANSFERRED)
+    with pytest.raises(ValidationError, match="needs no attention"):
+        transfers.resolve_documents(hub.engine, hub.connection_id, [clean.number or 0])
+    assert transfers.resolve_documents(hub.engine, hub.connection_id, [invoice.number or 0])
+    assert listed(TransferView.ATTENTION) == []
+    assert (invoice.number, "") in listed(TransferView.TRANSFERRED)

@@ -439,6 +439,7 @@ def _row_json(row: table.TransferRow) -> dict[str, Any]:
         "gross": str(row.invoice.current_totals().gross.amount),
         "currency": row.invoice.currency,
         "view": row.view.value,
+        "attention": row.attention,
         "erp_draft": row.external_id,
         "erp_number": erp.booked_number if erp else "",
         "erp_status": erp.status if erp else "",
@@ -453,6 +454,7 @@ def transfer_grid(rows: list[table.TransferRow]) -> Table:
     grid = Table(title="Transfer table")
     for name in ("number", "type", "customer", "gross", "view", "ERP draft", "ERP no.", "status"):
         grid.add_column(name, justify="right" if name == "gross" else "left")
+    grid.add_column("attention")
     grid.add_column("remainder", justify="right")
     grid.add_column("paid")
     for row in rows:
@@ -467,6 +469,7 @@ def transfer_grid(rows: list[table.TransferRow]) -> Table:
             row.external_id,
             erp.booked_number if erp else "",
             erp.status if erp else "",
+            row.attention,
             "" if erp is None or erp.remainder is None else f"{erp.remainder.amount:,.2f}",
             "yes" if erp and erp.paid else "",
         )
@@ -569,6 +572,20 @@ def transfers_ignore(
     current = _connection(engine, connection)
     count = transfers.ignore_documents(engine, require_id(current), invoice, ignored=not undo)
     state.console.print(f"{count} document(s) {'un-ignored' if undo else 'ignored'}")
+
+
+@transfers_app.command("resolve")
+def transfers_resolve(
+    ctx: typer.Context,
+    invoice: Annotated[list[int], typer.Option(help="Invoice number; repeat.")],
+    connection: ConnectionOption = None,
+) -> None:
+    """Take documents out of the attention view once their problem is fixed or accepted."""
+    state = state_of(ctx)
+    engine = engine_of(state)
+    current = _connection(engine, connection)
+    count = transfers.resolve_documents(engine, require_id(current), invoice)
+    state.console.print(f"{count} document(s) resolved")
 
 
 @transfers_app.command("log")

@@ -105,6 +105,7 @@ class Transfer:
     message: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    resolved_at: datetime | None = None  # a user resolved what it left to fix
     steps: list[TransferStep] = field(default_factory=list)
 
     def step(self, kind: StepKind) -> TransferStep | None:
@@ -142,12 +143,31 @@ def correlation_reference(legal_entity_code: str, invoice: Invoice) -> str:
 
 
 class TransferView(enum.StrEnum):
-    """The rows of the transfer table."""
+    """The rows of the transfer table. ``attention`` cuts across the others: the documents
+    whose last transfer failed or partially failed (totals that differ included) until a
+    user resolves or ignores them (:func:`attention`)."""
 
     NON_TRANSFERRED = "non_transferred"
     TRANSFERRED = "transferred"
     IGNORED = "ignored"
     FAILED = "failed"
+    ATTENTION = "attention"
+
+
+def attention(*, key: ExternalKey | None, latest: Transfer | None) -> str:
+    """What a user must look at for a posted document ("" when nothing): its last transfer
+    failed, or partially failed — the ERP's totals differ, or a reference step failed — and
+    no user resolved or ignored it."""
+    if latest is None or latest.resolved_at is not None or (key is not None and key.ignored):
+        return ""
+    if latest.status is TransferStatus.FAILED:
+        return "failed"
+    if latest.status is TransferStatus.PARTIALLY_FAILED:
+        totals = latest.step(StepKind.TOTALS)
+        if totals is not None and totals.status is StepStatus.FAILED:
+            return "totals differ"
+        return "partially failed"
+    return ""
 
 
 def transfer_view(*, key: ExternalKey | None, latest: TransferStatus | None) -> TransferView:

@@ -398,6 +398,7 @@ def _transfer(row: TransferRow, *, with_steps: bool = True) -> Transfer:
         message=row.message,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        resolved_at=row.resolved_at,
         steps=sorted((_step(s) for s in row.steps), key=lambda s: _STEP_ORDER[s.kind])
         if with_steps
         else [],
@@ -595,6 +596,12 @@ class TransferRepository:
             update(TransferRow).where(TransferRow.id == transfer_id).values(**fields)
         )
         self._session.expire_all()
+
+    def resolve(self, transfer_id: int) -> None:
+        """Mark what the transfer left to fix as resolved by a user."""
+        self._session.execute(
+            update(TransferRow).where(TransferRow.id == transfer_id).values(resolved_at=utcnow())
+        )
 
     def latest(self, connection_id: int) -> dict[int, Transfer]:
         """The latest transfer per invoice on a connection."""

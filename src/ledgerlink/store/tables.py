@@ -327,6 +327,8 @@ class TransferRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When a user resolved what this transfer left to fix (it leaves the attention view).
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     steps: Mapped[list[TransferStepRow]] = relationship(
         order_by="TransferStepRow.id", cascade="all, delete-orphan"

@@ -1,5 +1,7 @@
 """The transfer table: every posted document of a connection's legal entity, in one of the
-views non-transferred / transferred / ignored / failed, with filters; ignore and un-ignore."""
+views non-transferred / transferred / ignored / failed — and in the attention view while it
+needs a user (failed, partially failed, totals that differ) — with filters; ignore and
+un-ignore, resolve."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ from datetime import date
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
-from ledgerlink.domain.transfers import EntityType, Transfer, TransferView, transfer_view
+from ledgerlink.domain.transfers import (
+    EntityType,
+    Transfer,
+    TransferView,
+    attention,
+    transfer_view,
+)
 from ledgerlink.store.integration import ErpDocumentState
 from ledgerlink.sync.engine import Engine
 
@@ -25,6 +33,7 @@ class TransferRow:
     customer_number: str
     customer_name: str
     view: TransferView
+    attention: str  # what the user must look at ("" when nothing): see domain.transfers
     external_id: str
     latest: Transfer | None
     erp: ErpDocumentState | None
@@ -62,7 +71,9 @@ def transfer_table(
         key = keys.get(invoice_id)
         last = latest.get(invoice_id)
         view = transfer_view(key=key, latest=last.status if last else None)
-        if where.views and view not in where.views:
+        needs = attention(key=key, latest=last)
+        wanted = view in where.views or (bool(needs) and TransferView.ATTENTION in where.views)
+        if where.views and not wanted:
             continue
         customer = customers[invoice.customer_id]
         rows.append(
@@ -71,6 +82,7 @@ def transfer_table(
                 customer_number=customer.number,
                 customer_name=customer.name,
                 view=view,
+                attention=needs,
                 external_id=key.external_id if key else "",
                 latest=last,
                 erp=erp.get(invoice_id),
@@ -94,6 +106,26 @@ def set_ignored(
                     "it cannot be ignored"
                 )
             uow.external_keys.set_ignored(connection_id, EntityType.INVOICE, invoice_id, ignored)
+        uow.commit()
+    return len(invoice_ids)
+
+
+def resolve(engine: Engine, connection_id: int, invoice_ids: Sequence[int]) -> int:
+    """Mark what the last transfer of each document left to fix as resolved by the user (the
+    ERP draft was corrected, or the difference accepted): it leaves the attention view. A
+    document that needs no attention is refused."""
+    with engine.uow() as uow:
+        keys = uow.external_keys.for_type(connection_id, EntityType.INVOICE)
+        latest = uow.transfers.latest(connection_id)
+        for invoice_id in invoice_ids:
+            last = latest.get(invoice_id)
+            if not attention(key=keys.get(invoice_id), latest=last):
+                invoice = uow.invoices.head(invoice_id)
+                raise ValidationError(
+                    f"{invoice.describe()} needs no attention; nothing to resolve"
+                )
+            assert last is not None
+            uow.transfers.resolve(require_id(last))
         uow.commit()
     return len(invoice_ids)
 

@@ -83,6 +83,20 @@ def ignore_documents(
     return table.set_ignored(engine, connection_id, ids, ignored=ignored)
 
 
+def resolve_documents(engine: Engine, connection_id: int, numbers: Sequence[int]) -> int:
+    """Resolve the numbered documents that need attention (their last transfer failed or
+    partially failed, totals that differ included): the user fixed or accepted what it left."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        ids = []
+        for number in numbers:
+            found = uow.invoices.by_number(connection.legal_entity_id, number)
+            if found is None:
+                raise NotFoundError(f"there is no document {number}")
+            ids.append(require_id(found))
+    return table.resolve(engine, connection_id, ids)
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """What posting a document started: the ERPs it goes to, and whether the durable queue
