@@ -118,7 +118,7 @@ class Capabilities:
     max_line_description_length: int | None = None
     #: How the ERP rounds a document's totals (design §6 "Totals"): the totals check accepts
     #: what this rule gives and flags anything else.
-    totals: TotalsRule = TotalsRule()
+    totals: TotalsRule = field(default_factory=TotalsRule)
 
 
 # neutral data -----------------------------------------------------------------------------------
