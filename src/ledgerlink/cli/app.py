@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import os
 import re
 import shutil
 import sys
@@ -105,7 +106,7 @@ def _main(
         problem = error.errors()[0]
         name = "LEDGERLINK_" + "_".join(str(part) for part in problem["loc"]).upper()
         raise UserError(f"{name}: {problem['msg']}") from None
-    ctx.obj = State(settings=settings, console=Console(soft_wrap=False), verbose=verbose)
+    ctx.obj = State(settings=settings, console=_console(), verbose=verbose)
     # Structured logs (HTTP calls, retries, steps) go to stderr: errors only, unless --verbose;
     # what failed is the command's own one-line error.
     structlog.configure(
@@ -118,6 +119,13 @@ def _main(
 
 
 # helpers ------------------------------------------------------------------------------------
+def _console() -> Console:
+    """Rich's console. Piped (and no COLUMNS), lines are not cut at 80 columns: a table row
+    stays one line for grep and friends; tables are plain text there (render.Grid)."""
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(soft_wrap=False, width=100_000 if piped else None)
+
+
 def _today() -> date:
     return datetime.now().astimezone().date()
 
@@ -229,7 +237,7 @@ def import_(
         typer.echo(render.to_json(render.import_report_json(report)))
     else:
         render.import_report(state.console, report)
-    if report.errors:
+    if not report.committed:
         raise typer.Exit(1)
 
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
+from ledgerlink.cli.render import Column, Grid
 from ledgerlink.connectors._kit.requestor import decode_json, encode_json
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ConnectionInfo
@@ -43,6 +43,7 @@ connections_app = typer.Typer(cls=Group, no_args_is_help=True, help="List and se
 sync_app = typer.Typer(cls=Group, no_args_is_help=True, help="Pull from the ERP.")
 transfers_app = typer.Typer(cls=Group, no_args_is_help=True, help="The transfer table and log.")
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (a list) for scripts.")]
 ConnectionOption = Annotated[
     int | None, typer.Option("--connection", "-c", help="Connection id (default: the only one).")
 ]
@@ -244,23 +245,37 @@ def _settings(values: list[str] | None) -> dict[str, Any]:
 
 # connections ------------------------------------------------------------------------------------
 @connections_app.command("list")
-def connections_list(ctx: typer.Context) -> None:
+def connections_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The connections, with their mode and last verification."""
     state = state_of(ctx)
     engine = engine_of(state)
     with engine.uow() as uow:
         found = uow.connections.list()
-    grid = Table("id", "legal entity", "ERP", "account", "company", "master", "transfer")
-    for c in found:
-        grid.add_row(
-            str(c.id),
-            str(c.legal_entity_id),
-            c.erp,
-            c.account_id,
-            c.company_name,
-            c.customer_master.value,
-            "automatic" if c.automatic_transfer else "manual",
-        )
+        codes = {e.id: e.code for e in uow.legal_entities.list()}
+    rows = [
+        {
+            "id": c.id,
+            "legal_entity": codes.get(c.legal_entity_id, ""),
+            "erp": c.erp,
+            "account": c.account_id,
+            "company": c.company_name,
+            "customer_master": c.customer_master.value,
+            "transfer": "automatic" if c.automatic_transfer else "manual",
+        }
+        for c in found
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    grid = Grid(
+        *(Column(name, fixed=True) for name in ("id", "legal entity", "ERP", "account")),
+        "company",
+        *(Column(name, fixed=True) for name in ("master", "transfer")),
+        title="Connections",
+        empty="No connections yet: connect one with 'ledgerlink connect <ERP>'.",
+    )
+    for row in rows:
+        grid.add_row(*(str(value) for value in row.values()))
     state.console.print(grid)
 
 
@@ -393,7 +408,7 @@ def transfers_list(
     posted_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     posted_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     text: Annotated[str, typer.Option(help="Free text (heading, customer …).")] = "",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The transfer table."""
     state = state_of(ctx)
@@ -450,13 +465,19 @@ def _row_json(row: table.TransferRow) -> dict[str, Any]:
     }
 
 
-def transfer_grid(rows: list[table.TransferRow]) -> Table:
-    grid = Table(title="Transfer table")
-    for name in ("number", "type", "customer", "gross", "view", "ERP draft", "ERP no.", "status"):
-        grid.add_column(name, justify="right" if name == "gross" else "left")
-    grid.add_column("attention")
-    grid.add_column("remainder", justify="right")
-    grid.add_column("paid")
+def transfer_grid(rows: list[table.TransferRow]) -> Grid:
+    grid = Grid(
+        Column("number", fixed=True),
+        Column("type", fixed=True),
+        "customer",
+        Column("gross", fixed=True, right=True),
+        *(Column(name, fixed=True) for name in ("view", "ERP draft", "ERP no.", "status")),
+        Column("attention", fixed=True),
+        Column("remainder", fixed=True, right=True),
+        Column("paid", fixed=True),
+        title="Transfer table",
+        empty="No documents: nothing is posted yet, or nothing matches.",
+    )
     for row in rows:
         erp = row.erp
         gross = row.invoice.current_totals().gross
@@ -592,8 +613,9 @@ def transfers_resolve(
 def transfers_log(
     ctx: typer.Context,
     connection: ConnectionOption = None,
-    invoice: Annotated[int | None, typer.Option(help="Invoice number.")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
+    invoice: Annotated[int | None, typer.Option(help="Only this document (its number).")] = None,
+    limit: Annotated[int, typer.Option(help="How many transfers, newest first.")] = 50,
+    as_json: JsonOption = False,
 ) -> None:
     """The integration log: transactions and their steps, with the ERP's own error text."""
     state = state_of(ctx)
@@ -609,16 +631,39 @@ def transfers_log(
             invoice_id = found.id
         for doc in uow.invoices.list(current.legal_entity_id):
             numbers[require_id(doc)] = doc.number
-    state.console.print(
-        log_grid(
-            table.integration_log(engine, require_id(current), invoice_id=invoice_id, limit=limit),
-            numbers,
-        )
+    logged = table.integration_log(engine, require_id(current), invoice_id=invoice_id, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([_log_json(t, numbers) for t in logged], indent=2, default=str))
+        return
+    state.console.print(log_grid(logged, numbers))
+
+
+def _log_json(transfer: Any, numbers: dict[int, int | None]) -> dict[str, Any]:
+    return {
+        "transfer": transfer.id,
+        "document": numbers.get(transfer.invoice_id),
+        "status": transfer.status.value,
+        "steps": [
+            {
+                "step": step.kind.value,
+                "status": step.status.value,
+                "message": step.message,
+                "erp_text": step.erp_text,
+                "hint": step.hint,
+            }
+            for step in transfer.steps
+        ],
+    }
+
+
+def log_grid(transfers: list[Any], numbers: dict[int, int | None]) -> Grid:
+    grid = Grid(
+        *(Column(name, fixed=True) for name in ("transfer", "document", "status", "step")),
+        Column("step status", fixed=True),
+        "message",
+        title="Log",
+        empty="Nothing logged yet: no transfer has run.",
     )
-
-
-def log_grid(transfers: list[Any], numbers: dict[int, int | None]) -> Table:
-    grid = Table("transfer", "document", "status", "step", "step status", "message", title="Log")
     for transfer in transfers:
         first = True
         for step in transfer.steps:

@@ -1,15 +1,20 @@
-"""How the CLI shows things: rich tables for people, JSON for scripts."""
+"""How the CLI shows things: tables for people (:class:`Grid`), JSON for scripts."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from ledgerlink.domain.invoices import Invoice, LineKind
 from ledgerlink.domain.money import Money
@@ -29,6 +34,74 @@ def _json_default(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot show {type(value).__name__} as JSON")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a :class:`Grid`. A ``fixed`` column (amounts, numbers, statuses, dates,
+    codes) is never cut or wrapped; the others wrap. ``right`` aligns right (amounts)."""
+
+    header: str
+    fixed: bool = False
+    right: bool = False
+
+
+class Grid:
+    """A table for people. Fixed columns keep their whole values; text columns wrap to fit
+    the width; when even that does not fit, each row is shown as lines of "column value"
+    (vertical layout). In a terminal it has a box; piped, it is plain text. Without rows it
+    shows its headers and the ``empty`` line."""
+
+    def __init__(self, *columns: Column | str, title: str | None = None, empty: str = "") -> None:
+        self.columns = tuple(c if isinstance(c, Column) else Column(c) for c in columns)
+        self.title = title
+        self.empty = empty
+        self.rows: list[tuple[Text, ...]] = []
+
+    def add_row(self, *cells: str | Text) -> None:
+        """Add a row; a ``str`` cell is shown as it is (no rich markup)."""
+        self.rows.append(tuple(c if isinstance(c, Text) else Text(c) for c in cells))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = self._table(boxed=console.is_terminal)
+        needed = Measurement.get(console, options.update_width(10**6), table).minimum
+        if needed <= options.max_width or not self.rows:
+            yield table
+        else:
+            yield from self._vertical()
+        if not self.rows and self.empty:
+            yield Text(self.empty)
+
+    def _table(self, *, boxed: bool) -> Table:
+        table = Table(
+            title=self.title,
+            box=box.HEAVY_HEAD if boxed else None,
+            show_edge=boxed,
+            pad_edge=boxed,
+        )
+        for index, column in enumerate(self.columns):
+            widest = max([cell_len(column.header), *(row[index].cell_len for row in self.rows)])
+            table.add_column(
+                column.header,
+                justify="right" if column.right else "left",
+                no_wrap=column.fixed,
+                min_width=widest if column.fixed else None,
+            )
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def _vertical(self) -> RenderResult:
+        if self.title:
+            yield Text(self.title, style="bold")
+        for row in self.rows:
+            record = Table.grid(padding=(0, 2))
+            record.add_column(style="dim", no_wrap=True)
+            record.add_column(overflow="fold")
+            for column, cell in zip(self.columns, row, strict=True):
+                record.add_row(column.header, cell)
+            yield Text("")
+            yield record
 
 
 def amount(money: Money | None) -> str:
@@ -93,12 +166,15 @@ def invoice_detail(invoice: Invoice, customers: Mapping[int, Customer]) -> dict[
     }
 
 
-def invoices_table(invoices: Sequence[Invoice], customers: Mapping[int, Customer]) -> Table:
-    table = Table(title="Invoices and credit notes", show_lines=False)
-    for column in ("id", "number", "type", "status", "customer", "date", "posted", "currency"):
-        table.add_column(column)
-    for column in ("net", "VAT", "gross"):
-        table.add_column(column, justify="right")
+def invoices_table(invoices: Sequence[Invoice], customers: Mapping[int, Customer]) -> Grid:
+    table = Grid(
+        *(Column(name, fixed=True) for name in ("id", "number", "type", "status")),
+        "customer",
+        *(Column(name, fixed=True) for name in ("date", "posted", "currency")),
+        *(Column(name, fixed=True, right=True) for name in ("net", "VAT", "gross")),
+        title="Invoices and credit notes",
+        empty="No invoices or credit notes.",
+    )
     for invoice in invoices:
         totals = invoice.current_totals()
         customer = customers.get(invoice.customer_id)
@@ -141,12 +217,14 @@ def show_invoice(console: Console, invoice: Invoice, customers: Mapping[int, Cus
     ):
         if value:
             console.print(f"{label}: {value}")
-    table = Table(show_lines=False)
-    table.add_column("#", justify="right")
-    table.add_column("kind")
-    table.add_column("description")
-    for column in ("qty", "unit", "price", "disc %", "net"):
-        table.add_column(column, justify="right" if column != "unit" else "left")
+    table = Grid(
+        Column("#", fixed=True, right=True),
+        Column("kind", fixed=True),
+        "description",
+        Column("qty", fixed=True, right=True),
+        Column("unit", fixed=True),
+        *(Column(name, fixed=True, right=True) for name in ("price", "disc %", "net")),
+    )
     for position, line in enumerate(invoice.lines, start=1):
         is_text = line.kind is LineKind.TEXT
         table.add_row(

@@ -3,17 +3,18 @@ agents fetch their work, and what the hub knows of its agents."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from ledgerlink.cli.context import UserError, state_of
 from ledgerlink.cli.integration import secrets_of
+from ledgerlink.cli.render import Column, Grid
 from ledgerlink.store.relay import Agent, RelayStore
 from ledgerlink.web.app import create_app
 
@@ -56,16 +57,33 @@ def serve(
 
 
 @agents_app.command("list")
-def agents_list(ctx: typer.Context) -> None:
+def agents_list(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (a list) for scripts.")
+    ] = False,
+) -> None:
     """Enrolled agents: when each last called, what its last heartbeat said and whether its
     audit log still holds what the hub saw (the count never goes back, the MAC chain agrees)."""
     state = state_of(ctx)
     state.database.ensure_ready()
-    grid = Table(
-        "agent", "last call", "ERP reachable", "jobs waiting", "version", "problem", "audit log"
+    agents = RelayStore(state.database).agents()
+    if as_json:
+        typer.echo(json.dumps([_agent_json(agent) for agent in agents], indent=2))
+        return
+    grid = Grid(
+        Column("agent", fixed=True),
+        Column("last call", fixed=True),
+        Column("ERP reachable", fixed=True),
+        Column("jobs waiting", fixed=True, right=True),
+        Column("version", fixed=True),
+        "problem",
+        "audit log",
+        title="FinancialHost agents",
+        empty="No agent has enrolled yet: 'ledgerlink connect financialhost --agent-id …'.",
     )
     now = datetime.now(UTC)
-    for agent in RelayStore(state.database).agents():
+    for agent in agents:
         beat = agent.heartbeat or {}
         seen = (
             f"{(now - agent.last_seen).total_seconds():.0f} s ago" if agent.last_seen else "never"
@@ -82,13 +100,26 @@ def agents_list(ctx: typer.Context) -> None:
     state.console.print(grid)
 
 
-def _audit(agent: Agent) -> str:
+def _agent_json(agent: Agent) -> dict[str, object]:
+    return {
+        "agent": agent.agent_id,
+        "last_call": agent.last_seen.isoformat() if agent.last_seen else None,
+        "heartbeat": agent.heartbeat,
+        "audit_count": agent.audit_count,
+        "audit_problem": agent.audit_problem or None,
+        "audit_problem_at": (
+            agent.audit_problem_at.isoformat() if agent.audit_problem_at else None
+        ),
+    }
+
+
+def _audit(agent: Agent) -> Text:
     if agent.audit_problem:
         since = (
             agent.audit_problem_at.isoformat(timespec="seconds") if agent.audit_problem_at else ""
         )
-        return f"[red]TAMPERED? {escape(agent.audit_problem)}[/red] (since {since})"
-    return "?" if agent.audit_count is None else f"{agent.audit_count} records, agrees"
+        return Text.assemble((f"TAMPERED? {agent.audit_problem}", "red"), f" (since {since})")
+    return Text("?" if agent.audit_count is None else f"{agent.audit_count} records, agrees")
 
 
 def _reachable(value: object) -> str:
