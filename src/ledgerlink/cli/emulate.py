@@ -12,6 +12,7 @@ import uvicorn
 
 from ledgerlink.emulators._kit.serve import serve_forever
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.exact import ExactEmulator
 from ledgerlink.emulators.nav import NavConfig, NavEmulator, UserDef
 from ledgerlink.emulators.visma import create_company, is_company
 
@@ -47,6 +48,34 @@ def economic(
     typer.echo(f"  X-AgreementGrantToken: {agreement_grant_token}")
     typer.echo(f"  agreement number:      {emulator.state.main.number}")
     typer.echo(f"  state file:            {state or '(in memory)'}")
+    typer.echo("Press Ctrl-C to stop.")
+    uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+
+
+@emulate_app.command("exact")
+def exact(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8030,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    state: Annotated[
+        Path | None, typer.Option(help="JSON file keeping the divisions and tokens.")
+    ] = None,
+    client_id: Annotated[str, typer.Option(help="The registered app's client id.")] = (
+        "exact-client"
+    ),
+    client_secret: Annotated[str, typer.Option(help="The app's client secret.")] = "exact-secret",
+) -> None:
+    """Serve the Exact Online REST API emulator (OAuth2, OData v2, divisions)."""
+    emulator = ExactEmulator(client_id=client_id, client_secret=client_secret, state_file=state)
+    url = f"http://{host}:{port}"
+    typer.echo(f"Exact Online emulator on {url}")
+    typer.echo(f"  authorize:     {url}/api/oauth2/auth")
+    typer.echo(f"  token:         {url}/api/oauth2/token")
+    typer.echo(f"  client id:     {client_id}")
+    typer.echo(f"  client secret: {client_secret}")
+    typer.echo(f"  division:      {emulator.state.current} (GET {url}/api/v1/current/Me)")
+    typer.echo(f"  state file:    {state or '(in memory)'}")
     typer.echo("Press Ctrl-C to stop.")
     uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
 

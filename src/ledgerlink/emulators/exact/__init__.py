@@ -1,0 +1,51 @@
+"""The Exact Online REST API emulator (``ledgerlink emulate exact``).
+
+Build it with :class:`ExactEmulator` and serve ``emulator.app``. What it reproduces (the fact
+sheet's Part 2):
+
+* **OAuth2** code flow: ``GET /api/oauth2/auth`` (consent page; ``approve=yes`` skips it),
+  ``POST /api/oauth2/token`` with ``client_id``/``client_secret`` in the form; access tokens
+  live 600 s (``"expires_in": "600"``); refresh tokens are single use and rotate (a spent one:
+  400 ``invalid_grant`` "Old refresh token used"); a refresh sooner than 570 s after the last:
+  400 ``access_denied`` "Rate limit exceeded: access_token not expired"; unused refresh tokens
+  expire after 30 days. Default app: ``exact-client`` / ``exact-secret``.
+* **Divisions**: ``GET /api/v1/current/Me`` (``CurrentDivision`` 614223, the Dutch company
+  Lindeboom Advies B.V., EUR), ``system/Divisions`` (it and its Belgian sister 614224);
+  division 700001 exists but the user may not open it (403).
+* **OData v2 verbose**: ``{"d": {"results": [...], "__next": …$skiptoken=guid'…'}}``, 60 per
+  page, ``__metadata``, ``/Date(ms)/``, ``$filter`` with ``guid'…'``/``datetime'…'``/``123L``
+  and ``trim()``, ``$select`` (required with ``$top`` other than 1 on sales invoices:
+  "Please add a $select or a $top=1 statement to the query string."), ``$orderby``,
+  ``$top``/``$skip``, ``$expand=SalesInvoiceLines``.
+* **Resources**: ``crm/Accounts`` (numeric ``Code`` padded to 18 characters, the VAT-number
+  check), ``crm/Contacts``, ``payroll/Employees``, ``users/Users``, ``logistics/Items``
+  (``IsFractionAllowedItem``), ``financial/GLAccounts``, ``vat/VATCodes``,
+  ``financial/Journals`` (``AllowVariableCurrency``), ``hrm/Costcenters`` (the line
+  ``CostCenter``), ``salesinvoice/SalesInvoices`` (types 8020/8021, status 20 → 50 when
+  processed, immutable then; lines inline), ``salesinvoice/SalesInvoiceLines``,
+  ``salesinvoice/PrintedSalesInvoices`` (process) and ``read/financial/ReceivablesList`` (one
+  row per open item; part payments add rows; gone when paid).
+* **Rate limits** per app × division: 60 a minute and 5,000 a day, fixed windows, with
+  ``X-RateLimit-Minutely-Limit/-Remaining/-Reset`` and ``X-RateLimit-Limit/-Remaining/-Reset``
+  (epoch ms) on every answer; a 429 carries the headers of the window that refused it only.
+* **Errors** as ``{"error": {"code": "", "message": {"lang": "", "value": "…"}}}``.
+
+Admin routes (HTTP Basic with the app's client id and secret; never faulted, journaled or
+rate-limited): ``GET/PUT/DELETE /_emulator/faults``, ``GET/DELETE /_emulator/journal``,
+``POST /_emulator/{division}/salesinvoices/{id}/process``, ``POST
+/_emulator/{division}/salesinvoices/{id}/payments`` ``{"amount": "121.00"}``, ``POST
+/_emulator/{division}/periods/{year}/{month}/lock`` (and ``/unlock``), ``GET/PUT
+/_emulator/{division}/settings`` ``{"invalidVatNumbers": [...], "today": "2026-03-15"}``,
+``POST /_emulator/tokens/expire``, ``POST /_emulator/tokens/revoke``, ``DELETE
+/_emulator/ratelimits``.
+
+Not yet: per-country hosts (one host serves all), ``sync/*`` endpoints and ``Timestamp`` row
+versions, ``bulk/*`` (1000 per page), ``salesentry/SalesEntries``, purchase entries (expense
+import), the 10-errors-an-hour block, and ``$expand`` pages of their own.
+"""
+
+from __future__ import annotations
+
+from ledgerlink.emulators.exact.emulator import ExactEmulator
+
+__all__ = ["ExactEmulator"]
