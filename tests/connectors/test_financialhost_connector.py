@@ -227,7 +227,7 @@ def test_erp_rejected_customer_is_permanent_and_runs_again_once_the_erp_is_fixed
     live: LiveHost, connector: FinancialHostConnector
 ) -> None:
     foreign = customer(
-        address=Address(lines=("Somewhere 1",), city="Nowhere", country="XX"),
+        address=Address(lines=("Somewhere 1",), city="Nowhere", country="AQ"),
         registration_number="",
     )
     with pytest.raises(Permanent) as caught:
@@ -238,14 +238,14 @@ def test_erp_rejected_customer_is_permanent_and_runs_again_once_the_erp_is_fixed
 
     # The user creates the country in the ERP (as the hint says) and transfers again: the
     # same content must reach the ERP, not the stored refusal.
-    def upsert_now_that_xx_exists(wired: ops.WireCustomer) -> ops.PushOutcome:
+    def upsert_now_that_aq_exists(wired: ops.WireCustomer) -> ops.PushOutcome:
         live.plugin.calls.append("upsert_customer")
         live.plugin.customers_by_number[wired.number] = wired
         return ops.PushOutcome(external_id=wired.number)
 
-    live.plugin.upsert_customer = upsert_now_that_xx_exists  # type: ignore[method-assign,assignment]
+    live.plugin.upsert_customer = upsert_now_that_aq_exists  # type: ignore[method-assign,assignment]
     assert connector.create_customer(foreign).external_id == "100"
-    assert live.plugin.customers_by_number["100"].country == "XX"
+    assert live.plugin.customers_by_number["100"].country == "AQ"
     assert live.plugin.calls.count("upsert_customer") == 2
 
 

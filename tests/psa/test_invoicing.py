@@ -83,8 +83,13 @@ def draft(database: Database, world: World, **changes: Any) -> Invoice:
 
 
 def post(database: Database, invoice_id: int | None, **options: Any) -> Invoice:
+    """Post an invoice on POSTING_DATE, a credit note on its own date (never before it)."""
     assert invoice_id is not None
-    return post_invoice(UnitOfWork(database), invoice_id, posting_date=POSTING_DATE, **options)
+    try:
+        day = max(POSTING_DATE, load(database, invoice_id).invoice_date)
+    except NotFoundError:
+        day = POSTING_DATE
+    return post_invoice(UnitOfWork(database), invoice_id, posting_date=day, **options)
 
 
 def credit(database: Database, invoice_id: int | None, **options: Any) -> Invoice:

@@ -19,6 +19,17 @@ def test_country_code_must_be_two_letters(value: str) -> None:
         identifiers.country_code(value)
 
 
+@pytest.mark.parametrize("value", ["QQ", "XX", "ZZ", "EU", "XK"])
+def test_country_code_must_be_assigned_by_iso_3166(value: str) -> None:
+    with pytest.raises(ValidationError, match=f"'{value}' is not an ISO 3166 country code"):
+        identifiers.country_code(value)
+
+
+def test_every_iso_3166_country_is_known() -> None:
+    # 249 codes are assigned (ISO 3166-1, 2024); a sample of the less common ones.
+    assert [identifiers.country_code(code) for code in ("AQ", "AX", "BQ", "SS", "GS")]
+
+
 # VAT numbers ----------------------------------------------------------------------------------
 
 

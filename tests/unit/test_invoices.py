@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -277,6 +277,19 @@ def test_a_zero_total_invoice_can_be_posted() -> None:
     invoice = draft(work("1", "100.00", discount_percent=Decimal(100)))
     invoice.post(number=1, posting_date=POSTING_DATE)
     assert invoice.current_totals().gross == dkk("0")
+
+
+def test_posting_before_the_invoice_date_is_refused() -> None:
+    invoice = draft(work("1", "100.00"))
+    with pytest.raises(ValidationError) as caught:
+        invoice.post(number=1, posting_date=INVOICE_DATE - timedelta(days=1))
+    assert str(caught.value) == (
+        "the posting date 2024-03-14 is before the invoice date 2024-03-15 of draft invoice #1; "
+        "post on or after the invoice date"
+    )
+    assert invoice.status is InvoiceStatus.DRAFT
+    invoice.post(number=1, posting_date=INVOICE_DATE)
+    assert invoice.posting_date == INVOICE_DATE
 
 
 def test_posting_twice_is_refused() -> None:

@@ -92,6 +92,22 @@ def test_non_numbers_are_refused(text: str) -> None:
         Money.of(text, "DKK")
 
 
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("1e30", "DKK"), ("-1E+16", "DKK"), ("1e18", "JPY"), ("1e999999999", "EUR")],
+)
+def test_amounts_beyond_the_stores_minor_units_are_refused(amount: str, currency: str) -> None:
+    with pytest.raises(ValidationError, match="is too large \\(an amount is below"):
+        Money.of(amount, currency)
+    with pytest.raises(ValidationError, match="is too large"):
+        Money.rounded(Decimal(amount), currency, at=RoundingPoint.LINE_AMOUNT)
+
+
+def test_the_largest_amount_is_kept_exactly() -> None:
+    largest = Money.of("9999999999999999.99", "DKK")
+    assert largest.minor_units == 10**18 - 1
+
+
 @pytest.mark.parametrize("code", ["ABC", "XX", "Danish kroner", "DKKK"])
 def test_unknown_currency_code_names_the_code_and_gives_examples(code: str) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -214,6 +214,10 @@ def test_contact_requires_a_name() -> None:
         Contact(customer_id=1, name="")
 
 
+def test_tabs_and_line_breaks_are_text() -> None:
+    assert Contact(customer_id=1, name="Jens", title="CFO\tIT\r\nBoard").title == "CFO\tIT\r\nBoard"
+
+
 @pytest.mark.parametrize(("initials", "expected"), [("ab", "AB"), (" jø1 ", "JØ1"), ("ÅSA", "ÅSA")])
 def test_employee_initials_are_upper_case(initials: str, expected: str) -> None:
     assert Employee(legal_entity_id=1, initials=initials, name="Anna").initials == expected
@@ -228,6 +232,13 @@ def test_employee_initials_are_upper_case(initials: str, expected: str) -> None:
         ({"initials": "ABCDEFGHIJK"}, "employee initials is longer than 10 characters"),
         ({"name": " "}, "employee name is required"),
         ({"department": "d" * 51}, "department is longer than 50 characters"),
+        ({"name": "Anna\x00Berg"}, "employee name holds the control character U+0000 (remove it)"),
+        ({"department": "\x1b[31m"}, "department holds the control character U+001B (remove it)"),
+        (
+            {"name": "Anna \ud800"},
+            "employee name holds U+D800, half of a UTF-16 surrogate pair and not a character "
+            "(correct the text at its source)",
+        ),
     ],
 )
 def test_employee_validation(changes: dict[str, Any], message: str) -> None:

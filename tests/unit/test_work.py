@@ -48,6 +48,10 @@ def test_project_is_normalised() -> None:
             {"hourly_rate": Money.of("100", "EUR")},
             "project P-100: hourly rate is in EUR, the project is in DKK",
         ),
+        (
+            {"hourly_rate": Money.of("-1000", "DKK")},
+            "project P-100: hourly rate must not be negative",
+        ),
     ],
 )
 def test_project_validation(changes: dict[str, Any], message: str) -> None:
@@ -93,6 +97,10 @@ def test_registration_texts_and_invoiced_flag() -> None:
         ({"ref": "  "}, "registration ref is required"),
         ({"ref": "r" * 65}, "registration ref is longer than 64 characters"),
         ({"task": "t" * 101}, "task is longer than 100 characters"),
+        ({"hourly_rate": Money.of("-1000", "DKK")}, "hourly rate must not be negative"),
+        ({"day": date(1, 1, 1)}, "date 0001-01-01 is not between 2000-01-01 and 2099-12-31"),
+        ({"day": date(2100, 1, 1)}, "date 2100-01-01 is not between"),
+        ({"comment": "a\x00b"}, "comment holds the control character U\\+0000"),
     ],
 )
 def test_registration_validation(changes: dict[str, Any], message: str) -> None:
@@ -165,3 +173,18 @@ def test_expense_requires_description_and_unit() -> None:
         Expense(**(base | {"description": " "}))
     with pytest.raises(ValidationError, match="expense unit is required"):
         Expense(**(base | {"unit": ""}))
+
+
+def test_expense_day_is_in_range() -> None:
+    with pytest.raises(ValidationError, match="date 1999-12-31 is not between"):
+        Expense(
+            employee_id=1,
+            project_id=1,
+            day=date(1999, 12, 31),
+            description="Taxi",
+            unit_price=Money.of("1", "DKK"),
+        )
+
+
+def test_a_zero_hourly_rate_is_free_work() -> None:
+    assert _registration(hourly_rate=Money.of("0", "DKK")).hourly_rate == Money.of("0", "DKK")

@@ -8,8 +8,10 @@ identifier and the country, so an import report can say exactly what to fix.
 from __future__ import annotations
 
 import re
+from functools import cache
 from types import ModuleType
 
+from babel import Locale
 from stdnum import ean
 from stdnum.dk import cvr
 from stdnum.eu import vat as eu_vat
@@ -42,11 +44,26 @@ EU_COUNTRIES = frozenset(
 _EU_VAT_PREFIXES = {code: ("EL" if code == "GR" else code) for code in EU_COUNTRIES}
 
 
+#: Two-letter regions CLDR (Babel) names that ISO 3166-1 does not assign to a country:
+#: reserved codes (AC, CP, CQ, DG, EA, IC, TA), groupings (EU, EZ, UN, QO), pseudo-locales
+#: (XA, XB), Kosovo's user-assigned XK and ZZ "unknown region".
+_NOT_ISO_3166 = frozenset("AC CP CQ DG EA EU EZ IC QO TA UN XA XB XK ZZ".split())
+
+
+@cache
+def _iso_countries() -> frozenset[str]:
+    regions = Locale("en").territories
+    codes = {c for c in regions if isinstance(c, str) and len(c) == 2 and c.isalpha()}
+    return frozenset(codes - _NOT_ISO_3166)
+
+
 def country_code(value: str) -> str:
-    """An ISO 3166 alpha-2 country code in upper case."""
+    """An ISO 3166-1 alpha-2 country code in upper case (DK, SE, NL); others are refused."""
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise ValidationError(f"'{value}' is not a two-letter ISO country code (e.g. DK, SE, NL)")
+    if code not in _iso_countries():
+        raise ValidationError(f"'{value}' is not an ISO 3166 country code (e.g. DK, SE, NL)")
     return code
 
 

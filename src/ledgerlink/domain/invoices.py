@@ -278,6 +278,11 @@ class Invoice:
             raise ImmutableError(f"{self.describe()} is already posted")
         if not any(line.kind is not LineKind.TEXT for line in self.lines):
             raise ValidationError(f"{self.describe()} has no lines with an amount; nothing to post")
+        if posting_date < self.invoice_date:
+            raise ValidationError(
+                f"the posting date {posting_date} is before the invoice date "
+                f"{self.invoice_date} of {self.describe()}; post on or after the invoice date"
+            )
         totals = self.compute_totals(table)
         if self.is_credit_note and totals.gross.amount > 0:
             raise ValidationError("a credit note must not have a positive total")

@@ -63,6 +63,17 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return result
 
 
+#: The store keeps an amount as a 64-bit integer of minor units; anything this large is a typo.
+MAX_MINOR_UNITS_DIGITS = 18
+
+
+def _check_size(amount: Decimal, currency: str, exponent: int) -> None:
+    # adjusted() is the power of ten of the leading digit: no arithmetic that could overflow.
+    if amount and amount.adjusted() + exponent >= MAX_MINOR_UNITS_DIGITS:
+        limit = Decimal(1).scaleb(MAX_MINOR_UNITS_DIGITS - exponent)
+        raise ValidationError(f"{amount} {currency} is too large (an amount is below {limit:,f})")
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount of one currency, always representable in its minor units."""
@@ -74,6 +85,7 @@ class Money:
         currency = currency_code(self.currency)
         amount = to_decimal(self.amount)
         exponent = minor_unit_exponent(currency)
+        _check_size(amount, currency, exponent)
         quantum = Decimal(1).scaleb(-exponent)
         if amount != amount.quantize(quantum, rounding=ROUND_HALF_UP):
             raise ValidationError(
@@ -96,7 +108,9 @@ class Money:
     def rounded(cls, value: Decimal, currency: str, *, at: RoundingPoint) -> Money:
         """Round ``value`` ROUND_HALF_UP to the minor unit; ``at`` names why we round here."""
         del at  # the name documents the call site; the rule is the same everywhere
-        quantum = Decimal(1).scaleb(-minor_unit_exponent(currency))
+        exponent = minor_unit_exponent(currency)
+        _check_size(value, currency_code(currency), exponent)
+        quantum = Decimal(1).scaleb(-exponent)
         return cls(value.quantize(quantum, rounding=ROUND_HALF_UP), currency)
 
     @classmethod

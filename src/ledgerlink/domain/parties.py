@@ -12,10 +12,29 @@ from ledgerlink.domain import identifiers
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.money import currency_code
 
+# C0 controls other than tab and line breaks, DEL, and UTF-16 surrogates (a JSON "\ud800"
+# alone): nobody types them, NUL ends strings in other systems and a surrogate is not even
+# storable as UTF-8.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def plain_text(value: str, what: str) -> str:
+    """Return ``value``; refuse control characters (NUL, …) and lone surrogates."""
+    found = _NOT_TEXT.search(value)
+    if found is None:
+        return value
+    code = f"U+{ord(found[0]):04X}"
+    if 0xD800 <= ord(found[0]) <= 0xDFFF:
+        raise ValidationError(
+            f"{what} holds {code}, half of a UTF-16 surrogate pair and not a character "
+            "(correct the text at its source)"
+        )
+    raise ValidationError(f"{what} holds the control character {code} (remove it)")
+
 
 def required_text(value: str, what: str, *, max_length: int = 255) -> str:
-    """Strip ``value``; refuse it when empty or longer than ``max_length``."""
-    text = value.strip()
+    """Strip ``value``; refuse it when empty, longer than ``max_length`` or not plain text."""
+    text = plain_text(value.strip(), what)
     if not text:
         raise ValidationError(f"{what} is required")
     if len(text) > max_length:
@@ -24,7 +43,8 @@ def required_text(value: str, what: str, *, max_length: int = 255) -> str:
 
 
 def optional_text(value: str | None, what: str, *, max_length: int = 255) -> str:
-    text = (value or "").strip()
+    """Strip ``value`` (``None`` is empty); refuse it when too long or not plain text."""
+    text = plain_text((value or "").strip(), what)
     if len(text) > max_length:
         raise ValidationError(f"{what} is longer than {max_length} characters")
     return text

@@ -14,6 +14,27 @@ from ledgerlink.domain.vat import VatCategory
 
 MAX_MINUTES_PER_REGISTRATION = 24 * 60
 
+#: Work is dated in this range; a year like 0001 or 9999 is a typo, not work done.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def work_day(day: date, what: str = "date") -> date:
+    """``day`` when it lies between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(
+            f"{what} {day.isoformat()} is not between {EARLIEST_DAY} and {LATEST_DAY} "
+            "(check the year)"
+        )
+    return day
+
+
+def hourly_rate(rate: Money | None, what: str = "hourly rate") -> Money | None:
+    """``rate`` unless it is negative (a zero rate is free work)."""
+    if rate is not None and rate.amount < 0:
+        raise ValidationError(f"{what} must not be negative (got {rate})")
+    return rate
+
 
 @dataclass(kw_only=True)
 class Project:
@@ -36,6 +57,7 @@ class Project:
         self.name = required_text(self.name, "project name")
         self.currency = currency_code(self.currency)
         self.department = optional_text(self.department, "department", max_length=50)
+        hourly_rate(self.hourly_rate, f"project {self.number}: hourly rate")
         if self.hourly_rate is not None and self.hourly_rate.currency != self.currency:
             raise ValidationError(
                 f"project {self.number}: hourly rate is in {self.hourly_rate.currency}, "
@@ -69,6 +91,8 @@ class TimeRegistration:
             raise ValidationError(
                 f"minutes must be between 1 and {MAX_MINUTES_PER_REGISTRATION} (got {self.minutes})"
             )
+        work_day(self.day)
+        hourly_rate(self.hourly_rate)
         self.task = optional_text(self.task, "task", max_length=100)
         self.comment = optional_text(self.comment, "comment", max_length=1000)
         if self.ref is not None:
@@ -109,11 +133,16 @@ class Expense:
 
     def __post_init__(self) -> None:
         self.description = required_text(self.description, "expense description", max_length=500)
+        work_day(self.day)
         if self.quantity <= 0:
             raise ValidationError(f"expense quantity must be positive (got {self.quantity})")
         if self.unit_price.amount < 0:
             raise ValidationError("expense unit price must not be negative")
         self.unit = required_text(self.unit, "expense unit", max_length=20)
+        try:
+            self.unit_price.multiply(self.quantity, at=RoundingPoint.EXPENSE_AMOUNT)
+        except ValidationError as error:
+            raise ValidationError(f"expense quantity × unit price: {error}") from None
         self.receipt_file = optional_text(self.receipt_file, "receipt file", max_length=500)
         if self.ref is not None:
             self.ref = required_text(self.ref, "expense ref", max_length=64)
