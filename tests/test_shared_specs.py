@@ -33,7 +33,7 @@ def test_a_missing_folder_fails_on_ci(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_the_shared_folder_is_the_one_beside_the_repository() -> None:
-    assert SHARED == TESTS.parent.parent / "shared"
+    assert TESTS.parent.parent / "shared" == SHARED
 
 
 def test_every_test_reading_shared_goes_through_the_rule() -> None:
