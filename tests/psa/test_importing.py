@@ -577,7 +577,7 @@ def test_line_numbers_count_physical_lines_of_multi_line_values(
         "R2,2024-03-04,XX,P-1,60,\n"
     )
     report = run(database, world, ImportKind.REGISTRATIONS, tmp_path / "r.csv", content)
-    assert report.errors == [RowError(4, "employee XX does not exist; import it first")]
+    assert report.errors == [RowError(4, "employee XX does not exist (import it first)")]
 
 
 def test_json_errors_name_the_line_where_the_item_starts(
@@ -595,7 +595,7 @@ def test_json_errors_name_the_line_where_the_item_starts(
     report = run(database, world, ImportKind.EMPLOYEES, tmp_path / "e.json", content)
     assert [error.line for error in report.errors] == [3, 7]
     assert "may hold letters and digits only" in report.errors[0].message
-    assert "missing column(s): name" in report.errors[1].message
+    assert report.errors[1].message == "name is required"
 
 
 def test_a_reimported_invoiced_registration_is_unchanged_but_cannot_change(
@@ -673,11 +673,6 @@ def test_rows_without_a_ref_are_not_compared(
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (
-            "initials,name,colour\nEF,Eva Fisk,blue\n",
-            "unknown column(s): colour (known: initials, name, email, department)",
-        ),
-        ("initials,email\nEF,ef@nordisk.dk\n", "missing column(s): name"),
         ("initials,name\nEF,Eva Fisk,extra\n", "more values than columns"),
         ("initials,name\nEF,\n", "name is required"),
         ("initials,name\n,Eva Fisk\n", "initials is required"),
