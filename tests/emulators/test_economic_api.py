@@ -575,7 +575,9 @@ def test_a_credit_note_without_vat_answers_no_negative_zero(api: httpx2.Client) 
     number = draft.json()["draftInvoiceNumber"]
     booked = api.post("/invoices/booked", json={"draftInvoice": {"draftInvoiceNumber": number}})
     again = api.get(f"/invoices/booked/{booked.json()['bookedInvoiceNumber']}")
-    for answer in (draft, booked, again):
+    refused = api.post("/invoices/drafts", json=draft_body(lines=[{"quantity": -0.0}]))
+    assert refused.status_code == 400  # and the quantity it sends back is 0.0
+    for answer in (draft, booked, again, refused):
         numbers = numbers_in(json.loads(answer.text, parse_float=Decimal, parse_int=Decimal))
         assert [n for n in numbers if n.is_zero() and n.is_signed()] == [], answer.text
 

@@ -13,14 +13,13 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 
 from ledgerlink.emulators._kit.base import Emulator, ErrorEnvelope
-from ledgerlink.emulators._kit.jsonio import dumps
 from ledgerlink.emulators._kit.ratelimit import (
     Admission,
     RateLimitMiddleware,
     RateLimits,
     header_token,
 )
-from ledgerlink.emulators.economic.http import ApiError
+from ledgerlink.emulators.economic.http import ApiError, answer_text
 from ledgerlink.emulators.economic.routers import (
     accounting,
     admin,
@@ -111,7 +110,7 @@ class EconomicErrors(ErrorEnvelope):
     def response(self, error: ApiError) -> Response:
         """The answer for ``error``, numbered with the next ``logId``."""
         return Response(
-            dumps(error.body(self._state.next_log_id())),
+            answer_text(error.body(self._state.next_log_id())),
             status_code=error.status,
             media_type="application/json; charset=utf-8",
             headers=error.headers,

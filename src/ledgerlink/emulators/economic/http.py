@@ -38,6 +38,7 @@ __all__ = [
     "Ctx",
     "RequestContext",
     "Validation",
+    "answer_text",
     "decode_id",
     "encode_id",
     "json_response",
@@ -149,18 +150,31 @@ def json_response(
 ) -> Response:
     """A JSON response with booleans that are false omitted and internal keys removed."""
     return Response(
-        dumps(strip(document)),
+        answer_text(strip(document)),
         status_code=status,
         media_type="application/json; charset=utf-8",
         headers=dict(headers or {}),
     )
 
 
-def strip(document: Any) -> Any:
-    """Drop ``False`` booleans and ``_internal`` keys, recursively (the API's convention); a
-    negative zero (``-0.00``, a credit note's zero VAT) is answered as ``0.00``."""
+def answer_text(document: Any) -> str:
+    """The JSON text of an answer; a negative zero (``-0.00``: a credit note's zero VAT, or a
+    value sent back in an error) is written ``0.00``."""
+    return dumps(_unsigned_zeros(document))
+
+
+def _unsigned_zeros(document: Any) -> Any:
     if isinstance(document, Decimal) and document.is_zero():
         return document.copy_abs()
+    if isinstance(document, dict):
+        return {key: _unsigned_zeros(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_unsigned_zeros(item) for item in document]
+    return document
+
+
+def strip(document: Any) -> Any:
+    """Drop ``False`` booleans and ``_internal`` keys, recursively (the API's convention)."""
     if isinstance(document, dict):
         return {
             key: strip(value)
