@@ -169,7 +169,7 @@ def test_rejected_import_rows_are_listed_and_nothing_is_kept(
         (4, "employee ZZ does not"),
     ]
     code, out, _err = run(runner, cli, "import", "registrations", bad, "--partial", "--json")
-    assert code == 1
+    assert code == 0  # the valid rows were kept
     assert json.loads(out)["created"] == 1
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -249,22 +250,36 @@ def show_invoice(console: Console, invoice: Invoice, customers: Mapping[int, Cus
     )
 
 
+#: Rejected rows an import report shows, one line each; ``--json`` lists every one.
+REJECTED_ROWS_SHOWN = 20
+
+
 def import_report(console: Console, report: ImportReport) -> None:
+    """A summary line, then one line per rejected row (at most :data:`REJECTED_ROWS_SHOWN`)."""
     changes = ", ".join(f"{count} {change.value}" for change, count in report.changes.items())
+    rejected = len(report.errors)
     if report.committed:
-        console.print(f"{report.kind.value}: {report.rows} rows read, {changes}")
+        summary = f"{report.kind.value}: {report.rows} rows read, {changes}"
+        if rejected:
+            summary += f"; {rejected} rejected rows not imported (the valid rows were kept)"
     else:
-        console.print(
-            f"{report.kind.value}: nothing imported — {len(report.errors)} of {report.rows} rows "
-            "rejected (fix them and import again, or use --partial to keep the valid rows)"
+        summary = (
+            f"{report.kind.value}: nothing imported — {rejected} of {report.rows} rows rejected"
         )
-    if report.errors:
-        table = Table(title=f"Rejected rows in {report.source}")
-        table.add_column("line", justify="right")
-        table.add_column("reason")
-        for error in report.errors:
-            table.add_row(str(error.line), error.message)
-        console.print(table)
+        summary += (
+            " (fix them and import again, or use --partial to keep the valid rows)"
+            if rejected < report.rows
+            else " (fix them and import again)"
+        )
+    name = Path(report.source).name
+    lines = [summary]
+    lines += [f"{name} line {e.line}: {e.message}" for e in report.errors[:REJECTED_ROWS_SHOWN]]
+    if rejected > REJECTED_ROWS_SHOWN:
+        lines.append(
+            f"… and {rejected - REJECTED_ROWS_SHOWN} more rejected rows (--json lists them all)"
+        )
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def import_report_json(report: ImportReport) -> dict[str, Any]:
