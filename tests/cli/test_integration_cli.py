@@ -66,10 +66,21 @@ def test_connect_set_up_and_transfer_automatically_on_posting(
     run(cli, "worker", "--until-idle")  # nothing posted yet; prepares the queue
 
     draft = json.loads(
-        run(cli, "invoices", "draft", "--project", "P-101", "--month", "2026-08", "--json")
+        run(
+            cli,
+            "invoices",
+            "draft",
+            "--project",
+            "P-101",
+            "--month",
+            "2026-08",
+            "--invoice-date",
+            "2026-08-31",
+            "--json",
+        )
     )
     out = run(cli, "invoices", "post", str(draft["id"]), "--posting-date", "2026-08-31")
-    assert "Transfer to economic: queued for the worker" in out
+    assert "Transfer to e-conomic: queued for the worker" in out
     posted = json.loads(run(cli, "invoices", "show", str(draft["id"]), "--json"))
     reference = f"LL-NORDLYS-{posted['number']}"
     assert drafts(emulator_url, reference) == []  # queued, not sent: no worker runs
@@ -106,7 +117,18 @@ def test_manual_connections_do_not_transfer_on_posting(cli: list[str], emulator_
         "--url", emulator_url,
     )  # fmt: skip
     draft = json.loads(
-        run(cli, "invoices", "draft", "--project", "P-101", "--month", "2026-08", "--json")
+        run(
+            cli,
+            "invoices",
+            "draft",
+            "--project",
+            "P-101",
+            "--month",
+            "2026-08",
+            "--invoice-date",
+            "2026-08-31",
+            "--json",
+        )
     )
     out = run(cli, "invoices", "post", str(draft["id"]), "--posting-date", "2026-08-31")
     assert "Transfer to" not in out

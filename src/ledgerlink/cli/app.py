@@ -45,6 +45,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: it rewraps docstring paragraphs to the terminal and shows no
+    # <bool> for flags (rich markup mode keeps a docstring's line breaks in command lists).
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
     help="ledgerlink: keeps a PSA (customers, projects, time, invoices) and its ERP in step.",
 )
 invoices_app = typer.Typer(
@@ -512,9 +516,11 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the main job on the sample data: import, draft, post, credit, then connect to the
-    ERP (its emulator on loopback; an on-premise ERP through a FinancialHost on loopback),
-    transfer, book and pay in the ERP, pull balancing, show table and log.
+    """Rehearse the main job on the sample data.
+
+    Import, draft, post, credit, then connect to the ERP (its emulator on loopback; an
+    on-premise ERP through a FinancialHost on loopback), transfer, book and pay in the ERP,
+    pull balancing, show table and log.
 
     It uses its own data directory (<data dir>/demo-<erp>) unless --database-url is given, so
     it never touches your real data; running it again adds nothing twice.

@@ -138,4 +138,3 @@ def state_of(ctx: typer.Context) -> State:
     state = ctx.find_object(State)
     assert state is not None
     return state
-

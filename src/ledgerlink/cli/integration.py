@@ -43,6 +43,10 @@ connections_app = typer.Typer(cls=Group, no_args_is_help=True, help="List and se
 sync_app = typer.Typer(cls=Group, no_args_is_help=True, help="Pull from the ERP.")
 transfers_app = typer.Typer(cls=Group, no_args_is_help=True, help="The transfer table and log.")
 
+CUSTOMER_MASTER_HELP = (
+    "Which system is the customer master: psa (customers go to the ERP with their first "
+    "invoice), erp (import and link them), both (NAV)."
+)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (a list) for scripts.")]
 ConnectionOption = Annotated[
     int | None, typer.Option("--connection", "-c", help="Connection id (default: the only one).")
@@ -83,7 +87,8 @@ def _connection(engine: Engine, connection_id: int | None) -> Connection:
         found = uow.connections.list()
     if len(found) != 1:
         raise UserError(
-            "no connection yet; run 'ledgerlink connect economic'"
+            "no connection yet; connect one with 'ledgerlink connect <ERP>' "
+            "('ledgerlink connect --help' lists them)"
             if not found
             else "there are several connections; choose one with --connection"
         )
@@ -162,7 +167,7 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         inspect.Parameter(
             "customer_master",
             keyword,
-            default=typer.Option(CustomerMaster.PSA.value),
+            default=typer.Option(CustomerMaster.PSA.value, help=CUSTOMER_MASTER_HELP),
             annotation=CustomerMaster,
         ),
         inspect.Parameter(
@@ -191,6 +196,11 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         f"Connect a legal entity to {spec.display_name} and verify the connection. {spec.summary}"
     )
     return command
+
+
+def _display_name(erp: str) -> str:
+    """How a person reads an ERP's name (e-conomic, not economic)."""
+    return next((s.display_name for s in all_specs() if s.name == erp), erp)
 
 
 def _show_grant_url(spec: ConnectorSpec, url: str) -> None:
@@ -257,6 +267,7 @@ def connections_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
             "id": c.id,
             "legal_entity": codes.get(c.legal_entity_id, ""),
             "erp": c.erp,
+            "erp_name": _display_name(c.erp),
             "account": c.account_id,
             "company": c.company_name,
             "customer_master": c.customer_master.value,
@@ -275,7 +286,10 @@ def connections_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         empty="No connections yet: connect one with 'ledgerlink connect <ERP>'.",
     )
     for row in rows:
-        grid.add_row(*(str(value) for value in row.values()))
+        grid.add_row(
+            *(str(row[key]) for key in ("id", "legal_entity", "erp_name", "account")),
+            *(str(row[key]) for key in ("company", "customer_master", "transfer")),
+        )
     state.console.print(grid)
 
 
@@ -284,10 +298,10 @@ def connections_principles(
     ctx: typer.Context,
     connection: ConnectionOption = None,
     work: Annotated[str | None, typer.Option(help="Product number of work lines.")] = None,
-    expense: Annotated[str | None, typer.Option()] = None,
-    travel: Annotated[str | None, typer.Option()] = None,
-    mileage: Annotated[str | None, typer.Option()] = None,
-    product: Annotated[str | None, typer.Option()] = None,
+    expense: Annotated[str | None, typer.Option(help="Product number of expense lines.")] = None,
+    travel: Annotated[str | None, typer.Option(help="Product number of travel lines.")] = None,
+    mileage: Annotated[str | None, typer.Option(help="Product number of mileage lines.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product number of product lines.")] = None,
     default: Annotated[str | None, typer.Option(help="For every kind not set.")] = None,
 ) -> None:
     """Set the product-number principle per line kind (numbers must be imported)."""
@@ -315,9 +329,17 @@ def connections_principles(
 def connections_set(
     ctx: typer.Context,
     connection: ConnectionOption = None,
-    automatic: Annotated[bool | None, typer.Option("--automatic/--manual")] = None,
-    customer_master: Annotated[CustomerMaster | None, typer.Option()] = None,
-    setting: Annotated[list[str] | None, typer.Option(help="NAME=JSON")] = None,
+    automatic: Annotated[
+        bool | None,
+        typer.Option("--automatic/--manual", help="Transfer invoices when posted, or on request."),
+    ] = None,
+    customer_master: Annotated[
+        CustomerMaster | None, typer.Option(help=CUSTOMER_MASTER_HELP)
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(help="Connector setting NAME=JSON, e.g. layout_number=19; repeatable."),
+    ] = None,
 ) -> None:
     """Change automatic transfer, customer master or connector settings."""
     state = state_of(ctx)
@@ -402,11 +424,17 @@ def sync_projects(ctx: typer.Context, connection: ConnectionOption = None) -> No
 def transfers_list(
     ctx: typer.Context,
     connection: ConnectionOption = None,
-    view: Annotated[list[TransferView] | None, typer.Option(help="Repeat for several.")] = None,
+    view: Annotated[
+        list[TransferView] | None, typer.Option(help="Only this view; repeat for several.")
+    ] = None,
     customer: Annotated[str | None, typer.Option(help="Customer number.")] = None,
-    document_type: Annotated[DocumentType | None, typer.Option("--type")] = None,
-    posted_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    posted_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    document_type: Annotated[
+        DocumentType | None, typer.Option("--type", help="Only invoices or credit notes.")
+    ] = None,
+    posted_from: Annotated[
+        str | None, typer.Option(help="Posted on or after (YYYY-MM-DD).")
+    ] = None,
+    posted_to: Annotated[str | None, typer.Option(help="Posted on or before (YYYY-MM-DD).")] = None,
     text: Annotated[str, typer.Option(help="Free text (heading, customer …).")] = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -691,9 +719,11 @@ def worker(
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 30,
 ) -> None:
-    """Run transfers and pulls until stopped: recovers the transfers a stopped worker left,
-    runs the transfers queued by posting, and every round starts the transfers of posted
-    documents of connections with automatic transfer and pulls balancing and expenses."""
+    """Run transfers and pulls until stopped.
+
+    It recovers the transfers a stopped worker left, runs the transfers queued by posting,
+    and every round starts the transfers of posted documents of connections with automatic
+    transfer and pulls balancing and expenses."""
     state = state_of(ctx)
     engine = engine_of(state)
     workers = workers_of(state, engine)
@@ -722,4 +752,5 @@ def transfer_on_posting(state: State, invoice: Invoice) -> str:
     if not queued.erps:
         return ""
     where = "queued for the worker" if queued.queued else "the worker's next round"
-    return f"Transfer to {', '.join(queued.erps)}: {where} ('ledgerlink worker' sends it)."
+    erps = ", ".join(_display_name(name) for name in queued.erps)
+    return f"Transfer to {erps}: {where} ('ledgerlink worker' sends it)."

@@ -32,9 +32,10 @@ def serve(
         typer.Option(help="Serve plain HTTP on loopback for a TLS-terminating reverse proxy."),
     ] = False,
 ) -> None:
-    """Serve the hub's endpoints (the FinancialHost agent relay under /agent/v1) until
-    stopped. HTTPS with --tls-cert/--tls-key; --behind-proxy for a reverse proxy on the same
-    machine that terminates TLS."""
+    """Serve the hub's endpoints until stopped.
+
+    The FinancialHost agent relay is under /agent/v1. HTTPS with --tls-cert/--tls-key;
+    --behind-proxy for a reverse proxy on the same machine that terminates TLS."""
     state = state_of(ctx)
     state.database.ensure_ready()
     if behind_proxy:
@@ -63,8 +64,10 @@ def agents_list(
         bool, typer.Option("--json", help="Print JSON (a list) for scripts.")
     ] = False,
 ) -> None:
-    """Enrolled agents: when each last called, what its last heartbeat said and whether its
-    audit log still holds what the hub saw (the count never goes back, the MAC chain agrees)."""
+    """The enrolled agents.
+
+    When each last called, what its last heartbeat said and whether its audit log still
+    holds what the hub saw (the count never goes back, the MAC chain agrees)."""
     state = state_of(ctx)
     state.database.ensure_ready()
     agents = RelayStore(state.database).agents()

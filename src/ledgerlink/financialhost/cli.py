@@ -59,6 +59,7 @@ SettingsOption = Annotated[
     ),
 ]
 DEFAULT_SETTINGS = Path(SETTINGS_FILE)
+KeyIdArgument = Annotated[str, typer.Argument(help="The hub signing key's id, e.g. hub-2.")]
 
 _TEMPLATE = """\
 # FinancialHost settings (no secrets here: they are in the vault next to the data).
@@ -125,7 +126,9 @@ def init(
         str, typer.Option(help="NAV: the OData V4 base URL (NAV's port 7048 by default).")
     ] = "http://navserver:7048/DynamicsNAV100/ODataV4",
 ) -> None:
-    """Create the settings file, the vault, the first hub key, the callback secret and a
+    """Create a FinancialHost's settings, vault, keys and certificate.
+
+    Creates the settings file, the vault, the first hub key, the callback secret and a
     self-signed certificate. Prints the secrets once: copy them into the hub and NAV.
     With --hub-url and --agent-id the host runs in agent mode (it calls the hub). NAV serves
     SOAP and OData on two ports: give both base URLs (--soap-url, --odata-url)."""
@@ -186,8 +189,9 @@ def init(
 
 @host_app.command("serve")
 def serve(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
-    """Serve the signed operations over HTTPS until stopped (Ctrl-C); in agent mode fetch
-    them from the hub instead."""
+    """Serve the signed operations until stopped (Ctrl-C).
+
+    Over HTTPS; in agent mode the host fetches them from the hub instead."""
     settings = _settings(settings_file)
     where = f"https://{settings.host}:{settings.port}"
     if settings.mode == "agent":
@@ -199,7 +203,7 @@ def serve(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
 
 
 @key_app.command("add")
-def key_add(key_id: str, settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
+def key_add(key_id: KeyIdArgument, settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
     """Add a hub signing key; older keys stay valid until retired. Prints the secret once."""
     secret = Vault(_settings(settings_file).data_dir).add_key(key_id)
     typer.echo(f"key id: {key_id}")
@@ -208,7 +212,7 @@ def key_add(key_id: str, settings_file: SettingsOption = DEFAULT_SETTINGS) -> No
 
 @key_app.command("retire")
 def key_retire(
-    key_id: str,
+    key_id: KeyIdArgument,
     after_hours: Annotated[float, typer.Option(help="Overlap before it is refused.")] = 48.0,
     force: Annotated[bool, typer.Option(help="Retire even the last key.")] = False,
     settings_file: SettingsOption = DEFAULT_SETTINGS,
@@ -239,7 +243,7 @@ def key_list(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
 
 @secret_app.command("set")
 def secret_set(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The secret's name, e.g. nav:password.")],
     value: Annotated[
         str, typer.Option(prompt=True, hide_input=True, help="The secret (prompted if absent).")
     ],
