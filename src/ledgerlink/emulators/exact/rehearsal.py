@@ -1,0 +1,137 @@
+"""The Exact Online emulator as ``ledgerlink demo --erp exact`` will meet it: the Dutch division
+kept in the demo folder, access granted through the emulator's consent page as the customer
+would in a browser, cost centres for the PSA's projects (the ERP user creates them by hand:
+the integration writes the project number into the line's ``CostCenter``), and an ERP user who
+processes our invoices whose totals agree and pays two.
+
+Not in ``ledgerlink.emulators.registry`` yet: the demo would then need an Exact
+``ConnectorSpec``, which comes with the connector. The credentials below are what the code flow
+yields; the connector's spec decides their final names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+
+from ledgerlink.emulators._kit.rehearsal import EmulatedErp, Rehearsal
+from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators.exact import rules
+from ledgerlink.emulators.exact.emulator import ExactEmulator
+from ledgerlink.emulators.exact.errors import ExactError
+from ledgerlink.emulators.exact.model import RESOURCES
+from ledgerlink.emulators.exact.seed import MAIN
+
+__all__ = ["EMULATED", "rehearse"]
+
+CLIENT_ID, CLIENT_SECRET = "demo-exact-client", "demo-exact-secret"
+REDIRECT = "http://127.0.0.1:1/exact/callback"
+
+
+@contextmanager
+def rehearse(folder: Path, projects: Sequence[tuple[str, str]] = ()) -> Iterator[Rehearsal]:
+    """The emulator on loopback, its divisions and tokens kept in ``folder``."""
+    emulator = ExactEmulator(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        state_file=folder / "exact-emulator.json",
+    )
+    _cost_centres(emulator, projects)
+    with running(emulator.app) as url:
+        tokens = _grant_as_the_customer(url)
+        yield Rehearsal(
+            where="the Exact Online emulator",
+            credentials={
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "access_token": tokens["access_token"],
+                "refresh_token": tokens["refresh_token"],
+            },
+            settings={"base_url": url, "division": MAIN, "sales_journal": "70"},
+            erp_user=lambda agreed: _process_and_pay(emulator, agreed),
+        )
+
+
+def _cost_centres(emulator: ExactEmulator, projects: Sequence[tuple[str, str]]) -> None:
+    """What the ERP user sets up by hand: a cost centre per PSA project (codes are at most 8
+    characters in Exact)."""
+    division = emulator.state.divisions[MAIN]
+    with emulator.state.change():
+        for number, name in projects:
+            try:
+                rules.create(
+                    division,
+                    RESOURCES[rules.COSTCENTERS],
+                    {"Code": number[:8], "Description": name[:100]},
+                )
+            except ExactError:
+                continue  # made in an earlier run
+
+
+def _grant_as_the_customer(url: str) -> dict[str, str]:
+    """The code flow as the customer walks it in a browser, then the code exchanged."""
+    with httpx2.Client(base_url=url, timeout=10) as browser:
+        consent = browser.get(
+            "/api/oauth2/auth",
+            params={
+                "client_id": CLIENT_ID,
+                "redirect_uri": REDIRECT,
+                "response_type": "code",
+                "approve": "yes",
+            },
+        )
+        code = parse_qs(urlsplit(consent.headers.get("location", "")).query).get("code", [""])[0]
+        answer = browser.post(
+            "/api/oauth2/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            },
+        )
+    if answer.status_code != 200:
+        raise RuntimeError(f"the emulator's consent page did not grant access: {answer.text}")
+    tokens: dict[str, str] = answer.json()
+    return tokens
+
+
+def _process_and_pay(emulator: ExactEmulator, agreed: Collection[str]) -> str:
+    """Process the open invoices whose ``YourRef`` or ``Remarks`` is one of ``agreed`` (the
+    correlation references of the drafts whose totals agree), then pay the two oldest."""
+    division = emulator.state.divisions[MAIN]
+    with emulator.state.change():
+        invoices = sorted(
+            division.table(rules.INVOICES).values(), key=lambda r: str(r.get("Created"))
+        )
+        processed = []
+        for invoice in invoices:
+            ours = {invoice.get("YourRef"), invoice.get("Remarks")} & set(agreed)
+            if invoice["Status"] != rules.PROCESSED and ours:
+                processed.append(rules.process(division, invoice["InvoiceID"]))
+        paid = 0
+        for invoice in [i for i in processed if i["AmountFC"] > 0][:2]:
+            rules.pay(division, invoice["InvoiceID"], invoice["AmountFC"])
+            paid += 1
+    return f"Processed {len(processed)} invoices; registered {paid} full payments."
+
+
+EMULATED = EmulatedErp(
+    name="exact",
+    title="Exact Online",
+    country="NL",
+    currency="EUR",
+    products={
+        "work": "WORK-DEV",
+        "expense": "EXP",
+        "travel": "TRAVEL",
+        "mileage": "MILEAGE",
+        "default": "EXP",
+    },
+    start=rehearse,
+)
