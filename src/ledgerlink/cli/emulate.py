@@ -13,6 +13,7 @@ import uvicorn
 from ledgerlink.emulators._kit.serve import serve_forever
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.exact import ExactEmulator
+from ledgerlink.emulators.fortnox import FortnoxEmulator
 from ledgerlink.emulators.nav import NavConfig, NavEmulator, UserDef
 from ledgerlink.emulators.visma import create_company, is_company
 
@@ -78,6 +79,35 @@ def exact(
     typer.echo(f"  state file:    {state or '(in memory)'}")
     typer.echo("Press Ctrl-C to stop.")
     uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+
+
+@emulate_app.command("fortnox")
+def fortnox(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8020,
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    state: Annotated[
+        Path | None, typer.Option(help="JSON file keeping the company and tokens between runs.")
+    ] = None,
+    client_id: Annotated[str, typer.Option(help="The OAuth client id to accept.")] = "ledgerlink",
+    client_secret: Annotated[
+        str, typer.Option(help="The OAuth client secret to accept.")
+    ] = "fortnox-secret",
+) -> None:
+    """Serve the Fortnox API emulator (/3/...) and its OAuth server (/oauth-v1/...)."""
+    emulator = FortnoxEmulator(client_id=client_id, client_secret=client_secret, state_file=state)
+    base = f"http://{host}:{port}"
+    typer.echo(f"Fortnox emulator on {base}")
+    typer.echo(f"  API:           {base}/3/")
+    typer.echo(f"  authorize:     {base}/oauth-v1/auth")
+    typer.echo(f"  token:         {base}/oauth-v1/token (HTTP Basic client authentication)")
+    typer.echo(f"  client id:     {client_id}")
+    typer.echo(f"  client secret: {client_secret}")
+    typer.echo(f"  company:       {emulator.state.company.information['CompanyName']}")
+    typer.echo(f"  state file:    {state or '(in memory)'}")
+    typer.echo("Press Ctrl-C to stop.")
+    serve_forever({"api": emulator.app}, host=host, ports={"api": port})
 
 
 def _verify_setting(value: str) -> bool | Path:

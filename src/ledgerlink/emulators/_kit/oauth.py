@@ -11,7 +11,9 @@ lifetimes, the ERP's own rules) and mounts :func:`oauth_router`. The pieces:
   comes at once — or ``POST`` the consent form's fields with ``decision=approve``. ``subject``
   (query or form) picks whom the grant is for (a tenant, company or division) among
   ``settings.subjects``; the first one by default. Other query parameters (Fortnox
-  ``access_type``, ``account_type``) are accepted and ignored.
+  ``access_type``) are accepted and ignored, except those ``settings.grant_params`` names
+  (Fortnox ``account_type=service``): the grant remembers them and the bearer check returns
+  them in :attr:`Principal.params`.
 * **token** (``POST``, form): client authentication by HTTP Basic and/or form
   ``client_id``/``client_secret`` as ``settings.client_auth`` allows; grants
   ``authorization_code`` (codes single use, ``code_ttl``) and ``refresh_token``. A refresh
@@ -100,7 +102,8 @@ class OAuthSettings:
 
     Lifetimes are seconds. ``scopes`` ``None`` accepts any scope; ``subjects`` are whom a
     grant can be for (tenants, companies, divisions). ``expires_in_as_text`` answers
-    ``"expires_in": "600"`` as some servers do.
+    ``"expires_in": "600"`` as some servers do. ``grant_params``: authorize parameters the
+    grant keeps (see the module docstring).
     """
 
     clients: tuple[OAuthClientApp, ...]
@@ -117,6 +120,7 @@ class OAuthSettings:
     require_pkce: bool = False
     scopes: frozenset[str] | None = None
     expires_in_as_text: bool = False
+    grant_params: frozenset[str] = frozenset()
     title: str = "Emulator"
 
     def client(self, client_id: str) -> OAuthClientApp | None:
@@ -125,11 +129,17 @@ class OAuthSettings:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Whom a valid access token speaks for."""
+    """Whom a valid access token speaks for; ``params`` are the authorize parameters its
+    grant kept (``OAuthSettings.grant_params``), sorted by name."""
 
     subject: str
     client_id: str
     scopes: tuple[str, ...]
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> str | None:
+        """The kept authorize parameter ``name``, if the grant has it."""
+        return dict(self.params).get(name)
 
 
 class BearerRejected(Exception):
@@ -162,6 +172,7 @@ class _Code:
     scope: str
     challenge: str | None
     expires_at: float
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -171,6 +182,7 @@ class _Access:
     subject: str
     scope: str
     expires_at: float
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -181,6 +193,7 @@ class _Refresh:
     scope: str
     issued_at: float
     expires_at: float
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -314,6 +327,7 @@ class OAuthServer:
                 scope=params.get("scope", ""),
                 challenge=params.get("code_challenge") or None,
                 expires_at=self.clock() + self.settings.code_ttl,
+                params={k: params[k] for k in self.settings.grant_params if params.get(k)},
             )
             self._state.counters["authorize.approved"] += 1
             self._changed()
@@ -390,6 +404,7 @@ class OAuthServer:
             subject=code.subject,
             scope=code.scope,
             now=now,
+            params=code.params,
         )
 
     def _refresh_grant(self, client: OAuthClientApp, form: Mapping[str, str]) -> TokenAnswer:
@@ -419,10 +434,18 @@ class OAuthServer:
             subject=current.subject,
             scope=current.scope,
             now=now,
+            params=current.params,
         )
 
     def _issue(
-        self, *, grant: str, client_id: str, subject: str, scope: str, now: float
+        self,
+        *,
+        grant: str,
+        client_id: str,
+        subject: str,
+        scope: str,
+        now: float,
+        params: Mapping[str, str],
     ) -> TokenAnswer:
         settings = self.settings
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -432,6 +455,7 @@ class OAuthServer:
             subject=subject,
             scope=scope,
             expires_at=now + settings.access_ttl,
+            params=dict(params),
         )
         self._state.refresh[refresh] = _Refresh(
             grant=grant,
@@ -440,6 +464,7 @@ class OAuthServer:
             scope=scope,
             issued_at=now,
             expires_at=now + settings.refresh_ttl,
+            params=dict(params),
         )
         expires_in: int | str = round(settings.access_ttl)
         body: dict[str, Any] = {
@@ -523,11 +548,14 @@ class OAuthServer:
             if access.expires_at <= self.clock():
                 raise BearerRejected("The access token has expired.")
             scopes = tuple(access.scope.split())
+            kept = tuple(sorted(access.params.items()))
         if scope is not None and scope not in scopes:
             raise BearerRejected(
                 f"The access token lacks the scope {scope}.", status=403, error="insufficient_scope"
             )
-        return Principal(subject=access.subject, client_id=access.client_id, scopes=scopes)
+        return Principal(
+            subject=access.subject, client_id=access.client_id, scopes=scopes, params=kept
+        )
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
