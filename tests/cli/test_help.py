@@ -42,10 +42,15 @@ def test_every_help_shows_and_says_e_conomic() -> None:
 
 
 def test_descriptions_are_rewrapped_to_the_terminal() -> None:
-    wide = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "120"}).stdout
-    # In the docstring a line ends after "posting,": the help flows on.
-    assert "posting, and every round" in wide
-    assert all(len(line) <= 120 for line in wide.splitlines())
+    def help_of(*path: str) -> str:
+        return CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "120"}).stdout
+
+    # Docstring lines end after "posting," and "given, so": the help flows on.
+    assert "posting, and every round" in help_of("worker")
+    assert "so it never touches your real data" in help_of("demo")
+    assert all(len(line) <= 120 for line in help_of("demo").splitlines())
+    # In a command list each command is one line: its short sentence.
+    assert "  worker       Run transfers and pulls until stopped.\n" in help_of()
 
 
 @pytest.mark.parametrize("erp", ["economic"])
