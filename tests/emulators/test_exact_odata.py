@@ -9,21 +9,23 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from ledgerlink.emulators.exact.seed import MAIN
-from tests.emulators.exact_support import DIVISION, message, session
+from tests.emulators.exact_support import DIVISION, Session, message, session
 
 ACCOUNTS = f"{DIVISION}/crm/Accounts"
 
 
-def _add_accounts(s: object, count: int) -> None:
-    table = s.emulator.state.divisions[MAIN].table("crm/Accounts")  # type: ignore[attr-defined]
+def _add_accounts(s: Session, count: int) -> None:
+    division = s.emulator.state.divisions[MAIN]
     for n in range(count):
         key = str(uuid.UUID(int=n + 1))
-        table[key] = {
+        record = {
             "ID": key,
             "Code": str(2000 + n).rjust(18),
             "Name": f"Customer {n}",
             "Modified": f"2026-02-{1 + n % 28:02d}T08:00:00",
         }
+        division.stamp(record)
+        division.table("crm/Accounts")[key] = record
 
 
 def test_a_collection_is_d_results_with_metadata_and_dates_in_epoch_milliseconds() -> None:
@@ -96,3 +98,26 @@ def test_money_is_exact_on_the_wire() -> None:
     vat = s.get(f"{DIVISION}/vat/VATCodes", **{"$filter": "Code eq '1'"}).json()["d"]
     (code,) = vat["results"]
     assert Decimal(str(code["Percentage"])) == Decimal("0.21")
+
+
+def test_sync_endpoints_need_select_page_by_1000_and_follow_timestamps_and_deletes() -> None:
+    s = session()
+    sync = f"{DIVISION}/sync/CRM/Accounts"
+    refused = s.get(sync, **{"$top": "1"})
+    assert message(refused) == "Please add a $select or a $top=1 statement to the query string."
+    first = s.get(sync, **{"$select": "Timestamp,ID,Code"}).json()["d"]["results"]
+    assert len(first) == 2
+    cursor = max(r["Timestamp"] for r in first)
+    made = s.post(ACCOUNTS, {"Name": "Nieuw", "Code": "3001"}).json()["d"]
+    old = first[0]["ID"]
+    assert s.client.delete(f"{ACCOUNTS}(guid'{old}')", headers=s.auth).status_code == 204
+    since = {"$filter": f"Timestamp gt {cursor}L", "$select": "Timestamp,ID"}
+    changed = s.get(sync, **since).json()["d"]["results"]
+    assert [r["ID"] for r in changed] == [made["ID"]]
+    assert changed[0]["Timestamp"] > cursor
+    deleted = s.get(f"{DIVISION}/sync/Deleted", **since | {"$select": "EntityKey,EntityType"})
+    assert [(r["EntityKey"], r["EntityType"]) for r in deleted.json()["d"]["results"]] == [(old, 2)]
+    _add_accounts(s, 1100)
+    page = s.get(sync, **{"$select": "Timestamp"}).json()["d"]
+    assert len(page["results"]) == 1000
+    assert "$skiptoken=" in page["__next"]

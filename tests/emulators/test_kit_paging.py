@@ -158,6 +158,17 @@ def test_odata_v2_puts_results_and_next_under_d_and_ignores_prefer() -> None:
     assert rest.envelope(["b"]) == {"d": {"results": ["b"]}}
 
 
+def test_odata_next_links_leave_the_safe_characters_as_they_are() -> None:
+    query = {"$select": "No"}
+    quoted = ODataPaging(max_page_size=5, version=2).page(
+        ROWS, query, url=URL, key=key, after=after
+    )
+    assert quoted.next_link == f"{URL}?%24select=No&%24skiptoken=%27C005%27"
+    plain = ODataPaging(max_page_size=5, version=2, safe="$'")
+    page = plain.page(ROWS, query, url=URL, key=key, after=after)
+    assert page.next_link == f"{URL}?$select=No&$skiptoken='C005'"
+
+
 RECORDS = [{"number": n} for n in (5, 1, 9, 3, 7, 2)]
 
 

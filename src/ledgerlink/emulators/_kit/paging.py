@@ -176,11 +176,13 @@ class ODataPaging:
 
     The next link repeats the query without ``$skip``, with what is left of ``$top`` and with
     ``$skiptoken`` = the key of the page's last item; the ERP says how a key is written
-    (``key``) and which items follow one (``after``).
+    (``key``) and which items follow one (``after``). ``safe`` are the characters the link
+    leaves unencoded (Exact Online writes ``?$skiptoken=guid'…'`` as it is: ``"$'"``).
     """
 
     max_page_size: int
     version: Literal[2, 4] = 4
+    safe: str = ""
 
     def page_size(self, prefer: str | None) -> tuple[int, bool]:
         """The page size and whether the client's ``Prefer`` chose it."""
@@ -216,7 +218,7 @@ class ODataPaging:
             if top is not None:
                 rest["$top"] = str(top - len(page))
             rest["$skiptoken"] = key(page[-1])
-            link = f"{url}?{urlencode(rest, quote_via=quote)}"
+            link = f"{url}?{urlencode(rest, safe=self.safe, quote_via=quote)}"
         applied = f"odata.maxpagesize={size}" if preferred else None
         return ODataPage(page, link, applied, self.version)
 

@@ -31,7 +31,6 @@ __all__ = ["router"]
 
 JSON = "application/json; charset=utf-8"
 MAX_BODY = 10 * 1024 * 1024
-PAGING = ODataPaging(max_page_size=60, version=2)
 _PATH = re.compile(r"^(?P<path>[A-Za-z]+(?:/[A-Za-z]+)+?)(?:\((?P<key>[^)]*)\))?$")
 _KEY = re.compile(r"^guid'([^']*)'$|^(\d+)L?$")
 
@@ -170,7 +169,7 @@ def _records(state: ExactState, division: Division, found: Resource) -> list[Rec
             for d in state.divisions.values()
             if d.code in state.accessible
         ]
-    return list(division.table(found.path).values())
+    return list(division.table(found.table).values())
 
 
 def _select(request: Request, found: Resource | None) -> set[str] | None:
@@ -203,8 +202,12 @@ def _resolver(found: Resource) -> Callable[[Record, str], Any]:
     return resolve
 
 
+def _sort_key(value: Any) -> Any:
+    return value if isinstance(value, int) else str(value)
+
+
 def _order(records: list[Record], found: Resource, text: str | None) -> list[Record]:
-    ordered = sorted(records, key=lambda r: str(r[found.key]))
+    ordered = sorted(records, key=lambda r: _sort_key(r[found.key]))
     for clause in reversed([c.strip() for c in (text or "").split(",") if c.strip()]):
         name, _, direction = clause.partition(" ")
         if name not in found.properties:
@@ -224,7 +227,8 @@ def _after(found: Resource) -> Callable[[Sequence[Record], str], Sequence[Record
             return records[literals.index(token) + 1 :]
         # The record the token named is gone: continue after where it would be.
         bare = _key(token)
-        return [r for r in records if str(r[found.key]) > bare]
+        limit = int(bare) if bare.isdigit() else bare
+        return [r for r in records if _sort_key(r[found.key]) > limit]
 
     return after
 
@@ -233,7 +237,11 @@ def _collection(
     request: Request, state: ExactState, division: Division, found: Resource
 ) -> Response:
     query = dict(request.query_params)
-    if found.needs_select and "$select" not in query and query.get("$top") != "1":
+    if "$select" not in query and (
+        found.select_only or (found.needs_select and query.get("$top") != "1")
+    ):
+        # Sync and bulk endpoints take no read without $select (fact sheet §2.4); that they
+        # answer with the same text as the others is our assumption.
         raise ExactError(400, texts.NEEDS_SELECT)
     select = _select(request, found)
     try:
@@ -244,7 +252,8 @@ def _collection(
     records = _order(records, found, query.get("$orderby"))
     url = f"{_root(request)}/{division.code}/{found.path}"
     try:
-        page = PAGING.page(records, query, url=url, key=lambda r: _literal(found, r),
+        paging = ODataPaging(max_page_size=found.page_size, version=2, safe="$'()")
+        page = paging.page(records, query, url=url, key=lambda r: _literal(found, r),
                            after=_after(found))  # fmt: skip
     except PagingError as problem:
         raise ExactError(400, str(problem)) from None

@@ -21,7 +21,15 @@ from typing import Any
 
 from ledgerlink.emulators._kit.fields import Field, Kind
 
-__all__ = ["RESOURCES", "Edm", "Resource", "from_wire", "to_filter_value", "to_wire"]
+__all__ = [
+    "ENTITY_TYPES",
+    "RESOURCES",
+    "Edm",
+    "Resource",
+    "from_wire",
+    "to_filter_value",
+    "to_wire",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 _WIRE_DATE = re.compile(r"/Date\((-?\d+)\)/")
@@ -45,7 +53,9 @@ class Edm(enum.StrEnum):
 class Resource:
     """One REST resource: ``path`` under ``/api/v1/{division}/``, its entity type name, key
     property, properties, required and read-only ones, the most characters a string may have,
-    the line collection it holds, and whether a read needs ``$select`` or ``$top=1``."""
+    the line collection it holds, and whether a read needs ``$select`` or ``$top=1``
+    (``select_only``: ``$select`` whatever the ``$top``, as on ``sync/…``). ``source`` is the
+    table a view reads (a sync endpoint reads its entity's); pages hold ``page_size`` records."""
 
     path: str
     entity: str
@@ -57,7 +67,15 @@ class Resource:
     lines: str | None = None
     line_resource: str | None = None
     needs_select: bool = False
+    select_only: bool = False
     methods: frozenset[str] = frozenset({"GET"})
+    source: str | None = None
+    page_size: int = 60
+
+    @property
+    def table(self) -> str:
+        """The table the records are kept in."""
+        return self.source or self.path
 
     @property
     def type_name(self) -> str:
@@ -356,22 +374,70 @@ RESOURCES: dict[str, Resource] = {
             key="HID",
             properties={
                 "HID": I64,
-                "AccountId": G,
                 "AccountCode": S,
+                "AccountId": G,
                 "AccountName": S,
                 "Amount": D,
+                "AmountInTransit": D,
                 "CurrencyCode": S,
                 "Description": S,
                 "DueDate": T,
                 "EntryNumber": I32,
+                "Id": G,
                 "InvoiceDate": T,
                 "InvoiceNumber": I32,
                 "JournalCode": S,
+                "JournalDescription": S,
                 "YourRef": S,
             },
         ),
     )
 }
+
+
+# Sync endpoints (fact sheet §2.5): the entity's properties plus ``Timestamp``, an Int64 row
+# version that grows with every change; read ``$filter=Timestamp gt 123L``, ``$select``
+# mandatory, up to 1000 a page. ``sync/Deleted`` tells deletes (EntityType numbers from the
+# docblock of picqer's SyncDeleted.php).
+SYNCED = {
+    "sync/CRM/Accounts": ("crm/Accounts", 2),
+    "sync/Logistics/Items": ("logistics/Items", 9),
+    "sync/SalesInvoice/SalesInvoices": ("salesinvoice/SalesInvoices", 13),
+}
+ENTITY_TYPES = dict(SYNCED.values())
+
+
+def _synced(path: str, source: str) -> Resource:
+    entity = RESOURCES[source]
+    properties = {k: v for k, v in entity.properties.items() if v is not Edm.LINES}
+    return Resource(
+        path=path,
+        entity=f"Sync{entity.entity}",
+        key="Timestamp",
+        properties={"Timestamp": I64, **properties},
+        source=source,
+        select_only=True,
+        page_size=1000,
+    )
+
+
+RESOURCES.update({path: _synced(path, source) for path, (source, _) in SYNCED.items()})
+RESOURCES["sync/Deleted"] = Resource(
+    path="sync/Deleted",
+    entity="SyncDeleted",
+    key="Timestamp",
+    properties={
+        "Timestamp": I64,
+        "DeletedBy": G,
+        "DeletedDate": T,
+        "Division": I32,
+        "EntityKey": G,
+        "EntityType": I32,
+        "ID": G,
+    },
+    select_only=True,
+    page_size=1000,
+)
 
 
 def to_wire(edm: Edm, value: Any) -> Any:

@@ -16,7 +16,13 @@ from typing import Any
 from ledgerlink.emulators._kit.fields import Rule, check, unknown
 from ledgerlink.emulators.exact import errors as texts
 from ledgerlink.emulators.exact.errors import ExactError
-from ledgerlink.emulators.exact.model import RESOURCES, BadValue, Resource, from_wire
+from ledgerlink.emulators.exact.model import (
+    ENTITY_TYPES,
+    RESOURCES,
+    BadValue,
+    Resource,
+    from_wire,
+)
 from ledgerlink.emulators.exact.state import Division, Record
 
 __all__ = ["create", "delete", "pay", "process", "update"]
@@ -74,6 +80,7 @@ def _new(division: Division, resource: Resource, values: Record) -> Record:
     now = _now()
     record: Record = {resource.key: str(uuid.uuid4())}
     record.update(values)
+    division.stamp(record)
     if "Created" in resource.properties:
         record.update(Created=now, Modified=now)
     if "Division" in resource.properties:
@@ -282,6 +289,7 @@ def update(division: Division, resource: Resource, key: str, document: Any) -> N
     record.update(values)
     if "Modified" in resource.properties:
         record["Modified"] = _now()
+    division.stamp(record)
 
 
 def delete(division: Division, resource: Resource, key: str) -> None:
@@ -294,6 +302,18 @@ def delete(division: Division, resource: Resource, key: str) -> None:
         for line_key in [k for k, line in lines.items() if line["InvoiceID"] == key]:
             del lines[line_key]
     del division.table(resource.path)[key]
+    entity_type = ENTITY_TYPES.get(resource.path)
+    if entity_type is not None:
+        gone: Record = {
+            "ID": str(uuid.uuid4()),
+            "EntityKey": key,
+            "EntityType": entity_type,
+            "DeletedBy": None,
+            "DeletedDate": _now(),
+            "Division": division.code,
+        }
+        division.stamp(gone)
+        division.table("sync/Deleted")[str(gone["Timestamp"])] = gone
 
 
 def process(division: Division, invoice_id: str) -> Record:
@@ -309,6 +329,7 @@ def process(division: Division, invoice_id: str) -> Record:
     sequence = division.next_number(f"invoice:{journal}:{day.year}")
     number = int(f"{day.year % 100:02d}{journal}{sequence:04d}") if journal.isdigit() else sequence
     invoice.update(Status=PROCESSED, InvoiceNumber=number, Modified=_now())
+    division.stamp(invoice)
     account = division.table(ACCOUNTS)[invoice["OrderedBy"]]
     _open_item(division, invoice, account, invoice["AmountFC"], invoice.get("Description"))
     return invoice
@@ -318,8 +339,10 @@ def _open_item(
     division: Division, invoice: Record, account: Record, amount: Decimal, text: str | None
 ) -> None:
     hid = division.next_number("receivable")
+    journal = _find(division, "financial/Journals", "Code", invoice["Journal"])
     division.table(RECEIVABLES)[str(hid)] = {
         "HID": hid,
+        "Id": str(uuid.uuid4()),
         "_invoice": invoice["InvoiceID"],
         "AccountId": account["ID"],
         "AccountCode": account["Code"],
@@ -332,6 +355,8 @@ def _open_item(
         "InvoiceDate": invoice["InvoiceDate"],
         "InvoiceNumber": invoice["InvoiceNumber"],
         "JournalCode": invoice["Journal"],
+        "JournalDescription": journal["Description"] if journal else None,
+        "AmountInTransit": Decimal("0.00"),
         "YourRef": invoice.get("YourRef"),
     }
 

@@ -226,8 +226,12 @@ def _division(code: int, description: str, country: str, **extra: Any) -> Divisi
     tables = _reference(code)
     if extra.get("customers", True):
         tables.update(_customers(code))
-    return Division(code=code, description=description, country=country, currency="EUR",
-                    tables=tables)  # fmt: skip
+    division = Division(code=code, description=description, country=country, currency="EUR",
+                        tables=tables)  # fmt: skip
+    for table in tables.values():
+        for record in table.values():
+            division.stamp(record)
+    return division
 
 
 def divisions() -> list[Division]:

@@ -60,6 +60,11 @@ class Division:
         self.counters[counter] = value + 1
         return value
 
+    def stamp(self, record: Record) -> None:
+        """Give a new or changed record its next row version (``Timestamp``, which the
+        ``sync/…`` endpoints filter on; any growing Int64 will do)."""
+        record["Timestamp"] = self.next_number("timestamp", start=1_000_001)
+
     def period_locked(self, day: date) -> bool:
         """Whether the financial period of ``day`` (a calendar month here) is locked."""
         return f"{day.year}-{day.month:02d}" in self.locked_periods
