@@ -191,14 +191,15 @@ def build_world(database: Database) -> World:
 
 
 def shared_specs(name: str, *, shared: Path = SHARED) -> Path:
-    """The folder ``../shared/specs/<name>``, for a test module to call at import.
+    """The folder or file ``../shared/specs/<name>`` (e.g. ``economic-rest-docs``,
+    ``fortnox-openapi.json``), for a test module to call at import.
 
     When it is absent the module is skipped with the reason, except with ``CI=true``, where
     that is a failure (CI always has ``../shared``; a conformance test that skips there proves
     nothing), as a missing PostgreSQL is.
     """
     folder = shared / "specs" / name
-    if folder.is_dir():
+    if folder.exists():
         return folder
     reason = f"{folder} is not there (the vendors' specs live in ../shared beside the repository)"
     if os.environ.get("CI") == "true":

@@ -18,6 +18,13 @@ def test_a_present_folder_is_returned(tmp_path: Path) -> None:
     assert shared_specs("erp-docs", shared=tmp_path) == tmp_path / "specs" / "erp-docs"
 
 
+def test_a_present_file_is_returned(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "erp-openapi.json").write_text("{}", encoding="utf-8")
+    found = shared_specs("erp-openapi.json", shared=tmp_path)
+    assert found == tmp_path / "specs" / "erp-openapi.json"
+
+
 def test_a_missing_folder_skips_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
