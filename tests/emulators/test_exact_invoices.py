@@ -210,3 +210,35 @@ def test_faults_and_journal_in_exact_envelope_and_state_survives_a_restart(tmp_p
     stored = again.state.divisions[MAIN].table("salesinvoice/SalesInvoices")
     assert stored[made["InvoiceID"]]["AmountFC"] == Decimal("302.50")
     assert again.oauth.authenticate(f"Bearer {s.tokens['access_token']}").client_id
+
+
+def test_purchase_entries_hold_supplier_invoices_with_cost_centres_for_expense_import() -> None:
+    s = session()
+    supplier = seed_id(MAIN, "Accounts", " " * 14 + "3001")
+    travel = seed_id(MAIN, "GLAccounts", "4500")
+    purchases = f"{DIVISION}/purchaseentry/PurchaseEntries"
+    line = {"GLAccount": travel, "AmountFC": Decimal("80.00"), "CostCenter": "100"}
+    body = {
+        "Supplier": supplier,
+        "Journal": "60",
+        "EntryDate": "2026-03-05",
+        "Description": "Train tickets",
+        "PurchaseEntryLines": [line],
+    }
+    made = s.post(purchases, body)
+    assert made.status_code == 201, made.text
+    entry = made.json()["d"]
+    assert (entry["SupplierName"], entry["EntryNumber"], entry["Status"]) == (
+        "Reisbureau Noord B.V.",
+        26600001,
+        20,
+    )
+    assert Decimal(str(entry["AmountFC"])) == Decimal("96.80")
+    assert message(s.get(purchases)).startswith("Please add a $select")
+    read = s.get(
+        purchases, **{"$select": "EntryID,PurchaseEntryLines", "$expand": "PurchaseEntryLines"}
+    ).json()["d"]["results"]
+    (stored,) = read[0]["PurchaseEntryLines"]["results"]
+    assert (stored["CostCenter"], stored["CostCenterDescription"]) == ("100", "Algemeen")
+    not_supplier = s.post(purchases, body | {"Supplier": CUSTOMER})
+    assert "not a supplier" in message(not_supplier)

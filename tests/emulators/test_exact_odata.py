@@ -43,7 +43,7 @@ def test_a_collection_is_d_results_with_metadata_and_dates_in_epoch_milliseconds
 
 def test_pages_hold_60_records_and_next_links_carry_a_skiptoken_until_the_last_page() -> None:
     s = session()
-    _add_accounts(s, 128)  # with the 2 seeded: 130 = 60 + 60 + 10
+    _add_accounts(s, 127)  # with the 3 seeded: 130 = 60 + 60 + 10
     seen: list[str] = []
     url: str | None = ACCOUNTS
     pages = 0
@@ -106,9 +106,9 @@ def test_sync_endpoints_need_select_page_by_1000_and_follow_timestamps_and_delet
     refused = s.get(sync, **{"$top": "1"})
     assert message(refused) == "Please add a $select or a $top=1 statement to the query string."
     first = s.get(sync, **{"$select": "Timestamp,ID,Code"}).json()["d"]["results"]
-    assert len(first) == 2
+    assert len(first) == 3
     cursor = max(r["Timestamp"] for r in first)
-    made = s.post(ACCOUNTS, {"Name": "Nieuw", "Code": "3001"}).json()["d"]
+    made = s.post(ACCOUNTS, {"Name": "Nieuw", "Code": "4001"}).json()["d"]
     old = first[0]["ID"]
     assert s.client.delete(f"{ACCOUNTS}(guid'{old}')", headers=s.auth).status_code == 204
     since = {"$filter": f"Timestamp gt {cursor}L", "$select": "Timestamp,ID"}

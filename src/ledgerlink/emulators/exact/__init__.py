@@ -23,8 +23,11 @@ sheet's Part 2):
   ``financial/Journals`` (``AllowVariableCurrency``), ``hrm/Costcenters`` (the line
   ``CostCenter``), ``salesinvoice/SalesInvoices`` (types 8020/8021, status 20 → 50 when
   processed, immutable then; lines inline), ``salesinvoice/SalesInvoiceLines``,
-  ``salesinvoice/PrintedSalesInvoices`` (process) and ``read/financial/ReceivablesList`` (one
-  row per open item; part payments add rows; gone when paid).
+  ``salesinvoice/PrintedSalesInvoices`` (process), ``read/financial/ReceivablesList`` (one
+  row per open item; part payments add rows; gone when paid), ``purchaseentry/PurchaseEntries``
+  and ``…/PurchaseEntryLines`` (supplier invoices with cost centres, for expense import).
+* **Sync**: ``sync/CRM/Accounts``, ``sync/Logistics/Items``, ``sync/SalesInvoice/SalesInvoices``
+  (``Timestamp`` Int64 row versions, ``$select`` mandatory, 1000 a page) and ``sync/Deleted``.
 * **Rate limits** per app × division: 60 a minute and 5,000 a day, fixed windows, with
   ``X-RateLimit-Minutely-Limit/-Remaining/-Reset`` and ``X-RateLimit-Limit/-Remaining/-Reset``
   (epoch ms) on every answer; a 429 carries the headers of the window that refused it only.
@@ -39,9 +42,8 @@ rate-limited): ``GET/PUT/DELETE /_emulator/faults``, ``GET/DELETE /_emulator/jou
 ``POST /_emulator/tokens/expire``, ``POST /_emulator/tokens/revoke``, ``DELETE
 /_emulator/ratelimits``.
 
-Not yet: per-country hosts (one host serves all), ``sync/*`` endpoints and ``Timestamp`` row
-versions, ``bulk/*`` (1000 per page), ``salesentry/SalesEntries``, purchase entries (expense
-import), the 10-errors-an-hour block, and ``$expand`` pages of their own.
+Not yet: per-country hosts (one host serves all), ``bulk/*``, ``salesentry/SalesEntries``,
+the 10-errors-an-hour block, and ``$expand`` pages of their own (60 lines, own ``__next``).
 """
 
 from __future__ import annotations

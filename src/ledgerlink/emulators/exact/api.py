@@ -295,7 +295,7 @@ def _render(
             lines = [
                 line
                 for line in division.table(found.line_resource).values()
-                if line["InvoiceID"] == record[found.key]
+                if line[found.key] == record[found.key]
             ]
             lines.sort(key=lambda line: int(line["LineNumber"]))
             rendered[name] = {

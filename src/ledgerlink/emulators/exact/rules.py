@@ -34,6 +34,7 @@ CENT = Decimal("0.01")
 ACCOUNTS, CONTACTS, COSTCENTERS = "crm/Accounts", "crm/Contacts", "hrm/Costcenters"
 INVOICES, LINES = "salesinvoice/SalesInvoices", "salesinvoice/SalesInvoiceLines"
 RECEIVABLES = "read/financial/ReceivablesList"
+PURCHASES, PURCHASE_LINES = "purchaseentry/PurchaseEntries", "purchaseentry/PurchaseEntryLines"
 
 
 def _now() -> str:
@@ -255,6 +256,83 @@ def _create_invoice(division: Division, values: Record) -> Record:
     return invoice
 
 
+# purchase entries (the supplier invoices expense import reads) ---------------------------------
+
+
+def _purchase_line(division: Division, raw: Any, number: int) -> Record:
+    values = accept(RESOURCES[PURCHASE_LINES], raw, creating=True)
+    account = division.table("financial/GLAccounts").get(values["GLAccount"])
+    if account is None:
+        raise ExactError(400, f"G/L account {values['GLAccount']} does not exist.")
+    vat_code = values.get("VATCode") or account.get("VATCode") or "0"
+    vat = _find(division, "vat/VATCodes", "Code", vat_code)
+    if vat is None:
+        raise ExactError(400, f"VAT code {vat_code} does not exist.")
+    center = values.get("CostCenter")
+    found = _find(division, COSTCENTERS, "Code", center) if center is not None else None
+    if center is not None and found is None:
+        raise ExactError(400, f"Cost center {center} does not exist.")
+    amount = _money(values["AmountFC"])
+    return {
+        **values,
+        "LineNumber": number,
+        "GLAccountCode": account["Code"],
+        "AmountFC": amount,
+        "VATAmountFC": _money(amount * vat["Percentage"]),
+        "VATCode": vat["Code"],
+        "VATPercentage": vat["Percentage"],
+        "CostCenterDescription": found["Description"] if found else None,
+    }
+
+
+def _create_purchase(division: Division, values: Record) -> Record:
+    supplier = division.table(ACCOUNTS).get(values["Supplier"])
+    if supplier is None or not supplier.get("IsSupplier"):
+        raise ExactError(400, f"Supplier: {values['Supplier']} is not a supplier.")
+    journal = _find(division, "financial/Journals", "Code", values["Journal"])
+    if journal is None or journal["Type"] != 22:
+        raise ExactError(400, f"Journal {values['Journal']} is not a purchase journal.")
+    currency = values.get("Currency") or division.currency
+    if currency not in CURRENCIES:
+        raise ExactError(400, texts.UNKNOWN_CURRENCY.format(currency=currency))
+    day = _day(values.get("EntryDate"), division.settings.current_date())
+    _check_period(division, day)
+    raw_lines = values.pop("PurchaseEntryLines", None) or []
+    if not isinstance(raw_lines, list):
+        raise ExactError(400, "Error converting value for property 'PurchaseEntryLines'.")
+    lines = [_purchase_line(division, raw, n) for n, raw in enumerate(raw_lines, start=1)]
+    net = sum((line["AmountFC"] for line in lines), Decimal("0.00"))
+    vat = sum((line["VATAmountFC"] for line in lines), Decimal("0.00"))
+    sequence = division.next_number(f"entry:{journal['Code']}:{day.year}")
+    entry = _new(
+        division,
+        RESOURCES[PURCHASES],
+        {
+            "Type": 30,
+            **values,
+            "SupplierName": supplier["Name"],
+            "Currency": currency,
+            "Status": OPEN,
+            "EntryNumber": _entry_number(day, journal["Code"], sequence),
+            "EntryDate": day.isoformat() + "T00:00:00",
+            "DueDate": (day + timedelta(days=30)).isoformat() + "T00:00:00",
+            "AmountFC": net + vat,
+            "AmountDC": net + vat,
+            "VATAmountFC": vat,
+        },
+    )
+    for line in lines:
+        stored = _new(division, RESOURCES[PURCHASE_LINES], line)
+        stored["EntryID"] = entry["EntryID"]
+        division.table(PURCHASE_LINES)[stored["ID"]] = stored
+    return entry
+
+
+def _entry_number(day: date, journal: str, sequence: int) -> int:
+    # Exact numbers entries by journal and year (e.g. 26700001: year 26, journal 70): inferred.
+    return int(f"{day.year % 100:02d}{journal}{sequence:04d}") if journal.isdigit() else sequence
+
+
 # the entry points ------------------------------------------------------------------------------
 
 _CREATE = {
@@ -262,6 +340,7 @@ _CREATE = {
     CONTACTS: _create_contact,
     COSTCENTERS: _create_costcenter,
     INVOICES: _create_invoice,
+    PURCHASES: _create_purchase,
 }
 
 
@@ -325,9 +404,8 @@ def process(division: Division, invoice_id: str) -> Record:
     day = _day(invoice["InvoiceDate"], division.settings.current_date())
     _check_period(division, day)
     journal = invoice["Journal"]
-    # Exact numbers by journal and year (e.g. 26700001: year 26, journal 70): inferred.
     sequence = division.next_number(f"invoice:{journal}:{day.year}")
-    number = int(f"{day.year % 100:02d}{journal}{sequence:04d}") if journal.isdigit() else sequence
+    number = _entry_number(day, journal, sequence)
     invoice.update(Status=PROCESSED, InvoiceNumber=number, Modified=_now())
     division.stamp(invoice)
     account = division.table(ACCOUNTS)[invoice["OrderedBy"]]

@@ -51,8 +51,10 @@ def _reference(code: int) -> dict[str, dict[str, Record]]:
                 _gl("8010", "Omzet doorbelaste kosten", 110, "C", "W", "1"),
                 _gl("8020", "Omzet licenties", 110, "C", "W", "1"),
                 _gl("1300", "Debiteuren", 20, "D", "B", None),
-                _gl("1500", "Te betalen btw", 0, "C", "B", None),
+                _gl("1500", "Te betalen btw", 24, "C", "B", None),
                 _gl("1100", "Bank", 12, "D", "B", None),
+                _gl("4500", "Reis- en verblijfkosten", 120, "D", "W", "1"),
+                _gl("1600", "Crediteuren", 22, "C", "B", None),
             ],
         ),
         "vat/VATCodes": _records(
@@ -73,6 +75,7 @@ def _reference(code: int) -> dict[str, dict[str, Record]]:
             [
                 _journal("70", "Verkoopboek", 20, variable=True),
                 _journal("71", "Verkoopboek binnenland", 20, variable=False),
+                _journal("60", "Inkoopboek", 22, variable=True),
                 _journal("20", "Bank", 12, variable=False),
             ],
         ),
@@ -174,13 +177,15 @@ def _employee(code: str, first: str, last: str, email: str, user: str | None) ->
 
 
 def _customers(code: int) -> dict[str, dict[str, Record]]:
-    def account(number: str, name: str, city: str, vat: str | None) -> Record:
+    def account(
+        number: str, name: str, city: str, vat: str | None, *, supplier: bool = False
+    ) -> Record:
         return {
             "Code": number.rjust(18),
             "Name": name,
-            "Status": "C",
-            "IsSales": True,
-            "IsSupplier": False,
+            "Status": "A" if supplier else "C",
+            "IsSales": not supplier,
+            "IsSupplier": supplier,
             "VATNumber": vat,
             "ChamberOfCommerce": None,
             "Email": f"info@{name.split(maxsplit=1)[0].lower()}.example",
@@ -201,6 +206,7 @@ def _customers(code: int) -> dict[str, dict[str, Record]]:
         [
             account("1001", "Bakkerij Jansen B.V.", "Utrecht", "NL123456789B01"),
             account("1002", "Van der Berg Installaties", "Amersfoort", None),
+            account("3001", "Reisbureau Noord B.V.", "Groningen", None, supplier=True),
         ],
     )
     first = next(iter(accounts))
