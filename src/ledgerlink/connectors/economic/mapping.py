@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from babel import Locale
 
+from ledgerlink.connectors._kit.text import shorten_at_word
 from ledgerlink.connectors.contract import (
     ErpCustomer,
     ErpDocument,
@@ -83,22 +84,9 @@ EAN_LENGTH = 13
 ZERO_QUANTITY_STAND_IN = Decimal("0.01")
 #: Agreements on which e-conomic has a separate ``vatNumber`` field.
 VAT_NUMBER_COUNTRIES = frozenset({"SE", "GB", "DE", "PL", "FI"})
-ELLIPSIS = "…"
 
 
 # text rules ---------------------------------------------------------------------------------
-
-
-def shorten_at_word(text: str, limit: int) -> str:
-    """``text`` if it fits, else cut at the last word boundary before ``limit`` and end with
-    an ellipsis; the result is never longer than ``limit``."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ELLIPSIS)]
-    boundary = cut.rstrip().rfind(" ")
-    if boundary > limit // 2:
-        cut = cut[:boundary]
-    return cut.rstrip(" ,.;:-–") + ELLIPSIS
 
 
 def or_none(text: str) -> str | None:

@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError as SchemaError
 
+from ledgerlink.connectors._kit.text import shorten_at_word
 from ledgerlink.connectors.contract import (
     ErpCustomer,
     ErpDocument,
@@ -53,24 +54,11 @@ DIGEST_LENGTH = 24
 MAX_KEY_LENGTH = 200
 #: Readable parts of a key (numbers, names) are cut to this; the digest keeps keys distinct.
 MAX_KEY_LABEL = 60
-ELLIPSIS = "…"
 
 _W = TypeVar("_W", bound=ops.WireModel)
 
 
 # rules ------------------------------------------------------------------------------------------
-
-
-def shorten_at_word(text: str, limit: int) -> str:
-    """``text`` if it fits, else cut at the last word boundary before ``limit`` and end with
-    an ellipsis; the result is never longer than ``limit``."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ELLIPSIS)]
-    boundary = cut.rstrip().rfind(" ")
-    if boundary > limit // 2:
-        cut = cut[:boundary]
-    return cut.rstrip(" ,.;:-–") + ELLIPSIS
 
 
 def wire(model: type[_W], what: str, **fields: Any) -> _W:
