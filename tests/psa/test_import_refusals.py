@@ -397,3 +397,16 @@ def test_numbers_beyond_what_a_column_holds_are_row_errors(
     content = f"{EXPENSE},quantity\nE1,2024-03-04,AB,P-1,Taxi,1.00,{value}\n"
     report = run(database, world, tmp_path / "x.csv", ImportKind.EXPENSES, content)
     assert report.errors == [RowError(2, f"quantity {problem}")]
+
+
+def test_each_referenced_record_is_looked_up_once_per_import(
+    database: Database, world: World, tmp_path: Path
+) -> None:
+    rows = "".join(f"R{n},2024-03-04,AB,P-1,60\n" for n in range(20))
+    with database.count_statements() as count:
+        report = run(
+            database, world, tmp_path / "r.csv", ImportKind.REGISTRATIONS, f"{REGISTRATION}\n{rows}"
+        )
+    assert report.committed and report.accepted == 20
+    lookups = [t for t in count.texts if re.search(r"FROM (employees|projects)\b", t)]
+    assert len(lookups) <= 4, lookups  # was two per row

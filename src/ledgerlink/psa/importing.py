@@ -502,26 +502,39 @@ def _known(value: _T | None) -> _T:
 
 @dataclass
 class _Context:
+    """What the rows of one import refer to. A file's rows name the same few customers,
+    employees and projects again and again: each is looked up once per import."""
+
     uow: UnitOfWork
     legal_entity_id: int
+    _customers: dict[str, Customer] = field(default_factory=dict)
+    _employees: dict[str, Employee] = field(default_factory=dict)
+    _projects: dict[str, Project] = field(default_factory=dict)
 
     def customer(self, number: str) -> Customer:
-        customer = self.uow.customers.by_number(self.legal_entity_id, number)
-        if customer is None:
-            raise ValidationError(f"customer {number} does not exist (import it first)")
-        return customer
+        if number not in self._customers:
+            customer = self.uow.customers.by_number(self.legal_entity_id, number)
+            if customer is None:
+                raise ValidationError(f"customer {number} does not exist (import it first)")
+            self._customers[number] = customer
+        return self._customers[number]
 
     def employee(self, initials: str) -> Employee:
-        employee = self.uow.employees.by_initials(self.legal_entity_id, initials)
-        if employee is None:
-            raise ValidationError(f"employee {initials.upper()} does not exist (import it first)")
-        return employee
+        key = initials.upper()
+        if key not in self._employees:
+            employee = self.uow.employees.by_initials(self.legal_entity_id, initials)
+            if employee is None:
+                raise ValidationError(f"employee {key} does not exist (import it first)")
+            self._employees[key] = employee
+        return self._employees[key]
 
     def project(self, number: str) -> Project:
-        project = self.uow.projects.by_number(self.legal_entity_id, number)
-        if project is None:
-            raise ValidationError(f"project {number} does not exist (import it first)")
-        return project
+        if number not in self._projects:
+            project = self.uow.projects.by_number(self.legal_entity_id, number)
+            if project is None:
+                raise ValidationError(f"project {number} does not exist (import it first)")
+            self._projects[number] = project
+        return self._projects[number]
 
 
 def _customer(row: _Row, ctx: _Context) -> Change:
