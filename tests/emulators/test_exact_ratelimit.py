@@ -53,3 +53,17 @@ def test_the_daily_cap_holds_across_minutes_until_the_next_day() -> None:
     s.clock.now = (START // 86_400 + 1) * 86_400
     assert s.refresh().status_code == 200  # the token endpoint is not rate-limited
     assert s.get(ITEMS).status_code == 200
+
+
+def test_more_than_10_errors_an_hour_on_one_endpoint_block_it_for_an_hour() -> None:
+    s = session()
+    missing = f"{DIVISION}/crm/Accounts(guid'00000000-0000-0000-0000-000000000000')"
+    for _ in range(11):
+        assert s.get(missing).status_code == 404
+    blocked = s.get(f"{DIVISION}/crm/Accounts")
+    assert blocked.status_code == 429
+    assert "too many errors" in message(blocked)
+    assert s.get(ITEMS).status_code == 200  # another endpoint
+    s.clock.now += 3600
+    s.refresh()
+    assert s.get(f"{DIVISION}/crm/Accounts").status_code == 200

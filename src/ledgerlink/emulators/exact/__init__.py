@@ -31,6 +31,8 @@ sheet's Part 2):
 * **Rate limits** per app × division: 60 a minute and 5,000 a day, fixed windows, with
   ``X-RateLimit-Minutely-Limit/-Remaining/-Reset`` and ``X-RateLimit-Limit/-Remaining/-Reset``
   (epoch ms) on every answer; a 429 carries the headers of the window that refused it only.
+  More than 10 answers 400/401/403/404 per app, user, division and endpoint in an hour block
+  that endpoint for an hour (429).
 * **Errors** as ``{"error": {"code": "", "message": {"lang": "", "value": "…"}}}``.
 
 Admin routes (HTTP Basic with the app's client id and secret; never faulted, journaled or
@@ -40,10 +42,10 @@ rate-limited): ``GET/PUT/DELETE /_emulator/faults``, ``GET/DELETE /_emulator/jou
 /_emulator/{division}/periods/{year}/{month}/lock`` (and ``/unlock``), ``GET/PUT
 /_emulator/{division}/settings`` ``{"invalidVatNumbers": [...], "today": "2026-03-15"}``,
 ``POST /_emulator/tokens/expire``, ``POST /_emulator/tokens/revoke``, ``DELETE
-/_emulator/ratelimits``.
+/_emulator/ratelimits`` (rate-limit counts and the error budget).
 
 Not yet: per-country hosts (one host serves all), ``bulk/*``, ``salesentry/SalesEntries``,
-the 10-errors-an-hour block, and ``$expand`` pages of their own (60 lines, own ``__next``).
+and ``$expand`` pages of their own (60 lines, own ``__next``).
 """
 
 from __future__ import annotations

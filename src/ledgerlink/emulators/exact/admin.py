@@ -123,6 +123,7 @@ async def revoke_tokens(request: Request) -> Response:
 
 @router.delete("/ratelimits", status_code=204)
 async def reset_rate_limits(request: Request) -> Response:
-    """Forget the rate-limit counts (between test runs)."""
+    """Forget the rate-limit counts and the error budget's counts and blocks."""
     request.app.state.emulator.limits.reset_counts()
+    request.app.state.emulator.error_budget.reset()
     return Response(status_code=204)

@@ -39,6 +39,7 @@ PERIOD_LOCKED = "The financial period {year}/{period} is closed: entries are not
 UNKNOWN_CURRENCY = "Currency {currency} does not exist."
 DUPLICATE_CODE = "Code {code} already exists."
 RATE_LIMITED = "API rate limit exceeded."
+BLOCKED = "API rate limit exceeded: too many errors on this endpoint; try again in an hour."
 TOO_LARGE = "The request body is larger than 10 MB."
 
 
