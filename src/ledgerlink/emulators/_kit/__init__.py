@@ -6,8 +6,10 @@
 * :mod:`.paging` — paging styles: numbered pages (skip-pages, page/limit), OData
   ``$skip``/``$top`` with ``@odata.nextLink`` or ``__next``, cursors.
 * :mod:`.fields` — declarative field validation returning per-field problems.
+* :mod:`.odatafilter` — OData ``$filter`` expressions (v2 and v4 literals) as predicates.
 * :mod:`.oauth` — an OAuth2 authorization server (token endpoint, rotating refresh tokens) and
-  its bearer check; :mod:`.ratelimit` — rate-limit windows as middleware.
+  its bearer check; :mod:`.ratelimit` — rate-limit windows as middleware; :mod:`.errorbudget`
+  — a block for a client that makes too many failing calls.
 * :mod:`.faults` — the fault injector and its ASGI middleware.
 * :mod:`.journal` — the request journal and its ASGI middleware.
 * :mod:`.admin` — the shared ``/_emulator/faults`` and ``/_emulator/journal`` routes.
