@@ -66,12 +66,12 @@ class Session:
         return answer
 
 
-def sign_in(client: TestClient) -> dict[str, Any]:
+def sign_in(client: TestClient, credentials: dict[str, str] = CLIENT) -> dict[str, Any]:
     """The code flow as a browser and a connector walk it: consent, then code → tokens."""
     consent = client.get(
         "/api/oauth2/auth",
         params={
-            "client_id": CLIENT["client_id"],
+            "client_id": credentials["client_id"],
             "redirect_uri": REDIRECT,
             "response_type": "code",
             "approve": "yes",
@@ -83,7 +83,12 @@ def sign_in(client: TestClient) -> dict[str, Any]:
     code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
     answer = client.post(
         "/api/oauth2/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, **CLIENT},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            **credentials,
+        },
     )
     assert answer.status_code == 200, answer.text
     tokens: dict[str, Any] = answer.json()
