@@ -27,6 +27,7 @@ from ledgerlink.store.tokens import TokenStore
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver, authorize_via_loopback
+from ledgerlink.sync.registry import erp_title
 from ledgerlink.sync.secrets import SecretBox
 
 
@@ -183,8 +184,8 @@ def configure(
             if unknown:
                 raise ValidationError(
                     f"product number(s) {', '.join(unknown)} are not among the "
-                    f"{len(known)} imported from {connection.erp}; import product numbers "
-                    "again or pick one of them"
+                    f"{len(known)} imported from {erp_title(connection.erp)}; import product "
+                    "numbers again or pick one of them"
                 )
             connection.principles = principles
         if customer_master is not None:

@@ -72,7 +72,7 @@ from ledgerlink.domain.transfers import (
 from ledgerlink.domain.work import Project
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
-from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.registry import ConnectorProvider, erp_title
 
 log = structlog.get_logger("ledgerlink.sync")
 
@@ -260,7 +260,8 @@ class Engine:
             key = uow.external_keys.get(connection_id, EntityType.INVOICE, invoice_id)
             if key is not None and key.ignored:
                 raise ValidationError(
-                    f"{invoice.describe()} is ignored for {connection.erp}; un-ignore it first"
+                    f"{invoice.describe()} is ignored for {erp_title(connection.erp)}; "
+                    "un-ignore it first"
                 )
             latest, count = uow.transfers.latest_for(connection_id, invoice_id)
             if latest is not None and latest.status in (
@@ -419,7 +420,7 @@ class Engine:
         linked = ctx.external_id(_ENTITY_OF[kind]) if kind in _ENTITY_OF else ""
         if linked:
             return PreviewStep(kind, f"already linked to ERP {kind.value} {linked}; nothing sent")
-        erp = ctx.connection.erp
+        erp = erp_title(ctx.connection.erp)
         if kind is StepKind.CUSTOMER:
             customer = ctx.customer
             if ctx.connection.customer_master is CustomerMaster.ERP or not (
@@ -611,13 +612,14 @@ class Engine:
         if found is not None:
             raise StepFailed(
                 f"customer number {customer.number} belongs to '{found.name}' in "
-                f"{connection.erp}, not to '{customer.name}'",
+                f"{erp_title(connection.erp)}, not to '{customer.name}'",
                 hint="Link the right ERP customer by hand, or give one of them another number.",
             )
         if connection.customer_master is CustomerMaster.ERP or not caps.customer_push:
             raise StepFailed(
-                f"customer {customer.number} {customer.name} does not exist in {connection.erp}",
-                hint=f"Create it in {connection.erp} and import customers "
+                f"customer {customer.number} {customer.name} does not exist in "
+                f"{erp_title(connection.erp)}",
+                hint=f"Create it in {erp_title(connection.erp)} and import customers "
                 "('ledgerlink sync customers'), or link it by hand.",
             )
         try:
@@ -672,7 +674,8 @@ class Engine:
         connector = self.connectors(connection)
         if not connector.capabilities.project_push:
             return StepOutcome(
-                StepStatus.SKIPPED, f"projects are not enabled for {connection.erp} here"
+                StepStatus.SKIPPED,
+                f"this {erp_title(connection.erp)} connection does not transfer projects",
             )
         linked = keys.get((EntityType.PROJECT, project_id))
         if linked is not None and linked.external_id:
@@ -682,8 +685,8 @@ class Engine:
             return StepOutcome(
                 StepStatus.FAILED,
                 f"project {project.number}: customer {customer.number} is not in "
-                f"{connection.erp} yet — Transfer an invoice of the customer first, or import "
-                "and link customers.",
+                f"{erp_title(connection.erp)} yet — Transfer an invoice of the customer first, "
+                "or import and link customers.",
             )
         try:
             result = _look_again(
@@ -706,7 +709,7 @@ class Engine:
     def _contact(self, ctx: TransferContext) -> StepOutcome:
         contact_id = ctx.invoice.contact_id
         if contact_id is None:  # pragma: no cover — planned away
-            return StepOutcome(StepStatus.SKIPPED, "the invoice has no contact")
+            return StepOutcome(StepStatus.SKIPPED, "no contact person on this document")
         linked = ctx.external_id(EntityType.CONTACT)
         if linked:
             return StepOutcome(StepStatus.SUCCESSFUL, "already in the ERP", linked)
@@ -847,7 +850,7 @@ def outgoing(ctx: TransferContext) -> OutgoingDocument:
     unknown = sorted({p for p in products if p and ctx.products_imported} - ctx.known_products)
     if unknown:
         raise StepFailed(
-            f"product number(s) {', '.join(unknown)} are not in {connection.erp}",
+            f"product number(s) {', '.join(unknown)} are not in {erp_title(connection.erp)}",
             hint="Import product numbers again ('ledgerlink sync products') or fix the "
             "product-number principles.",
         )

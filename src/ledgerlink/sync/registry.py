@@ -25,6 +25,15 @@ from ledgerlink.sync.ratelimit import DatabaseLimiter
 from ledgerlink.sync.secrets import SecretBox
 
 
+def erp_title(erp: str) -> str:
+    """The name people use for the ERP a connection stores as ``erp`` ("e-conomic" for
+    ``economic``): its spec's display name."""
+    try:
+        return spec_for(erp).display_name
+    except ValidationError:
+        return erp
+
+
 def hub_environment(
     database: Database,
     secrets: SecretBox | None = None,
