@@ -10,6 +10,7 @@ import pytest
 from ledgerlink.connectors._kit.pagination import (
     CursorPaginator,
     NextLinkPaginator,
+    PageNumberPaginator,
     PageRequest,
     PaginationLoop,
     SkipPagesPaginator,
@@ -107,3 +108,23 @@ def test_a_repeated_request_is_a_loop_not_an_endless_read() -> None:
 
     with pytest.raises(PaginationLoop):
         list(NextLinkPaginator().items(fetch))
+
+
+def test_page_number_paginator_follows_the_envelopes_page_count() -> None:
+    data = list(range(5))
+
+    def fetch(request: PageRequest) -> dict[str, Any]:
+        params = dict(request.params)
+        page, limit = int(params["page"]), int(params["limit"])
+        return {
+            "Meta": {"pages": -(-len(data) // limit)},
+            "Items": data[(page - 1) * limit : page * limit],
+        }
+
+    counted = PageNumberPaginator(
+        items_key="Items", page_size=2, total_pages=lambda page: page["Meta"]["pages"]
+    )
+    assert list(counted.items(fetch)) == data
+    assert len(list(counted.pages(fetch))) == 3
+    uncounted = PageNumberPaginator(items_key="Items", page_size=5)
+    assert list(uncounted.items(fetch)) == data  # a full page asks once more, gets none

@@ -95,6 +95,41 @@ class SkipPagesPaginator(_Paginator):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PageNumberPaginator(_Paginator):
+    """Numbered pages from 1 with a page size (Fortnox ``page`` / ``limit``). ``total_pages``
+    reads how many pages the envelope says there are; where it says nothing, paging goes on
+    while pages come back full."""
+
+    page_size: int
+    page_param: str = "page"
+    size_param: str = "limit"
+    base_params: tuple[tuple[str, str], ...] = field(default=())
+    total_pages: Callable[[Page], int | None] | None = None
+
+    def _request(self, page: int) -> PageRequest:
+        return PageRequest(
+            params=(
+                *self.base_params,
+                (self.page_param, str(page)),
+                (self.size_param, str(self.page_size)),
+            )
+        )
+
+    def first_request(self) -> PageRequest:
+        return self._request(1)
+
+    def next_request(self, page: Page, current: PageRequest) -> PageRequest | None:
+        items = self.items_of(page)
+        if not items:
+            return None
+        number = int(dict(current.params)[self.page_param])
+        total = self.total_pages(page) if self.total_pages is not None else None
+        if total is not None:
+            return self._request(number + 1) if number < total else None
+        return self._request(number + 1) if len(items) >= self.page_size else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class NextLinkPaginator(_Paginator):
     """Follows a full next-page URL found under ``next_key`` (``@odata.nextLink``, ``next``)."""
 
