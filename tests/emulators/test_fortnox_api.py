@@ -357,7 +357,8 @@ def test_expense_export_voucher_with_a_receipt(api: TestClient) -> None:
     missing = api.post("/3/vouchers", json=VOUCHER)
     assert missing.status_code == 400  # project P1 is not there yet
     api.post("/3/projects", json={"Project": {"ProjectNumber": "P1", "Description": "Projekt 1"}})
-    wrong = {"Voucher": {**VOUCHER["Voucher"], "VoucherRows": [{"Account": 5999, "Debit": 1}]}}
+    unknown = [{"Account": 5999, "Debit": 1}, {"Account": 2890, "Credit": 1}]
+    wrong = {"Voucher": {**VOUCHER["Voucher"], "VoucherRows": unknown}}
     assert code(api.post("/3/vouchers", json=wrong)) == 2000423
     voucher = api.post("/3/vouchers", json=VOUCHER).json()["Voucher"]
     assert (voucher["VoucherSeries"], voucher["VoucherNumber"], voucher["Year"]) == ("U", 1, 2)

@@ -51,7 +51,11 @@ INVOICE_FIELDS = (
     Field("InvoiceDate", Kind.DATE),
     Field("DueDate", Kind.DATE),
     Field("DeliveryDate", Kind.DATE),
-    _s("Currency", 3),
+    _s("Currency"),
+    # Fortnox decides the rate when none is sent (fact sheet §1.3); the spec lets one be sent.
+    Field("CurrencyRate", Kind.NUMBER),
+    Field("CurrencyUnit", Kind.INTEGER),
+    _s("OCR"),
     _s("TermsOfPayment"),
     _s("YourReference", 50),
     _s("OurReference", 50),
@@ -86,9 +90,9 @@ INVOICE_FIELDS = (
     Field("InvoiceRows", Kind.ARRAY),
 )
 INVOICE_READ_ONLY = (
-    "@url", "Balance", "Booked", "Cancelled", "Credit", "FinalPayDate", "Gross", "Net", "OCR",
+    "@url", "Balance", "Booked", "Cancelled", "Credit", "FinalPayDate", "Gross", "Net",
     "RoundOff", "Sent", "Total", "TotalToPay", "TotalVAT", "VoucherNumber", "VoucherSeries",
-    "VoucherYear", "CurrencyRate", "CurrencyUnit", "OrganisationNumber",
+    "VoucherYear", "OrganisationNumber",
 )  # fmt: skip
 ROW_FIELDS = (
     _s("ArticleNumber"),
@@ -321,8 +325,8 @@ def _header(books: Company, invoice: Document, customer: Document) -> None:
     currency = invoice.setdefault("Currency", "SEK")
     if currency not in CURRENCY_RATES:
         raise errors.invalid(f"Kan inte hitta valutan ({currency}).", errors.UNKNOWN_REFERENCE)
-    invoice["CurrencyRate"] = CURRENCY_RATES[currency]
-    invoice["CurrencyUnit"] = 1
+    invoice.setdefault("CurrencyRate", CURRENCY_RATES[currency])
+    invoice.setdefault("CurrencyUnit", 1)
     today = books.settings.current_date()
     invoice.setdefault("InvoiceDate", today.isoformat())
     terms = str(invoice.setdefault("TermsOfPayment", "30"))
@@ -372,16 +376,16 @@ def create(books: Company, given: Document) -> Document:
     number = invoice.get("DocumentNumber") or str(books.next_number("invoices"))
     invoice.update(
         DocumentNumber=str(number),
-        OCR=_ocr(int(number)) if str(number).isdigit() else "",
+        OCR=invoice.get("OCR") or (_ocr(int(number)) if str(number).isdigit() else ""),
         Booked=False,
         Cancelled=False,
         Sent=False,
         Credit="true" if credited not in (None, "", "0") else "false",
         CreditInvoiceReference=str(credited or "0"),
+        # A date Fortnox has not set comes back null (fact sheet §2.10); the voucher reference
+        # (VoucherNumber/-Series/-Year) appears with the booking: no source shows what an
+        # unbooked invoice carries there, and the spec makes none of them required.
         FinalPayDate=None,
-        VoucherNumber=None,
-        VoucherSeries=None,
-        VoucherYear=None,
         _paid=Decimal("0.00"),
         _modified=books.now(),
     )
@@ -533,7 +537,7 @@ def credit(books: Company, invoice: Document) -> Document:
         name: invoice[name]
         for spec in INVOICE_FIELDS
         if (name := spec.name) in invoice
-        and name not in ("DocumentNumber", "InvoiceRows", "InvoiceDate", "DueDate")
+        and name not in ("DocumentNumber", "OCR", "InvoiceRows", "InvoiceDate", "DueDate")
     }
     made = create(
         books, {**header, "CreditInvoiceReference": invoice["DocumentNumber"], "InvoiceRows": rows}
@@ -544,7 +548,8 @@ def credit(books: Company, invoice: Document) -> Document:
 
 
 def _item(request: Request, invoice: Document) -> Document:
-    return {"@url": _url(request, invoice), **{name: invoice.get(name) for name in _LIST_COLUMNS}}
+    shown = {name: invoice[name] for name in _LIST_COLUMNS if name in invoice}
+    return {"@url": _url(request, invoice), **shown}
 
 
 @router.get("/3/invoices")
@@ -609,7 +614,9 @@ async def credit_invoice(request: Request, number: str) -> Response:
 
 PAYMENT_FIELDS = (
     Field("InvoiceNumber", Kind.INTEGER, required=True),
-    Field("Amount", Kind.NUMBER, required=True),
+    # Not required by the spec; the emulator then pays what is left (inferred: Fortnox's
+    # payment dialog proposes the remaining balance; the API docs do not say).
+    Field("Amount", Kind.NUMBER),
     Field("PaymentDate", Kind.DATE),
     _s("ModeOfPayment"),
     Field("ModeOfPaymentAccount", Kind.INTEGER, minimum=1000, maximum=9999),
@@ -626,7 +633,10 @@ _PAYMENT_COLUMNS = (
     "Source",
 )
 PAYMENT_LISTING = Listing(
-    plural="InvoicePayments", key="Number", search={"invoicenumber": "InvoiceNumber"}
+    plural="InvoicePayments",
+    key="Number",
+    search={"invoicenumber": "InvoiceNumber"},
+    sort={"paymentdate": "PaymentDate"},
 )
 
 
@@ -657,7 +667,8 @@ async def create_payment(request: Request) -> Response:
     with emulator(request).state.change():
         invoice = _find(books, str(body["InvoiceNumber"]))
         day = body.get("PaymentDate") or books.settings.current_date().isoformat()
-        payment = pay(books, invoice, Decimal(str(body["Amount"])), day)
+        amount = Decimal(str(body.get("Amount", invoice["Balance"])))
+        payment = pay(books, invoice, amount, day)
     return reply({"InvoicePayment": public(payment, _payment_url(request, payment))}, 201)
 
 

@@ -30,7 +30,15 @@ from ledgerlink.emulators.fortnox.wire import (
     resource_url,
 )
 
-__all__ = ["bookable_year", "post_voucher", "router"]
+__all__ = [
+    "CONNECTION_FIELDS",
+    "VOUCHER_FIELDS",
+    "VOUCHER_ROW_FIELDS",
+    "YEAR_FIELDS",
+    "bookable_year",
+    "post_voucher",
+    "router",
+]
 
 router = APIRouter()
 FOLDERS = {"inbox": ("inbox_root", "Inkorg"), "archive": ("archive_root", "Arkiv")}
@@ -87,7 +95,7 @@ async def read_year(request: Request, year_id: int) -> Response:
     return reply({"FinancialYear": public(year, _year_url(request, year))})
 
 
-_YEAR_FIELDS = (
+YEAR_FIELDS = (
     Field("FromDate", Kind.DATE, required=True),
     Field("ToDate", Kind.DATE, required=True),
     Field("AccountChartType", Kind.STRING),
@@ -97,7 +105,7 @@ _YEAR_FIELDS = (
 
 @router.post("/3/financialyears")
 async def create_year(request: Request) -> Response:
-    body = checked(await read_wrapped(request, "FinancialYear"), _YEAR_FIELDS, read_only=("Id",))
+    body = checked(await read_wrapped(request, "FinancialYear"), YEAR_FIELDS, read_only=("Id",))
     books = company(request)
     with emulator(request).state.change():
         if any(
@@ -120,7 +128,7 @@ async def locked_period(request: Request) -> Response:
 
 # vouchers -----------------------------------------------------------------------------------
 
-_ROW_FIELDS = (
+VOUCHER_ROW_FIELDS = (
     Field("Account", Kind.INTEGER, required=True, minimum=1000, maximum=9999),
     Field("Debit", Kind.NUMBER),
     Field("Credit", Kind.NUMBER),
@@ -130,10 +138,13 @@ _ROW_FIELDS = (
     Field("TransactionInformation", Kind.STRING, max_length=100),
     Field("Quantity", Kind.NUMBER),
 )
-_VOUCHER_FIELDS = (
-    Field("Description", Kind.STRING, required=True, max_length=200),
+VOUCHER_FIELDS = (
+    Field("Description", Kind.STRING, required=True, min_length=1, max_length=200),
     Field("TransactionDate", Kind.DATE, required=True),
     Field("VoucherSeries", Kind.STRING, required=True),
+    # The spec's schema requires Year, but its POST description says a voucher without the
+    # financialyear parameter goes into the preselected financial year, and clients post
+    # without it; the emulator takes the year of the parameter, else Year, else today's.
     Field("Year", Kind.INTEGER),
     Field("Comments", Kind.STRING, max_length=1000),
     Field("CostCenter", Kind.STRING),
@@ -152,7 +163,8 @@ _VOUCHER_FIELDS = (
             "ACCRUAL",
         ),
     ),
-    Field("VoucherRows", Kind.ARRAY, required=True),
+    # Not required by the spec, which asks for at least two rows (minItems) instead.
+    Field("VoucherRows", Kind.ARRAY, min_length=2),
 )
 _VOUCHER_COLUMNS = (
     "ApprovalState", "Comments", "Description", "ReferenceNumber", "ReferenceType",
@@ -303,13 +315,15 @@ async def create_voucher(request: Request) -> Response:
     """The ``financialyear`` parameter wins over the body's ``Year`` (fact sheet §2.3)."""
     body = checked(
         await read_wrapped(request, "Voucher"),
-        _VOUCHER_FIELDS,
+        VOUCHER_FIELDS,
         read_only=("@url", "VoucherNumber", "ApprovalState"),
     )
-    rows = body["VoucherRows"]
+    rows = body.get("VoucherRows", [])
+    if len(rows) < 2:
+        raise errors.invalid("En verifikation måste ha minst två rader.")
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise errors.invalid("Ingen eller felaktig typ av data.", errors.NO_DATA)
-    rows = [checked(row, _ROW_FIELDS, read_only=("Removed",)) for row in rows]
+    rows = [checked(row, VOUCHER_ROW_FIELDS, read_only=("Removed",)) for row in rows]
     books = company(request)
     with emulator(request).state.change():
         if "financialyear" in request.query_params:
@@ -386,7 +400,8 @@ def _file_routes(folder: str) -> None:
             uploads = uploaded_files(await request.body(), request.headers.get("content-type", ""))
         except MultipartError as problem:
             raise errors.invalid(str(problem), errors.FILE_ERROR) from None
-        if len(uploads) != 1:
+        # The spec's form has one field, "file".
+        if len(uploads) != 1 or uploads[0].field != "file":
             raise errors.invalid("Skicka en fil i fältet file.", errors.FILE_ERROR)
         upload = uploads[0]
         books = company(request)
@@ -415,7 +430,7 @@ def _file_routes(folder: str) -> None:
 for _name in FOLDERS:
     _file_routes(_name)
 
-_CONNECTION_FIELDS = (
+CONNECTION_FIELDS = (
     Field("FileId", Kind.STRING, required=True),
     Field("VoucherNumber", Kind.STRING, required=True),
     Field("VoucherSeries", Kind.STRING, required=True),
@@ -432,7 +447,7 @@ async def connect_file(request: Request) -> Response:
     """Attach an inbox or archive file to a voucher (a receipt to an exported expense)."""
     body = checked(
         await read_wrapped(request, "VoucherFileConnection"),
-        _CONNECTION_FIELDS,
+        CONNECTION_FIELDS,
         read_only=("@url", "VoucherDescription"),
     )
     books = company(request)

@@ -164,7 +164,7 @@ def seeded_company(*, today: date | None = None) -> Company:
             "Number": number,
             "Description": description,
             "Active": True,
-            "VATCode": vat_code,
+            "VATCode": vat_code or "",
             "SRU": 0,
             "Year": 2,
             "BalanceBroughtForward": Decimal("0.00"),
