@@ -19,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 
+from ledgerlink.connectors._kit.limiter import LimiterKey, SlidingWindowLimiter
+from ledgerlink.connectors._kit.oauth import OAuthClient, TokenSet, TokenSource
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ErpConnector, ErpDocument
 from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
@@ -33,8 +35,9 @@ from ledgerlink.connectors.financialhost import (
 )
 from ledgerlink.connectors.financialhost.relay import RelayQueue
 from ledgerlink.connectors.financialhost.spec import RELAY_SERVICE
+from ledgerlink.connectors.fortnox.spec import oauth_config
 from ledgerlink.connectors.registry import spec_for
-from ledgerlink.connectors.spec import ConnectorEnvironment
+from ledgerlink.connectors.spec import TOKEN_REF, ConnectorEnvironment
 from ledgerlink.connectors.testing import (
     QUICK_RETRY,
     ContractViolation,
@@ -48,6 +51,7 @@ from ledgerlink.emulators._kit.base import Emulator
 from ledgerlink.emulators._kit.faults import FaultRule
 from ledgerlink.emulators._kit.serve import running, running_all
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.fortnox import FortnoxEmulator
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.emulators.visma import (
     EmulatedAdk,
@@ -308,6 +312,195 @@ def _economic(*, modules: bool) -> Callable[[Path], AbstractContextManager[Case]
                 faults.clear()
 
     return start
+
+
+# Fortnox ------------------------------------------------------------------------------------------
+
+FORTNOX_CLIENT, FORTNOX_SECRET = "ledgerlink", "fortnox-secret"
+#: Where the emulator's consent sends the code back; nothing listens there: the approval is
+#: given in the authorize URL (``approve=yes``) and the code read from the redirect.
+FORTNOX_REDIRECT = "http://127.0.0.1:9/callback"
+FORTNOX_CREDENTIAL = "fortnox:contract"
+
+
+def fortnox_values(base_url: str, **settings: Any) -> dict[str, Any]:
+    """Setup values of a connection to the Fortnox emulator at ``base_url``."""
+    return {
+        "client_id": FORTNOX_CLIENT,
+        "client_secret": FORTNOX_SECRET,
+        "base_url": base_url,
+        "auth_url": f"{base_url}/oauth-v1",
+        **settings,
+    }
+
+
+def grant_on_emulator(oauth: OAuthClient) -> TokenSet:
+    """The authorization-code flow against an emulator's OAuth server, approved at once."""
+    request = oauth.authorization_url(redirect_uri=FORTNOX_REDIRECT, params={"approve": "yes"})
+    answer = httpx2.get(request.url, follow_redirects=False)
+    if answer.status_code != 302:
+        raise AssertionError(f"the emulator did not grant access: {answer.text}")
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    return oauth.exchange_code(code=code, redirect_uri=FORTNOX_REDIRECT)
+
+
+class GrantedTokens(TokenSource):
+    """One grant's tokens in memory (the hub keeps them in its token store), refreshed with
+    Fortnox's rotation: a refresh another thread already did is not repeated."""
+
+    def __init__(self, base_url: str) -> None:
+        self.oauth = OAuthClient(oauth_config(fortnox_values(base_url)))
+        self._lock = threading.Lock()
+        self._tokens = grant_on_emulator(self.oauth)
+
+    def regrant(self) -> None:
+        with self._lock:
+            self._tokens = grant_on_emulator(self.oauth)
+
+    def current(self) -> TokenSet:
+        with self._lock:
+            return self._tokens
+
+    def refresh(self, stale: TokenSet) -> TokenSet:
+        with self._lock:
+            if self._tokens.access_token == stale.access_token:
+                self._tokens = self.oauth.refresh(stale.refresh_token)
+            return self._tokens
+
+
+class CaseLimiter:
+    """The case's connectors share one rate budget, as one connection's workers share the
+    database limiter; :meth:`reset` forgets a server's long pause (the long-wait check's)."""
+
+    def __init__(self) -> None:
+        self._inner = SlidingWindowLimiter()
+
+    def acquire(self, key: LimiterKey) -> None:
+        self._inner.acquire(key)
+
+    def defer(self, key: LimiterKey, seconds: float) -> None:
+        self._inner.defer(key, seconds)
+
+    def reset(self) -> None:
+        self._inner = SlidingWindowLimiter()
+
+
+class FortnoxErp:
+    """Fortnox's user: books invoices and registers payments through the admin routes (the
+    document number stays when Fortnox books); counts invoices by ExternalInvoiceReference1
+    in the emulator's state."""
+
+    def __init__(self, emulator: FortnoxEmulator, base_url: str) -> None:
+        self._emulator = emulator
+        self._base_url = base_url
+
+    def _admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        answer = httpx2.post(f"{self._base_url}/_emulator{path}", json=body or {})
+        answer.raise_for_status()
+        return answer.json()
+
+    def book(self, document: ErpDocument) -> str:
+        booked = self._admin(f"/invoices/{document.external_id}/bookkeep")
+        return str(booked["Invoice"]["DocumentNumber"])
+
+    def pay(self, booked_number: str, amount: Money) -> None:
+        self._admin(f"/invoices/{booked_number}/payments", {"amount": str(amount.amount)})
+
+    def count_documents(self, correlation: str) -> int:
+        state = self._emulator.state
+        with state.lock:
+            return sum(
+                1
+                for invoice in state.company.table("invoices").values()
+                if invoice.get("ExternalInvoiceReference1") == correlation
+            )
+
+
+class FortnoxFaults(EmulatorFaults):
+    """Fortnox's faults, all at the emulator (the connector talks to it directly):
+
+    * lost answer: the next ``POST /3/invoices`` is done, then its connection dropped — the
+      connector must say Uncertain;
+    * 429: the next request answers 429 with the given ``Retry-After`` (Fortnox's own 429s
+      carry no header; the emulator's 25-per-5-s window stays on for every check);
+    * storm: every request (or every POST/PUT/DELETE) answers 503;
+    * revoked credentials: the company withdraws the integration's consent (every token
+      ends, the refresh answers ``invalid_grant``); ``clear`` grants access again;
+    * requests: the emulator's journal.
+    """
+
+    def __init__(
+        self, emulator: FortnoxEmulator, base_url: str, tokens: GrantedTokens, limiter: CaseLimiter
+    ) -> None:
+        super().__init__(emulator)
+        self._base_url = base_url
+        self._tokens = tokens
+        self._limiter = limiter
+        self._revoked = False
+        self._paused = False
+
+    def lose_next_write_answer(self) -> LostAnswer:
+        rule = FaultRule("/3/invoices", frozenset({"POST"}), drop_after_commit_rate=1.0)
+        self.once(rule, method="POST", path_prefix="/3/invoices")
+        return LostAnswer.UNCERTAIN
+
+    def rate_limit_next(self, retry_after: float) -> None:
+        self._paused = True
+        self.once(
+            FaultRule("", rate_limit_rate=1.0, retry_after=retry_after),
+            method=None,
+            path_prefix="",
+        )
+
+    def storm(self, *, writes_only: bool = False) -> None:
+        self.flood(methods=WRITES if writes_only else frozenset())
+
+    def revoke_credentials(self) -> None:
+        httpx2.post(f"{self._base_url}/_emulator/consents/revoke").raise_for_status()
+        self._revoked = True
+
+    def clear(self) -> None:
+        if self._revoked:
+            self._tokens.regrant()
+            self._revoked = False
+        if self._paused:
+            self._limiter.reset()
+            self._paused = False
+        super().clear()
+
+
+@contextmanager
+def _fortnox(_folder: Path) -> Iterator[Case]:
+    """Fortnox (the emulator on loopback, its rate limit on), connected through OAuth2."""
+    emulator = FortnoxEmulator(client_id=FORTNOX_CLIENT, client_secret=FORTNOX_SECRET)
+    with running(emulator.app) as base_url:
+        tokens = GrantedTokens(base_url)
+        limiter = CaseLimiter()
+        env = ConnectorEnvironment(
+            retry=QUICK_RETRY, limiter=limiter, tokens=lambda _credential, _client: tokens
+        )
+
+        def build(page_size: int | None) -> ErpConnector:
+            values = fortnox_values(base_url, **({"page_size": page_size} if page_size else {}))
+            credentials = {
+                "client_secret": values.pop("client_secret"),
+                TOKEN_REF: FORTNOX_CREDENTIAL,
+            }
+            return spec_for("fortnox").factory(credentials, values, env)
+
+        faults = FortnoxFaults(emulator, base_url, tokens, limiter)
+        try:
+            yield Case(
+                name="fortnox",
+                existing_customer="1",
+                product="WORK",
+                erp=FortnoxErp(emulator, base_url),
+                faults=faults,
+                build=build,
+            )
+        finally:
+            faults.clear()
+            tokens.oauth.close()
 
 
 # FinancialHost: the hub's signing key, and the wire to the host --------------------------------
@@ -759,6 +952,7 @@ _CANNOT_429 = {
 CASES = [
     CaseSpec("economic", "economic", _economic(modules=True)),
     CaseSpec("economic-basic", "economic", _economic(modules=False)),
+    CaseSpec("fortnox", "fortnox", _fortnox),
     CaseSpec("nav", "financialhost", _nav, _CANNOT_429),
     CaseSpec("nav-agent", "financialhost", _nav_agent, _CANNOT_429),
     CaseSpec("visma", "financialhost", _visma, _CANNOT_429),

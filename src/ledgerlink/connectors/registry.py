@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from ledgerlink.connectors.economic.spec import SPEC as ECONOMIC
 from ledgerlink.connectors.financialhost.spec import SPEC as FINANCIALHOST
+from ledgerlink.connectors.fortnox.spec import SPEC as FORTNOX
 from ledgerlink.connectors.spec import ConnectorSpec
 from ledgerlink.domain.errors import ValidationError
 
-SPECS: dict[str, ConnectorSpec] = {spec.name: spec for spec in (ECONOMIC, FINANCIALHOST)}
+SPECS: dict[str, ConnectorSpec] = {spec.name: spec for spec in (ECONOMIC, FINANCIALHOST, FORTNOX)}
 
 
 def spec_for(erp: str) -> ConnectorSpec:

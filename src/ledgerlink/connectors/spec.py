@@ -26,6 +26,9 @@ from ledgerlink.connectors.contract import Capabilities, ErpConnector
 
 _T = TypeVar("_T")
 
+#: The credential an OAuth2 connection keeps: the id of its tokens in the hub's token store.
+TOKEN_REF = "token_ref"
+
 
 class CredentialKind(enum.StrEnum):
     """How a connection proves who it is."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from ledgerlink.connectors._kit.oauth import OAuthClient
 from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
-from ledgerlink.connectors.spec import ConnectorSpec
+from ledgerlink.connectors.spec import TOKEN_REF, ConnectorSpec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.parties import Address, Customer
@@ -77,10 +77,6 @@ def connect(
         uow.connections.save(connection)
         uow.commit()
     return connection, info
-
-
-#: The credential an OAuth2 connection keeps: the id of its tokens in the token store.
-TOKEN_REF = "token_ref"
 
 
 def connect_with_oauth(
