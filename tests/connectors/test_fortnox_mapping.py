@@ -12,7 +12,9 @@ from ledgerlink.connectors.contract import Permanent, PostingStatus
 from ledgerlink.connectors.fortnox import mapping
 from ledgerlink.connectors.fortnox.dtos import InvoiceReadDto, to_wire
 from ledgerlink.domain.invoices import LineKind, text_line
+from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Address
+from ledgerlink.domain.vat import VatCategory, VatTreatment
 from tests.connectors.builders import credit_note, customer, invoice, outgoing, work_line
 
 pytestmark = pytest.mark.unit
@@ -109,12 +111,13 @@ def test_invoice_header_carries_the_correlation_and_the_references() -> None:
         "OurReference": "AB",
         "Remarks": "Consulting March 2024",
         "Comments": "Thank you for your business.",
-    }  # no invoice number, dates, terms or VAT: Fortnox decides them (fact sheet §1.3)
+    }  # no invoice number, dates or terms: Fortnox decides them (fact sheet §1.3)
     assert rows == [
         {
             "ArticleNumber": "WORK",
             "DeliveredQuantity": "7.5",
             "Price": Decimal("850.00"),
+            "VAT": 25,
             "Description": "Consulting, March",
         },
         {"Description": "Travel included"},
@@ -146,6 +149,20 @@ def test_a_line_without_an_article_is_refused_with_a_hint() -> None:
     with pytest.raises(Permanent, match="no Fortnox article number") as caught:
         mapping.invoice_rows(work_line(), product=" ", position=3)
     assert "product-number principle" in caught.value.hint
+
+
+def test_rows_carry_the_psas_vat_rate_and_a_custom_domestic_rate_its_account() -> None:
+    sek = Money.of("850.00", "SEK")
+    hotel = work_line(kind=LineKind.EXPENSE, vat_category=VatCategory.REDUCED, unit_price=sek)
+    swedish = invoice(work_line(unit_price=sek), hotel, seller_country="SE", currency="SEK")
+    doc = outgoing(swedish, customer_ref="1", line_products=("WORK", "EXP"))
+    rows = mapping.invoice_to_dto(doc, vat_accounts={12: 3002}).InvoiceRows
+    assert [(r.VAT, r.AccountNumber) for r in rows] == [(25, None), (12, 3002)]
+    export = invoice(work_line(), seller_country="SE", vat_treatment=VatTreatment.EXPORT)
+    (row,) = mapping.invoice_to_dto(
+        outgoing(export, customer_ref="1", line_products=("WORK",)), vat_accounts={0: 3004}
+    ).InvoiceRows
+    assert (row.VAT, row.AccountNumber) == (0, None)  # the customer's VAT type decides
 
 
 def test_credit_note_is_an_invoice_with_negative_quantities() -> None:

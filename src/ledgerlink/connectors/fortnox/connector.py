@@ -14,14 +14,15 @@ so what it finds is compared exactly.
 Incremental reads (customers, balancing) use ``lastmodified``, which Fortnox compares at
 minute granularity in Swedish local time, and Fortnox's list items carry no modification time:
 the cursor is the server's own time (its ``Date`` header) when a read began, a minute early,
-so nothing changed during a read is missed. Balancing also keeps what it last reported of the
-invoices of that last minute, so a document it has reported is not reported again unchanged.
+so nothing changed during a read is missed. Balancing's cursor also keeps short marks of what it
+reported of the invoices of that last minute, so a document it has reported is not reported
+again unchanged (as many marks as fit the hub's 200-character cursor).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -112,6 +113,32 @@ def cursor_time(date_header: str | None) -> str:
     minute early (see the module docstring); without a header, now."""
     moment = parsedate_to_datetime(date_header) if date_header else datetime.now(STOCKHOLM)
     return (moment.astimezone(STOCKHOLM) - OVERLAP).strftime("%Y-%m-%d %H:%M")
+
+
+#: The longest cursor the hub stores (``sync_cursors.cursor``).
+MAX_CURSOR = 200
+_MARK = 8
+
+
+def status_mark(dto: InvoiceReadDto) -> str:
+    """A short mark of an invoice's number and what balancing says of it."""
+    text = f"{dto.DocumentNumber}|{mapping.status_fingerprint(dto)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:_MARK]
+
+
+def status_cursor(since: str, marks: Sequence[str]) -> str:
+    """``since`` and the marks of the invoices already reported that the next read will see
+    again, as many as fit the hub's cursor (one left out is reported again: harmless)."""
+    room = (MAX_CURSOR - len(since) - 1) // (_MARK + 1)
+    return f"{since}|{','.join(sorted(set(marks))[:room])}"
+
+
+def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]:
+    """The ``lastmodified`` time and the marks of a balancing cursor."""
+    if not cursor:
+        return None, frozenset()
+    since, _, marks = cursor.partition("|")
+    return since, frozenset(filter(None, marks.split(",")))
 
 
 class FortnoxConnector:
@@ -242,6 +269,10 @@ class FortnoxConnector:
         )
         return {"Customer": to_wire(dto)}
 
+    def _invoice_body(self, document: OutgoingDocument) -> dict[str, Any]:
+        dto = mapping.invoice_to_dto(document, vat_accounts=self.settings.vat_accounts)
+        return {"Invoice": to_wire(dto)}
+
     def create_customer(self, customer: Customer) -> PushResult:
         """Create the customer with its PSA number (a repeated create collides: 2000637)."""
         body = self._customer_body(customer, number=mapping.customer_number(customer.number))
@@ -291,7 +322,7 @@ class FortnoxConnector:
 
     def create_document(self, document: OutgoingDocument) -> ErpDocument:
         """Create the draft (unbooked) invoice or credit note; Fortnox answers it whole."""
-        body = {"Invoice": to_wire(mapping.invoice_to_dto(document))}
+        body = self._invoice_body(document)
         answer = self._api.json("POST", "/3/invoices", body=body)
         return mapping.erp_document(InvoiceReadDto.model_validate(answer["Invoice"]))
 
@@ -299,19 +330,17 @@ class FortnoxConnector:
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:
         """Balancing: booked and cancelled invoices changed since the cursor, each reported
         when what balancing says of it changed (see the module docstring)."""
-        state: dict[str, Any] = json.loads(cursor) if cursor else {}
-        since: str | None = state.get("since")
-        seen: dict[str, str] = state.get("seen", {})
+        since, seen = parse_status_cursor(cursor)
         params = (("lastmodified", since),) if since else ()
         items, started = self._items(InvoiceReadDto, "/3/invoices", "Invoices", params=params)
         updates: list[StatusUpdate] = []
-        known: dict[str, str] = {}
+        known: set[str] = set()
         for dto in items:
             if not dto.ExternalInvoiceReference1:
                 continue  # not one of ours
-            fingerprint = mapping.status_fingerprint(dto)
-            known[dto.DocumentNumber] = fingerprint
-            if seen.get(dto.DocumentNumber) == fingerprint:
+            mark = status_mark(dto)
+            known.add(mark)
+            if mark in seen:
                 continue
             update = mapping.status_update(dto)
             if update is not None:
@@ -320,15 +349,8 @@ class FortnoxConnector:
         recent, _ = self._items(
             InvoiceReadDto, "/3/invoices", "Invoices", params=(("lastmodified", following),)
         )
-        again = {
-            dto.DocumentNumber: known[dto.DocumentNumber]
-            for dto in recent
-            if dto.DocumentNumber in known
-        }
-        return Batch(
-            items=tuple(updates),
-            cursor=json.dumps({"since": following, "seen": again}, sort_keys=True),
-        )
+        again = [mark for mark in (status_mark(dto) for dto in recent) if mark in known]
+        return Batch(items=tuple(updates), cursor=status_cursor(following, again))
 
     # Preview --------------------------------------------------------------------------------
     def preview_customer(self, customer: Customer) -> list[PlannedRequest]:
@@ -352,7 +374,7 @@ class FortnoxConnector:
                     customer_ref=number,
                     line_products=document.line_products,
                 )
-        body = {"Invoice": to_wire(mapping.invoice_to_dto(document))}
+        body = self._invoice_body(document)
         planned.append(PlannedRequest("POST", "/3/invoices", body, "create the draft invoice"))
         return planned
 

@@ -80,10 +80,12 @@ class InvoiceRowDto(FortnoxModel):
     """A row as sent: an article row, or a text row (only ``Description``)."""
 
     ArticleNumber: str | None = None
+    AccountNumber: int | None = None
     DeliveredQuantity: str | None = None
     Price: Decimal | None = None
     Discount: Decimal | None = None
     DiscountType: str | None = None
+    VAT: int | None = None
     Description: str | None = None
 
 

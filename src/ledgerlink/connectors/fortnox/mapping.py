@@ -3,10 +3,13 @@
 What is sent follows the reference integration (fact sheet Part 1, §1.3): the customer's
 number, the correlation in ``ExternalInvoiceReference1``, P.O. number, the customer's and our
 reference, heading and message, the currency (Fortnox decides the rate) and the rows; **not**
-the PSA invoice number, invoice and due dates, payment terms or VAT, which Fortnox fills from
-the customer and its own settings. Every limit is Fortnox's (OpenAPI document); a text shown
-to people is shortened at a word (the PSA keeps the whole text), an identifier that does not
-fit is refused with a :class:`~ledgerlink.connectors.contract.Permanent` naming what to fix.
+the PSA invoice number, invoice and due dates or payment terms, which Fortnox fills from the
+customer and its own settings. Unlike the reference integration, each row carries the PSA's
+VAT rate (else Fortnox charges the article's rate on, say, a 12 % hotel night).
+
+Every limit is Fortnox's (OpenAPI document); a text shown to people is shortened at a word
+(the PSA keeps the whole text), an identifier that does not fit is refused with a
+:class:`~ledgerlink.connectors.contract.Permanent` naming what to fix.
 
 Row descriptions: the reference integration splits a description over 50 characters into
 extra text rows (Fortnox prints 50 on a line although the property takes 255); so do we, at
@@ -19,7 +22,7 @@ neither a partial PSA credit note nor a still-unbooked draft fits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
@@ -45,6 +48,7 @@ from ledgerlink.connectors.fortnox.dtos import (
 from ledgerlink.domain.invoices import InvoiceLine, LineKind
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Customer
+from ledgerlink.domain.totals import line_vat_percents
 from ledgerlink.domain.vat import VatTreatment, vat_treatment
 
 #: Row description shown on one printed line; longer descriptions continue in text rows.
@@ -245,10 +249,28 @@ def quantity_text(quantity: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def invoice_rows(line: InvoiceLine, *, product: str, position: int) -> list[InvoiceRowDto]:
+def vat_rate(percent: Decimal, *, position: int) -> int:
+    """Fortnox's row ``VAT`` is a whole per cent (25, 12, 6, 0)."""
+    if percent != percent.to_integral_value():
+        raise Permanent(
+            f"line {position} has VAT {percent} %; Fortnox takes whole per cents only",
+            hint="Check the VAT rate of the line's category in the PSA.",
+        )
+    return int(percent)
+
+
+def invoice_rows(
+    line: InvoiceLine,
+    *,
+    product: str,
+    position: int,
+    vat: int | None = None,
+    account: int | None = None,
+) -> list[InvoiceRowDto]:
     """The rows of one PSA line: an article row (quantity, unit price excluding VAT,
-    discount in per cent; the unit comes from the article) with the description's first
-    line, then text rows with the rest. A text line is text rows only."""
+    discount in per cent, the PSA's VAT rate and, for a custom rate, the ``account``; the
+    unit comes from the article) with the description's first line, then text rows with
+    the rest. A text line is text rows only."""
     lines = row_description_lines(line.description) or [""]
     texts = [InvoiceRowDto(Description=text) for text in lines[1:]]
     if line.kind is LineKind.TEXT:
@@ -265,24 +287,35 @@ def invoice_rows(line: InvoiceLine, *, product: str, position: int) -> list[Invo
         Price=line.unit_price.amount,
         Discount=discount if discount else None,
         DiscountType="PERCENT" if discount else None,
+        VAT=vat,
+        AccountNumber=account,
         Description=lines[0] or None,
     )
     return [article, *texts]
 
 
-def invoice_to_dto(document: OutgoingDocument) -> InvoiceDto:
+def invoice_to_dto(
+    document: OutgoingDocument, *, vat_accounts: Mapping[int, int] | None = None
+) -> InvoiceDto:
     """The draft invoice (or credit note: negative quantities) for a posted PSA document;
-    see the module docstring for what is and is not sent."""
+    see the module docstring for what is and is not sent. Each row carries the PSA's VAT
+    rate, so Fortnox's VAT is the PSA's; a domestic row at another rate than the standard
+    one gets its account from ``vat_accounts`` (EasyVat wants one, 2004167)."""
     invoice = document.invoice
     if len(document.line_products) != len(invoice.lines):
         raise ValueError("line_products must have one entry per invoice line")
-    rows = [
-        row
-        for position, (line, product) in enumerate(
-            zip(invoice.lines, document.line_products, strict=True), start=1
-        )
-        for row in invoice_rows(line, product=product, position=position)
-    ]
+    percents = line_vat_percents(invoice)
+    domestic = invoice.vat_treatment is VatTreatment.DOMESTIC
+    accounts = vat_accounts or {}
+    rows: list[InvoiceRowDto] = []
+    for position, (line, product) in enumerate(
+        zip(invoice.lines, document.line_products, strict=True), start=1
+    ):
+        vat = None
+        if line.kind is not LineKind.TEXT:
+            vat = vat_rate(percents[line.vat_category], position=position)
+        account = accounts.get(vat) if domestic and vat is not None else None
+        rows += invoice_rows(line, product=product, position=position, vat=vat, account=account)
     return InvoiceDto(
         CustomerNumber=document.customer_ref.strip(),
         ExternalInvoiceReference1=correlation_reference(document.correlation),
