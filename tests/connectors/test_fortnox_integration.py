@@ -144,7 +144,7 @@ def test_a_posted_invoice_goes_to_fortnox_once_and_balancing_brings_it_back(
     assert steps[StepKind.TOTALS] is StepStatus.SUCCESSFUL  # whole-krona RoundOff accepted
 
     # Transferring again sends nothing: one invoice, one customer, ever.
-    world.engine.start_transfer(world.connection_id, require_id(world.invoice))
+    transfer(world)
     assert len(world.invoices(correlation)) == 1
     assert world.posts("/3/invoices") == 1 and world.posts("/3/customers") == 1
 
