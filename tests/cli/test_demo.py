@@ -91,7 +91,7 @@ def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, 
     assert "13 successful" in first.output and "partially failed" not in first.output, tail
     company = {"nav": "(DK, DKK)", "visma": "Nordlys Konsult AB (SE, SEK)"}[erp]
     assert company in first.output.splitlines()[1]
-    assert "13 updated" in first.output, tail  # balancing read every document back
+    assert "13 changed" in first.output, tail  # balancing read every document back
     assert "registered 2 full payments" in first.output, tail
     assert "An unsigned request to the host was refused: HTTP 401" in first.output, tail
     assert re.search(r"Audit log intact: \d+ hash-chained records, each MAC'd", first.output), tail
@@ -99,6 +99,7 @@ def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, 
     assert second.exit_code == 0, second.output
     assert "Nothing to transfer: every posted document is in" in second.output, second.output
     assert "registered 0 full payments" in second.output, second.output[-4000:]
+    assert re.search(r": 0 changed, \d+ unchanged\.", second.output), second.output[-4000:]
 
 
 def test_every_erp_a_spec_rehearses_on_has_an_emulator_and_every_emulator_a_spec() -> None:

@@ -68,6 +68,28 @@ def fake_hub(database: Database, tmp_path: Path) -> Iterator[tuple[Hub, Workers]
         workers.stop()
 
 
+def test_a_connections_documents_reach_the_erp_in_posting_order(
+    fake_hub: tuple[Hub, Workers],
+) -> None:
+    """One connection's transfers run one after the other in the order queued: the first
+    document's slow create is not overtaken by the second's, so the ERP numbers them in the
+    PSA's order."""
+    hub, workers = fake_hub
+    hub.erp.slow("create_document", 0.5, 0.0)
+    first, second = sorted(hub.invoices, key=lambda i: i.number or 0)
+    transfers = [
+        hub.engine.start_transfer(hub.connection_id, require_id(invoice))
+        for invoice in (first, second)
+    ]
+    assert set(workers.run(transfers).values()) == {TransferStatus.SUCCESSFUL}
+    by_reference = {d["reference"]: int(d["id"]) for d in hub.erp.documents.values()}
+    ids = [
+        next(number for ref, number in by_reference.items() if ref.endswith(f"-{i.number}"))
+        for i in (first, second)
+    ]
+    assert ids == sorted(ids), f"ERP ids {ids} for PSA numbers {first.number}, {second.number}"
+
+
 def test_a_deferred_transfer_goes_back_to_the_queue_and_its_next_run_finishes_it(
     fake_hub: tuple[Hub, Workers],
 ) -> None:

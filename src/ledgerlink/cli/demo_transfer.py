@@ -113,7 +113,10 @@ def run_erp_demo(
 
     console.rule("8. Balancing")
     report = pulls.pull_balancing(engine, connection_id)
-    console.print(f"Read {report.read} invoices from {erp.title}; {report.applied} updated.")
+    console.print(
+        f"Read {report.read} invoices from {erp.title}: {report.applied} changed, "
+        f"{report.unchanged} unchanged."
+    )
 
     console.rule("9. Transfer table and integration log")
     console.print(integration.transfer_grid(table.transfer_table(engine, connection_id)))

@@ -391,7 +391,8 @@ def sync_balancing(ctx: typer.Context, connection: ConnectionOption = None) -> N
     engine = engine_of(state)
     report = pulls.pull_balancing(engine, require_id(_connection(engine, connection)))
     state.console.print(
-        f"balancing: {report.read} read, {report.applied} applied, {report.skipped} not ours"
+        f"balancing: {report.read} read, {report.applied} changed, {report.unchanged} "
+        f"unchanged, {report.skipped} not ours"
     )
 
 

@@ -689,8 +689,9 @@ class ErpDocumentRepository:
         booked_number: str,
         remainder: Money | None,
         paid: bool,
-    ) -> bool:
-        """Apply a balancing update; ``False`` if the document is not one we sent."""
+    ) -> bool | None:
+        """Apply a balancing update: ``True`` if it changed what we knew, ``False`` if we knew
+        it already, ``None`` if the document is not one we sent."""
         row = self._session.scalar(
             select(ErpDocumentRow).where(
                 ErpDocumentRow.connection_id == connection_id,
@@ -698,9 +699,13 @@ class ErpDocumentRepository:
             )
         )
         if row is None:
+            return None
+        remainder_minor = None if remainder is None else remainder.minor_units
+        known = (row.status, row.booked_number, row.paid, row.remainder_minor)
+        if known == (status, booked_number, paid, remainder_minor):
             return False
         row.status, row.booked_number, row.paid = status, booked_number, paid
-        row.remainder_minor = None if remainder is None else remainder.minor_units
+        row.remainder_minor = remainder_minor
         self._session.flush()
         return True
 

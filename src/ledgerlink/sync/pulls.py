@@ -13,14 +13,20 @@ from ledgerlink.sync.engine import Engine
 
 @dataclass
 class PullReport:
+    """What a pull did: ``applied`` changed what we knew (a status, a new expense entry),
+    ``unchanged`` told us what we knew already, ``skipped`` is not ours (a document we did
+    not send) or known (an expense entry imported before)."""
+
     stream: str
     read: int = 0
     applied: int = 0
+    unchanged: int = 0
     skipped: int = 0
 
 
 def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
-    """Apply the ERP's status of the documents we sent; others are counted as skipped."""
+    """Apply the ERP's status of the documents we sent; others are counted as skipped, and
+    statuses we knew already as unchanged (only a real change counts as applied)."""
     report = PullReport("balancing")
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
@@ -33,7 +39,7 @@ def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
         with engine.uow() as uow:
             for update in batch.items:
                 report.read += 1
-                applied = uow.erp_documents.update_status(
+                changed = uow.erp_documents.update_status(
                     connection_id,
                     update.correlation,
                     status=update.status.value,
@@ -41,8 +47,12 @@ def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
                     remainder=update.remainder,
                     paid=update.paid,
                 )
-                report.applied += applied
-                report.skipped += not applied
+                if changed is None:
+                    report.skipped += 1
+                elif changed:
+                    report.applied += 1
+                else:
+                    report.unchanged += 1
             if batch.cursor is not None:
                 uow.cursors.set(connection_id, report.stream, batch.cursor)
             uow.commit()

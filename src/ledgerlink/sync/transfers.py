@@ -48,7 +48,10 @@ def select_documents(
     missing = sorted(set(numbers) - by_number.keys(), key=lambda n: n or 0)
     if missing:
         raise NotFoundError(f"no posted document numbered {', '.join(str(n) for n in missing)}")
-    return [require_id(by_number[n].invoice) for n in numbers]
+    wanted_numbers = set(numbers)
+    # In the table's order (posting order), whatever order they were named in: drafts reach
+    # the ERP in posting order.
+    return [require_id(r.invoice) for r in rows if r.invoice.number in wanted_numbers]
 
 
 def transfer_documents(

@@ -119,11 +119,13 @@ class WorkerOptions:
     """``system_database_url``: DBOS's own database (SQLite next to the app database in the
     embedded setup, PostgreSQL in scale-out) and, on PostgreSQL, the schema of its tables
     (``None``: DBOS's default ``dbos``). ``per_connection`` transfers of one connection run at
-    a time on one worker; ``concurrency`` in all."""
+    a time — 1 by default: one after the other in the order queued, so drafts reach the ERP in
+    posting order and the ERP's numbers follow the PSA's (connections run side by side, up to
+    ``concurrency`` transfers per worker)."""
 
     system_database_url: str
     system_database_schema: str | None = None
-    per_connection: int = 4
+    per_connection: int = 1
     concurrency: int = 8
     polling_interval: float = 0.05
     #: how often a worker says it is alive and looks for dead workers to recover; a worker

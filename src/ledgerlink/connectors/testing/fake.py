@@ -22,6 +22,7 @@ Every call is journaled in ``erp.calls``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -110,12 +111,17 @@ class FakeErp:
     repeat_next_link: bool = False
     gross_difference: Decimal = Decimal(0)
     _failures: dict[str, list[BaseException]] = field(default_factory=dict)
+    _delays: dict[str, list[float]] = field(default_factory=dict)
     _lost: set[str] = field(default_factory=set)
     _ids: int = 0
 
     def fail(self, method: str, error: BaseException, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` raise ``error``."""
         self._failures.setdefault(method, []).extend([error] * times)
+
+    def slow(self, method: str, *seconds: float) -> None:
+        """The next calls of ``method`` take these many seconds each, in the order called."""
+        self._delays.setdefault(method, []).extend(seconds)
 
     def lose_answer(self, method: str) -> None:
         """The next call of ``method`` takes effect and then raises Uncertain."""
@@ -130,6 +136,9 @@ class FakeErp:
 
     def enter(self, method: str) -> None:
         self.calls.append(method)
+        delays = self._delays.get(method)
+        if delays:
+            time.sleep(delays.pop(0))
         queued = self._failures.get(method)
         if queued:
             raise queued.pop(0)
