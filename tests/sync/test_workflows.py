@@ -75,8 +75,8 @@ def test_a_connections_documents_reach_the_erp_in_posting_order(
     document's slow create is not overtaken by the second's, so the ERP numbers them in the
     PSA's order."""
     hub, workers = fake_hub
-    hub.erp.slow("create_document", 0.5, 0.0)
     first, second = sorted(hub.invoices, key=lambda i: i.number or 0)
+    hub.erp.slow_document(f"LL-NORDLYS-{first.number}", 0.5)
     transfers = [
         hub.engine.start_transfer(hub.connection_id, require_id(invoice))
         for invoice in (first, second)

@@ -111,7 +111,7 @@ class FakeErp:
     repeat_next_link: bool = False
     gross_difference: Decimal = Decimal(0)
     _failures: dict[str, list[BaseException]] = field(default_factory=dict)
-    _delays: dict[str, list[float]] = field(default_factory=dict)
+    _document_delays: dict[str, float] = field(default_factory=dict)
     _lost: set[str] = field(default_factory=set)
     _ids: int = 0
 
@@ -119,9 +119,12 @@ class FakeErp:
         """The next ``times`` calls of ``method`` raise ``error``."""
         self._failures.setdefault(method, []).extend([error] * times)
 
-    def slow(self, method: str, *seconds: float) -> None:
-        """The next calls of ``method`` take these many seconds each, in the order called."""
-        self._delays.setdefault(method, []).extend(seconds)
+    def slow_document(self, correlation: str, seconds: float) -> None:
+        """Creating the document with this correlation reference takes ``seconds`` (once)."""
+        self._document_delays[correlation] = seconds
+
+    def document_delay(self, correlation: str) -> float:
+        return self._document_delays.pop(correlation, 0.0)
 
     def lose_answer(self, method: str) -> None:
         """The next call of ``method`` takes effect and then raises Uncertain."""
@@ -136,9 +139,6 @@ class FakeErp:
 
     def enter(self, method: str) -> None:
         self.calls.append(method)
-        delays = self._delays.get(method)
-        if delays:
-            time.sleep(delays.pop(0))
         queued = self._failures.get(method)
         if queued:
             raise queued.pop(0)
@@ -240,6 +240,7 @@ class FakeConnector:
 
     def create_document(self, document: OutgoingDocument) -> ErpDocument:
         self.erp.enter("create_document")
+        time.sleep(self.erp.document_delay(document.correlation))
         # The fake ERP rounds as its capabilities declare (the PSA's rule by default).
         totals = expected_totals(document.invoice, self.capabilities.totals)
         stored: dict[str, Any] = {
