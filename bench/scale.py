@@ -396,8 +396,9 @@ def prepare(setup: Setup) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
     engine.connectors.close()
     # DBOS makes its tables when it first launches; the submitter needs them to queue.
     options = WorkerOptions(setup.system_url, setup.system_schema)
-    Workers(engine, options).start()
-    Workers.stop()
+    workers = Workers(engine, options)
+    workers.start()
+    workers.stop()
     if not setup.queue:
         database.dispose()
         return made, waiting
