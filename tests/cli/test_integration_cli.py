@@ -147,3 +147,52 @@ def test_manual_connections_do_not_transfer_on_posting(cli: list[str], emulator_
     assert f'"other": "LL-NORDLYS-{number}"' in preview
     assert drafts(emulator_url, f"LL-NORDLYS-{number}") == []
     assert json.loads(run(cli, "transfers", "list", "--json")) == rows
+
+
+def test_product_numbers_their_principles_and_a_number_removed_in_the_erp(
+    cli: list[str], emulator_url: str
+) -> None:
+    run(cli, "sample", "load")
+    run(
+        cli, "connect", "economic", "--app-secret-token", APP, "--grant-token", GRANT,
+        "--url", emulator_url,
+    )  # fmt: skip
+    assert "No product numbers imported yet" in run(cli, "connections", "products")
+    run(cli, "sync", "products")
+    run(cli, "connections", "principles", "--work", "WORK-DEV", "--default", "EXP")
+    products = json.loads(run(cli, "connections", "products", "--json"))
+    used = {p["number"]: p["principles"] for p in products}
+    assert used["WORK-DEV"] == ["work"] and used["EXP"] == ["default"] and used["TRAVEL"] == []
+    assert re.search(r"WORK-DEV\s+Udvikling\s+timer\s+work", run(cli, "connections", "products"))
+
+    draft = json.loads(
+        run(cli, "invoices", "draft", "--project", "P-101", "--month", "2026-08",
+            "--invoice-date", "2026-08-31", "--json")
+    )  # fmt: skip
+    run(cli, "invoices", "post", str(draft["id"]), "--posting-date", "2026-08-31")
+    number = json.loads(run(cli, "invoices", "show", str(draft["id"]), "--json"))["number"]
+    httpx2.delete(
+        f"{emulator_url}/products/WORK-DEV",
+        headers={"X-AppSecretToken": APP, "X-AgreementGrantToken": GRANT},
+    ).raise_for_status()
+
+    # Before the next import only the ERP knows: its refusal is said with the number, once.
+    result = CliRunner().invoke(app, [*cli, "transfers", "run"], env={"COLUMNS": "240"})
+    assert result.exit_code == 1
+    (logged,) = json.loads(run(cli, "transfers", "log", "--json"))
+    invoice_step = logged["steps"][-1]
+    assert invoice_step["message"] == "product number WORK-DEV is not in e-conomic"
+    assert "lines[0].product" in invoice_step["erp_text"]
+
+    out = run(cli, "sync", "products")
+    assert (
+        "warning: product number WORK-DEV was removed in e-conomic but is still used by the "
+        f"work principle and document {number}"
+    ) in " ".join(out.split())
+
+    # With no options the command shows the principles, the removed number among them.
+    shown = run(cli, "connections", "principles")
+    assert re.search(r"work\s+WORK-DEV\s+not in e-conomic", shown)
+    assert re.search(r"travel\s+EXP\s+Viderefakturerede udlæg \(the default\)", shown)
+    rows = json.loads(run(cli, "connections", "principles", "--json"))
+    assert {r["kind"]: r["imported"] for r in rows}["work"] is False

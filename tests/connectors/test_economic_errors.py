@@ -216,3 +216,23 @@ def test_path_patterns(pattern: str, path: str, matches: bool) -> None:
     from ledgerlink.connectors._kit.errors import path_matches
 
     assert path_matches(pattern, path) is matches
+
+
+def test_unknown_products_are_named_once_from_the_values_e_conomic_returns() -> None:
+    unknown = {"errors": [{"errorCode": "E06000", "message": "product does not exist.",
+                           "value": "WORK-DEV"}]}  # fmt: skip
+    unit = {"errors": [{"errorCode": "E06000", "message": "unit does not exist.", "value": "9"}]}
+    body = {
+        "message": "Validation error.",
+        "errors": {
+            "lines": [
+                {"arrayIndex": 0, "product": unknown, "unit": unit},
+                {"arrayIndex": 1, "product": unknown},
+            ]
+        },
+    }
+    error = classify_response(ECONOMIC_ERRORS, response(400, body))
+    assert isinstance(error, Permanent)
+    assert error.missing_products == ("WORK-DEV",)  # not the unit's 9, and once
+    currency = single("currency", "E06000", "currency does not exist.")
+    assert classify_response(ECONOMIC_ERRORS, response(400, currency)).missing_products == ()

@@ -67,8 +67,8 @@ def run_erp_demo(
     )
     for note in erp.notes:
         console.print(note)
-    total, changed, _ = connections.import_products(engine, connection_id)
-    console.print(f"Imported {total} product numbers ({changed} new or changed).")
+    products = connections.import_products(engine, connection_id)
+    console.print(f"Imported {products.total} product numbers ({products.changed} new or changed).")
     connections.configure(engine, connection_id, principles=erp.principles)
     console.print(
         "Principles: "

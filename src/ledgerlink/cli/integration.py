@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -293,6 +294,38 @@ def connections_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     state.console.print(grid)
 
 
+@connections_app.command("products")
+def connections_products(
+    ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False
+) -> None:
+    """The product numbers imported from the ERP, with the principles that use each."""
+    state = state_of(ctx)
+    engine = engine_of(state)
+    current = _connection(engine, connection)
+    products = setup.list_products(engine, require_id(current))
+    if as_json:
+        typer.echo(json.dumps([asdict(p) for p in products], indent=2, ensure_ascii=False))
+        return
+    grid = Grid(
+        Column("number", fixed=True),
+        "name",
+        Column("unit", fixed=True),
+        Column("barred", fixed=True),
+        Column("used by", fixed=True),
+        title=f"Product numbers from {_display_name(current.erp)}",
+        empty="No product numbers imported yet: import them with 'ledgerlink sync products'.",
+    )
+    for product in products:
+        grid.add_row(
+            product.number,
+            product.name,
+            product.unit,
+            "yes" if product.barred else "",
+            ", ".join(product.principles),
+        )
+    state.console.print(grid)
+
+
 @connections_app.command("principles")
 def connections_principles(
     ctx: typer.Context,
@@ -303,8 +336,10 @@ def connections_principles(
     mileage: Annotated[str | None, typer.Option(help="Product number of mileage lines.")] = None,
     product: Annotated[str | None, typer.Option(help="Product number of product lines.")] = None,
     default: Annotated[str | None, typer.Option(help="For every kind not set.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Set the product-number principle per line kind (numbers must be imported)."""
+    """Show the product-number principles per line kind, or set them with the options
+    (numbers must be imported)."""
     state = state_of(ctx)
     engine = engine_of(state)
     current = _connection(engine, connection)
@@ -315,14 +350,33 @@ def connections_principles(
         LineKind.MILEAGE: mileage,
         LineKind.PRODUCT: product,
     }
-    by_kind = dict(current.principles.by_kind)
-    by_kind.update({k: v for k, v in given.items() if v is not None})
-    principles = ProductNumberPrinciples(
-        by_kind=by_kind, default=current.principles.default if default is None else default
+    if any(v is not None for v in given.values()) or default is not None:
+        by_kind = dict(current.principles.by_kind)
+        by_kind.update({k: v for k, v in given.items() if v is not None})
+        principles = ProductNumberPrinciples(
+            by_kind=by_kind, default=current.principles.default if default is None else default
+        )
+        setup.configure(engine, require_id(current), principles=principles)
+    rows = setup.show_principles(engine, require_id(current))
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
+        return
+    erp = _display_name(current.erp)
+    grid = Grid(
+        Column("line kind", fixed=True),
+        Column("product number", fixed=True),
+        "product",
+        title="Product-number principles",
     )
-    setup.configure(engine, require_id(current), principles=principles)
-    for kind, number in principles.to_json().items():
-        state.console.print(f"{kind}: {number or '—'}")
+    for row in rows:
+        if not row.number:
+            name = "none: set one (or a default) before transferring such lines"
+        elif not row.imported:
+            name = f"not in {erp}: choose another"
+        else:
+            name = row.product_name + (" (the default)" if row.from_default else "")
+        grid.add_row(row.kind, row.number or "—", name)
+    state.console.print(grid)
 
 
 @connections_app.command("set")
@@ -364,10 +418,13 @@ def sync_products(ctx: typer.Context, connection: ConnectionOption = None) -> No
     """Import product numbers from the ERP (the ERP is their master)."""
     state = state_of(ctx)
     engine = engine_of(state)
-    total, changed, removed = setup.import_products(
-        engine, require_id(_connection(engine, connection))
+    report = setup.import_products(engine, require_id(_connection(engine, connection)))
+    state.console.print(
+        f"{report.total} product numbers ({report.changed} new or changed, "
+        f"{report.removed} removed)"
     )
-    state.console.print(f"{total} product numbers ({changed} new or changed, {removed} removed)")
+    for warning in report.warnings:
+        state.console.print(f"warning: {warning}", markup=False)
 
 
 @sync_app.command("customers")

@@ -37,7 +37,9 @@ class FieldError:
 
 class ConnectorError(Exception):
     """Base of the errors a connector raises. ``erp_text`` is the ERP's own wording,
-    ``hint`` says what the user should do, ``status`` is the HTTP status if there was one."""
+    ``hint`` says what the user should do, ``status`` is the HTTP status if there was one;
+    ``missing_products`` are the product numbers the ERP refused as unknown (the engine names
+    them to the user)."""
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class ConnectorError(Exception):
         hint: str = "",
         status: int | None = None,
         field_errors: Sequence[FieldError] = (),
+        missing_products: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -54,6 +57,7 @@ class ConnectorError(Exception):
         self.hint = hint
         self.status = status
         self.field_errors = tuple(field_errors)
+        self.missing_products = tuple(missing_products)
 
     def __str__(self) -> str:
         parts = [self.message]

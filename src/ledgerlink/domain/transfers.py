@@ -206,6 +206,17 @@ class ProductNumberPrinciples:
             )
         return number
 
+    def numbers_for(self, invoice: Invoice) -> tuple[str, ...]:
+        """The product numbers ``invoice``'s lines are sent with, sorted, each once (a line
+        without a principle is left out: the transfer reports it)."""
+        numbers = set()
+        for line in invoice.lines:
+            try:
+                numbers.add(self.product_for(line))
+            except ValidationError:
+                continue
+        return tuple(sorted(numbers - {""}))
+
     def to_json(self) -> dict[str, str]:
         return {**{k.value: v for k, v in self.by_kind.items() if v}, "default": self.default}
 

@@ -14,16 +14,19 @@ from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
 from ledgerlink.connectors.spec import TOKEN_REF, ConnectorSpec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.parties import Address, Customer
 from ledgerlink.domain.transfers import (
     Connection,
     CustomerMaster,
     EntityType,
     ProductNumberPrinciples,
+    TransferView,
 )
 from ledgerlink.store.integration import ProductNumber
 from ledgerlink.store.relay import RelayStore
 from ledgerlink.store.tokens import TokenStore
+from ledgerlink.sync import table
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver, authorize_via_loopback
@@ -193,10 +196,23 @@ def configure(
     return connection
 
 
-def import_products(engine: Engine, connection_id: int) -> tuple[int, int, int]:
-    """Replace the stored product numbers with the ERP's; returns (total, changed, removed)."""
+@dataclass(frozen=True, slots=True)
+class ProductImport:
+    """What a product-number import did. ``warnings`` name each number the ERP no longer has
+    that a principle or a document waiting to be transferred still uses."""
+
+    total: int
+    changed: int
+    removed: int
+    warnings: tuple[str, ...] = ()
+
+
+def import_products(engine: Engine, connection_id: int) -> ProductImport:
+    """Replace the stored product numbers with the ERP's, and warn about removed numbers
+    still in use (the transfers that use them would fail)."""
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
+        before = {p.number for p in uow.product_numbers.list(connection_id)}
     connector = engine.connectors(connection)
     products = connector.products()
     with engine.uow() as uow:
@@ -205,7 +221,96 @@ def import_products(engine: Engine, connection_id: int) -> tuple[int, int, int]:
             [ProductNumber(p.number, p.name, p.unit, p.department, p.barred) for p in products],
         )
         uow.commit()
-    return len(products), changed, removed
+    gone = before - {p.number for p in products}
+    warnings = _removed_in_use(engine, connection, gone) if gone else ()
+    return ProductImport(len(products), changed, removed, warnings)
+
+
+def _removed_in_use(engine: Engine, connection: Connection, gone: set[str]) -> tuple[str, ...]:
+    erp = erp_title(connection.erp)
+    uses = principle_uses(connection.principles)
+    waiting: dict[str, list[str]] = {}
+    rows = table.transfer_table(
+        engine,
+        require_id(connection),
+        table.TableFilter(views=(TransferView.NON_TRANSFERRED, TransferView.FAILED)),
+    )
+    for row in rows:
+        for number in connection.principles.numbers_for(row.invoice):
+            waiting.setdefault(number, []).append(str(row.invoice.number))
+    warnings = []
+    for number in sorted(gone):
+        users = [f"the {name} principle" for name in uses.get(number, ())]
+        if number in waiting:
+            documents = waiting[number]
+            users.append(f"document{'s' * (len(documents) > 1)} {', '.join(documents)}")
+        if users:
+            warnings.append(
+                f"product number {number} was removed in {erp} but is still used by "
+                f"{' and '.join(users)}: choose another with 'ledgerlink connections "
+                f"principles', or create it again in {erp}"
+            )
+    return tuple(warnings)
+
+
+def principle_uses(principles: ProductNumberPrinciples) -> dict[str, tuple[str, ...]]:
+    """Product number → the principles that name it (line kinds, ``default``)."""
+    uses: dict[str, list[str]] = {}
+    for name, number in principles.to_json().items():
+        if number:
+            uses.setdefault(number, []).append(name)
+    return {number: tuple(names) for number, names in uses.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedProduct:
+    """An imported product number and the principles that use it."""
+
+    number: str
+    name: str
+    unit: str
+    barred: bool
+    principles: tuple[str, ...]
+
+
+def list_products(engine: Engine, connection_id: int) -> list[ImportedProduct]:
+    """The connection's imported product numbers, each with the principles that use it."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        stored = uow.product_numbers.list(connection_id)
+    uses = principle_uses(connection.principles)
+    return [
+        ImportedProduct(p.number, p.name, p.unit, p.barred, uses.get(p.number, ())) for p in stored
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleRow:
+    """One product-number principle: a line kind (or ``default``), the number its lines are
+    sent with (``from_default`` when the default serves it; ``""`` when none) and whether
+    that number is among the imported ones (its name if so)."""
+
+    kind: str
+    number: str
+    from_default: bool
+    imported: bool
+    product_name: str
+
+
+def show_principles(engine: Engine, connection_id: int) -> list[PrincipleRow]:
+    """The connection's principles, one row per line kind and one for the default."""
+    with engine.uow() as uow:
+        principles = uow.connections.get(connection_id).principles
+        names = {p.number: p.name for p in uow.product_numbers.list(connection_id)}
+    own = {k.value: principles.by_kind.get(k, "") for k in LineKind if k is not LineKind.TEXT}
+    own["default"] = principles.default
+    rows = []
+    for kind, number in own.items():
+        sent = number or principles.default
+        # Without an import there is nothing to check against (as the transfer does).
+        imported = not sent or not names or sent in names
+        rows.append(PrincipleRow(kind, sent, sent != number, imported, names.get(sent, "")))
+    return rows
 
 
 @dataclass

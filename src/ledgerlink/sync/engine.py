@@ -29,7 +29,7 @@ Failures, by what the caller should do (design §6):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import structlog
@@ -504,7 +504,7 @@ class Engine:
         )
         keys = {t: found.get((t, i)) if i is not None else None for t, i in wanted.items()}
         known, imported = uow.product_numbers.known(
-            connection_id, _product_numbers(connection, invoice)
+            connection_id, connection.principles.numbers_for(invoice)
         )
         invoice_key = keys[EntityType.INVOICE]
         linked = invoice_key is not None and bool(invoice_key.external_id)
@@ -747,6 +747,12 @@ class Engine:
         if found is None:
             try:
                 found = connector.create_document(document)
+            except Permanent as refused:
+                if not refused.missing_products:
+                    raise
+                raise missing_products(
+                    ctx.connection.erp, refused.missing_products, erp_text=refused.erp_text
+                ) from refused
             except Uncertain as lost:
                 found = connector.find_document(document.correlation)
                 if found is None:
@@ -827,16 +833,6 @@ def _seconds(wait: float) -> str:
     return f"{wait:.0f} s" if wait < 120 else f"{wait / 60:.0f} min"
 
 
-def _product_numbers(connection: Connection, invoice: Invoice) -> tuple[str, ...]:
-    numbers = []
-    for line in invoice.lines:
-        try:
-            numbers.append(connection.principles.product_for(line))
-        except ValidationError:
-            continue  # the invoice step reports it
-    return tuple(sorted({n for n in numbers if n}))
-
-
 def outgoing(ctx: TransferContext) -> OutgoingDocument:
     """The document as the connector receives it, with every reference resolved (pure: the
     context holds what it reads)."""
@@ -847,13 +843,9 @@ def outgoing(ctx: TransferContext) -> OutgoingDocument:
         raise StepFailed(
             str(error), hint="Set it with 'ledgerlink connections principles'."
         ) from None
-    unknown = sorted({p for p in products if p and ctx.products_imported} - ctx.known_products)
+    unknown = {p for p in products if p and ctx.products_imported} - ctx.known_products
     if unknown:
-        raise StepFailed(
-            f"product number(s) {', '.join(unknown)} are not in {erp_title(connection.erp)}",
-            hint="Import product numbers again ('ledgerlink sync products') or fix the "
-            "product-number principles.",
-        )
+        raise missing_products(connection.erp, unknown)
     project_ref = ""
     if ctx.project is not None and "project" in ctx.capabilities.dimensions:
         project_ref = ctx.external_id(EntityType.PROJECT) or ctx.project.number
@@ -866,6 +858,19 @@ def outgoing(ctx: TransferContext) -> OutgoingDocument:
         salesperson_ref=ctx.external_id(EntityType.EMPLOYEE),
         project_ref=project_ref,
         psa_reference=f"{ctx.entity_code} {invoice.describe()}",
+    )
+
+
+def missing_products(erp: str, numbers: Collection[str], *, erp_text: str = "") -> StepFailed:
+    """The failure of a document whose product numbers the ERP does not have: the numbers
+    first, each once, whether our imported list or the ERP's refusal found them."""
+    listed = ", ".join(sorted(numbers))
+    said = f"product number {listed} is" if len(numbers) == 1 else f"product numbers {listed} are"
+    return StepFailed(
+        f"{said} not in {erp_title(erp)}",
+        erp_text=erp_text,
+        hint="Import product numbers ('ledgerlink sync products') and choose one "
+        f"{erp_title(erp)} has with 'ledgerlink connections principles', or create it there.",
     )
 
 

@@ -37,7 +37,9 @@ class ParsedError:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorRule:
     """One table row. ``None`` matches anything; ``field`` is a pattern over field
-    paths (see :func:`path_matches`); ``text`` is a case-insensitive regex over the ERP's text."""
+    paths (see :func:`path_matches`); ``text`` is a case-insensitive regex over the ERP's text.
+    ``missing_product``: the fields this row matches name a product number the ERP does not
+    have, in their ``value``."""
 
     status: int | None = None
     code: str | None = None
@@ -45,6 +47,7 @@ class ErrorRule:
     text: str | None = None
     error: type[ConnectorError]
     hint: str = ""
+    missing_product: bool = False
 
     def match(self, status: int, parsed: ParsedError) -> FieldError | ParsedError | None:
         """The field error (or whole body) this rule matches, else ``None``."""
@@ -178,4 +181,22 @@ def classify_response(
         hint=hint,
         status=response.status_code,
         field_errors=parsed.field_errors,
+        missing_products=_missing_products(found[0], response.status_code, parsed)
+        if found is not None
+        else (),
+    )
+
+
+def _missing_products(rule: ErrorRule, status: int, parsed: ParsedError) -> tuple[str, ...]:
+    """The product numbers named by every field error ``rule`` matches (one per line)."""
+    if not rule.missing_product:
+        return ()
+    return tuple(
+        sorted(
+            {
+                f.value
+                for f in parsed.field_errors
+                if f.value and rule.match(status, ParsedError(field_errors=(f,))) is not None
+            }
+        )
     )

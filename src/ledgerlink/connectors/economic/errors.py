@@ -102,7 +102,13 @@ ECONOMIC_ERRORS = ErrorTable(
             error=Permanent,
             hint="Create the currency in e-conomic or change the customer's currency.",
         ),
-        ErrorRule(code="E06000", field="lines[*].product", error=Permanent, hint=_PRODUCT_HINT),
+        ErrorRule(
+            code="E06000",
+            field="lines[*].product",
+            error=Permanent,
+            hint=_PRODUCT_HINT,
+            missing_product=True,
+        ),
         ErrorRule(
             code="E06000",
             field="customer",

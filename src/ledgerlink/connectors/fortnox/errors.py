@@ -147,6 +147,7 @@ FORTNOX_ERRORS = ErrorTable(
         ErrorRule(
             field=ARTICLE_FIELD,
             error=Permanent,
+            missing_product=True,
             hint="Article {value} is not in Fortnox: import product numbers again and choose "
             "one that exists in the product-number principles, or create the article in "
             "Fortnox.",
