@@ -137,6 +137,18 @@ def test_host_serve_without_the_erp_password_is_one_line(tmp_path: Path) -> None
     one_line_error(result, "'nav:password' is not in the vault", "host secret set")
 
 
+def test_host_serve_with_settings_that_are_not_valid_is_one_line(tmp_path: Path) -> None:
+    """An old [nav] section with one base_url (NAV has two) names the fields that replace it."""
+    folder = tmp_path / "host"
+    assert invoke("host", "init", str(folder)).exit_code == 0
+    settings = folder / "financialhost.toml"
+    text = settings.read_text(encoding="utf-8")
+    old = "\n".join(line for line in text.splitlines() if not line.startswith("soap_url"))
+    settings.write_text(old + '\nbase_url = "http://nav:7047/DynamicsNAV100"\n', encoding="utf-8")
+    result = invoke("host", "serve", "--settings", str(settings))
+    one_line_error(result, "settings are not valid", "base_url is replaced by soap_url")
+
+
 def test_an_unexpected_error_names_verbose_which_shows_the_traceback(
     cli: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from ledgerlink.financialhost.alerts import send_test
@@ -29,6 +30,18 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except (VaultError, AuditError) as error:
             _fail(str(error))
+        except ValidationError as error:  # the settings file (e.g. a plugin section) is wrong
+            _fail(f"the host's settings are not valid: {_problems(error)}")
+
+
+def _problems(error: ValidationError) -> str:
+    """A settings error in one line: each field and what is wrong with it."""
+    parts = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in problem["loc"])
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
 
 
 def _fail(message: str) -> NoReturn:
