@@ -35,6 +35,7 @@ from ledgerlink.financialhost.settings import HostSettings
 from ledgerlink.financialhost.vault import Vault
 from ledgerlink.wire import callback
 from ledgerlink.wire import operations as ops
+from ledgerlink.wire.relay import AuditAnchor
 from ledgerlink.wire.signing import SigningKey
 
 
@@ -206,7 +207,19 @@ class Host:
         result = self.dispatcher.read(operation.name, body)
         if operation.name != "changes.read":  # that one reads the host's table, not the ERP
             self.alerter.erp_available()
+        if isinstance(result, ops.ConnectionInfo) and isinstance(body, ops.ConnectionTest):
+            result = result.model_copy(update={"audit": self._anchor(body.audit_held_count)})
         return result
+
+    def _anchor(self, held: int | None) -> AuditAnchor:
+        """The audit head for the hub to keep, with the MAC of the record the hub holds."""
+        head = self.audit.anchor()
+        return AuditAnchor(
+            count=head.count,
+            mac=head.mac,
+            held_count=held,
+            held_mac=self.audit.mac_at(held) if held else "",
+        )
 
     def _write(self, operation: ops.Operation, body: ops.WireModel) -> Response:
         key = getattr(body, "idempotency_key")  # noqa: B009 - every write model has one

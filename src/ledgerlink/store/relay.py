@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ledgerlink.store.database import Database
-from ledgerlink.store.tables import RelayAgentRow, RelayJobRow, RelayNonceRow
+from ledgerlink.store.tables import (
+    HostAuditAnchorRow,
+    RelayAgentRow,
+    RelayJobRow,
+    RelayNonceRow,
+)
 
 PENDING, LEASED, ANSWERED, ABANDONED = "pending", "leased", "answered", "abandoned"
 #: Finished jobs are kept this long (for looking into a problem), then removed.
@@ -226,8 +231,42 @@ class RelayStore:
             return int(getattr(result, "rowcount", 0))
 
 
+class AuditAnchorStore:
+    """The audit anchors of FinancialHosts the hub calls directly (inbound mode), by base URL:
+    the same comparison as an agent's heartbeat (:meth:`RelayStore.keep_audit`)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def held(self, host: str) -> int | None:
+        """The record count the hub holds for ``host`` (None: none yet)."""
+        with self._db.sessions.begin() as session:
+            row = session.get(HostAuditAnchorRow, host)
+            return None if row is None else row.audit_count
+
+    def keep(
+        self, host: str, *, count: int, mac: str, held_count: int | None, held_mac: str
+    ) -> str:
+        """Compare ``host``'s audit head with the anchor held and keep the new one; returns the
+        first disagreement ever seen for the host ("" if none)."""
+        with self._db.sessions.begin() as session:
+            row = session.get(HostAuditAnchorRow, host, with_for_update=True)
+            if row is None:
+                row = HostAuditAnchorRow(host=host, audit_problem="")
+                session.add(row)
+            problem = _audit_problem(row, count, mac, held_count, held_mac)
+            if problem and not row.audit_problem:
+                row.audit_problem, row.audit_problem_at = problem, _now()
+            row.audit_count, row.audit_mac, row.seen_at = count, mac, _now()
+            return row.audit_problem
+
+
 def _audit_problem(
-    row: RelayAgentRow, count: int, mac: str, held_count: int | None, held_mac: str
+    row: RelayAgentRow | HostAuditAnchorRow,
+    count: int,
+    mac: str,
+    held_count: int | None,
+    held_mac: str,
 ) -> str:
     """What is wrong with the host's audit head given the anchor in ``row`` ("" if nothing)."""
     if row.audit_count is None:

@@ -449,6 +449,21 @@ class RelayAgentRow(Base):
     audit_problem_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class HostAuditAnchorRow(Base):
+    """The audit anchor of a FinancialHost the hub calls directly (inbound mode), by the host's
+    base URL: its record count and newest MAC as ``connection.test`` last answered, and the
+    first disagreement seen (design §10). Agents keep theirs in ``relay_agents``."""
+
+    __tablename__ = "host_audit_anchors"
+
+    host: Mapped[str] = mapped_column(String(300), primary_key=True)
+    audit_count: Mapped[int | None] = mapped_column(Integer)
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
+    audit_problem: Mapped[str] = mapped_column(Text, default="")
+    audit_problem_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RelayNonceRow(Base):
     """Nonces of agent requests, remembered past the signature window (replay protection that
     every hub process shares)."""

@@ -18,7 +18,7 @@ from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import Connection
 from ledgerlink.store.database import Database
 from ledgerlink.store.ratelimits import RateLimitStore
-from ledgerlink.store.relay import RelayStore
+from ledgerlink.store.relay import AuditAnchorStore, RelayStore
 from ledgerlink.store.tokens import TokenStore
 from ledgerlink.sync.oauth import DatabaseTokenSource
 from ledgerlink.sync.ratelimit import DatabaseLimiter
@@ -56,7 +56,7 @@ def hub_environment(
         retry=retry,
         limiter=limiter if limiter is not None else DatabaseLimiter(RateLimitStore(database)),
         tokens=tokens,
-        services={"relay": RelayStore(database)},
+        services={"relay": RelayStore(database), "audit_anchors": AuditAnchorStore(database)},
     )
 
 

@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from ledgerlink.wire.relay import AuditAnchor
+
 WIRE_VERSION = "1"
 
 #: A decimal amount, serialised as a string so no float ever touches it.
@@ -223,7 +225,9 @@ class Empty(WireModel):
 
 
 class ConnectionTest(WireModel):
-    pass
+    #: The audit record count the hub holds for this host: the answer carries that record's
+    #: MAC, so the hub can tell whether the chain still runs through what it saw.
+    audit_held_count: int | None = Field(default=None, ge=0)
 
 
 class ConnectionInfo(WireModel):
@@ -234,6 +238,7 @@ class ConnectionInfo(WireModel):
     erp_version: str = ""
     host_version: str = ""
     capabilities: tuple[str, ...] = ()  # operation names the plugin supports
+    audit: AuditAnchor | None = None  # the host's audit head, for the hub to keep
 
 
 class CustomerFind(WireModel):

@@ -46,7 +46,7 @@ from ledgerlink.connectors.contract import (
 )
 from ledgerlink.connectors.financialhost import errors, mapping
 from ledgerlink.connectors.financialhost.mapping import ErpChange
-from ledgerlink.connectors.financialhost.relay import RelayQueue, RelayTransport
+from ledgerlink.connectors.financialhost.relay import AuditAnchors, RelayQueue, RelayTransport
 from ledgerlink.connectors.financialhost.settings import (
     FinancialHostCredentials,
     FinancialHostSettings,
@@ -57,6 +57,7 @@ from ledgerlink.domain.transfers import CustomerMaster
 from ledgerlink.domain.work import Project
 from ledgerlink.wire import operations as ops
 from ledgerlink.wire.client import AnswerNotAuthentic, SignedClient, WireAnswer
+from ledgerlink.wire.relay import AuditAnchor
 from ledgerlink.wire.signing import SigningKey
 
 #: The ERP systems behind FinancialHost, as named in messages.
@@ -222,11 +223,15 @@ class FinancialHostConnector:
         settings: FinancialHostSettings,
         transport: httpx2.BaseTransport | None = None,
         relay: RelayQueue | None = None,
+        anchors: AuditAnchors | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        # An agent's audit anchor comes with its heartbeat; a host called directly gives its
+        # own with connection.test, and the hub keeps it here.
+        self._anchors = None if settings.via_agent else anchors
         self._retry = retry
         self.capabilities = capabilities_for(settings.erp_system)
         self._erp = ERP_NAMES[settings.erp_system]
@@ -248,14 +253,16 @@ class FinancialHostConnector:
         settings: Mapping[str, Any],
         *,
         relay: RelayQueue | None = None,
+        anchors: AuditAnchors | None = None,
         retry: RetryPolicy | None = None,
     ) -> FinancialHostConnector:
         """Build from a connection's decrypted credentials and its settings (the registry);
-        ``relay`` reaches hosts in agent mode."""
+        ``relay`` reaches hosts in agent mode, ``anchors`` keeps direct hosts' audit heads."""
         return cls(
             credentials=FinancialHostCredentials.model_validate(dict(credentials)),
             settings=FinancialHostSettings.model_validate(dict(settings)),
             relay=relay,
+            anchors=anchors,
             retry=retry,
         )
 
@@ -376,7 +383,11 @@ class FinancialHostConnector:
         """``connection.test`` (the ERP company behind the host) and ``host.version``. A host
         whose plugin serves the other ERP than the connection says is refused, since the
         capabilities would be wrong."""
-        info = self._read("connection.test", ops.ConnectionTest(), ops.ConnectionInfo)
+        host = self.settings.base_url
+        held = self._anchors.held(host) if self._anchors is not None else None
+        test = ops.ConnectionTest(audit_held_count=held)
+        info = self._read("connection.test", test, ops.ConnectionInfo)
+        self._keep_audit(host, info.audit)
         if info.system in ERP_NAMES and info.system != self.settings.erp_system:
             raise Permanent(
                 f"FinancialHost serves {ERP_NAMES[info.system]}, but the connection is set up "
@@ -408,6 +419,19 @@ class FinancialHostConnector:
             base_currency=info.base_currency,
             details=tuple((name, value) for name, value in details if value),
         )
+
+    def _keep_audit(self, host: str, anchor: AuditAnchor | None) -> None:
+        """Hand the host's audit head to the hub's anchors; a disagreement with what the hub
+        saw before (records removed, rewritten or replaced) stops the verification."""
+        if self._anchors is None or anchor is None:
+            return
+        problem = self._anchors.keep(host, **anchor.model_dump())
+        if problem:
+            raise Permanent(
+                f"FinancialHost {host}: {problem}",
+                hint="Someone changed the host's audit log: run 'ledgerlink host audit verify' "
+                "on the host and find out who; the hub keeps reporting it.",
+            )
 
     # CustomerSync ---------------------------------------------------------------------------
     def find_customer(self, number: str) -> ErpCustomer | None:

@@ -49,6 +49,17 @@ class RelayQueue(Protocol):
     def agent(self, agent_id: str) -> Any: ...
 
 
+class AuditAnchors(Protocol):
+    """The audit anchors the hub keeps for hosts it calls directly (implemented by the store;
+    agents' come with their heartbeat)."""
+
+    def held(self, host: str) -> int | None: ...
+
+    def keep(
+        self, host: str, *, count: int, mac: str, held_count: int | None, held_mac: str
+    ) -> str: ...
+
+
 def _last_seen(relay: RelayQueue, agent_id: str) -> str:
     seen = relay.agent(agent_id)
     moment: datetime | None = getattr(seen, "last_seen", None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ledgerlink.connectors.contract import ErpConnector
 from ledgerlink.connectors.financialhost.connector import FinancialHostConnector, capabilities_for
-from ledgerlink.connectors.financialhost.relay import RelayQueue
+from ledgerlink.connectors.financialhost.relay import AuditAnchors, RelayQueue
 from ledgerlink.connectors.financialhost.settings import FinancialHostSettings
 from ledgerlink.connectors.spec import (
     ConnectorEnvironment,
@@ -20,6 +20,8 @@ from ledgerlink.connectors.spec import (
 
 #: The hub service through which hosts in outbound agent mode are reached.
 RELAY_SERVICE = "relay"
+#: The hub service that keeps the audit anchors of hosts it calls directly.
+ANCHORS_SERVICE = "audit_anchors"
 
 
 def build(
@@ -30,6 +32,7 @@ def build(
         credentials,
         settings,
         relay=env.service(RELAY_SERVICE, RelayQueue),  # type: ignore[type-abstract]
+        anchors=env.service(ANCHORS_SERVICE, AuditAnchors),  # type: ignore[type-abstract]
         retry=env.retry,
     )
 
