@@ -227,7 +227,7 @@ class Empty(WireModel):
 class ConnectionTest(WireModel):
     #: The audit record count the hub holds for this host: the answer carries that record's
     #: MAC, so the hub can tell whether the chain still runs through what it saw.
-    audit_held_count: int | None = Field(default=None, ge=0)
+    audit_held_count: int | None = Field(default=None, ge=0, le=2**63 - 1)  # a SQLite integer
 
 
 class ConnectionInfo(WireModel):
