@@ -3,6 +3,7 @@ hub out or fail half-way (issue 11 item 5)."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -86,3 +87,23 @@ def test_retiring_a_key_with_a_successor_needs_no_force(settings: Path) -> None:
     result = host(settings, "key", "retire", "hub-1")
     assert result.exit_code == 0, result.output
     assert "hub-1 is accepted until" in result.output
+
+
+def test_the_host_list_commands_have_json_and_never_show_a_secret(settings: Path) -> None:
+    """'host key list', 'host jobs' and 'host audit show' print JSON with --json (issue 12
+    item 6: every list command has --json); an empty list is [] and, without --json, a line."""
+    keys = host(settings, "key", "list", "--json")
+    assert keys.exit_code == 0, keys.output
+    (key,) = json.loads(keys.stdout)
+    assert key["key_id"] == "hub-1" and "secret" not in keys.stdout
+    secret = Vault(settings.parent / "data").find("key:hub-1")
+    assert secret and secret not in keys.stdout
+    data = settings.parent / "data"
+    AuditLog(HostDatabase(data / "host.sqlite"), data / "audit.head").append("host.started")
+    jobs = host(settings, "jobs", "--json")
+    assert jobs.exit_code == 0, jobs.output
+    assert json.loads(jobs.stdout) == []
+    assert host(settings, "jobs").stdout.strip() == "No jobs."
+    audit = host(settings, "audit", "show", "--json")
+    assert audit.exit_code == 0, audit.output
+    assert [record["event"] for record in json.loads(audit.stdout)][-1] == "host.started"

@@ -44,6 +44,13 @@ def _problems(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _echo_json(value: object) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
@@ -247,9 +254,15 @@ def key_retire(
 
 
 @key_app.command("list")
-def key_list(settings_file: SettingsOption = DEFAULT_SETTINGS) -> None:
-    """The hub keys and until when each is accepted."""
-    for key in Vault(_settings(settings_file).data_dir).hub_keys():
+def key_list(settings_file: SettingsOption = DEFAULT_SETTINGS, as_json: JsonOption = False) -> None:
+    """The hub keys and until when each is accepted (never their secrets)."""
+    keys = Vault(_settings(settings_file).data_dir).hub_keys()
+    if as_json:
+        _echo_json([key.to_json() for key in keys])
+        return
+    if not keys:
+        typer.echo("No hub keys: add one with 'ledgerlink host key add <id>'.")
+    for key in keys:
         until = key.not_after.isoformat(timespec="seconds") if key.not_after else "no end"
         typer.echo(f"{key.key_id}\tcreated {key.created:%Y-%m-%d %H:%M}\tvalid until {until}")
 
@@ -291,6 +304,7 @@ def audit_show(
     since: Annotated[int, typer.Option(help="Show records after this sequence number.")] = 0,
     limit: Annotated[int, typer.Option(help="How many.")] = 50,
     settings_file: SettingsOption = DEFAULT_SETTINGS,
+    as_json: JsonOption = False,
 ) -> None:
     """Print audit records."""
     settings = _settings(settings_file)
@@ -298,7 +312,13 @@ def audit_show(
         _fail(f"there is no audit log: {settings.database_file} is missing")
     database = HostDatabase(settings.database_file)
     try:
-        for record in read_records(database, since=since, limit=limit):
+        records = read_records(database, since=since, limit=limit)
+        if as_json:
+            _echo_json(records)
+            return
+        if not records:
+            typer.echo("No audit records after that one.")
+        for record in records:
             seq, at, event = record.pop("seq"), record.pop("at"), record.pop("event")
             details = " ".join(f"{k}={v}" for k, v in record.items())
             typer.echo(f"{seq:>6} {at[:19]} {event:<16} {details}")
@@ -311,6 +331,7 @@ def jobs(
     pending: Annotated[bool, typer.Option(help="Only jobs still waiting.")] = False,
     retry_now: Annotated[bool, typer.Option(help="Make waiting jobs due now.")] = False,
     settings_file: SettingsOption = DEFAULT_SETTINGS,
+    as_json: JsonOption = False,
 ) -> None:
     """The store-and-forward queue: accepted writes and their state."""
     settings = _settings(settings_file)
@@ -320,8 +341,16 @@ def jobs(
             database, AuditLog(database, settings.data_dir / "audit.head"), settings.retry
         )
         if retry_now:
-            typer.echo(f"{queue.retry_now()} waiting job(s) are due now.")
-        for job in queue.pending() if pending else queue.recent():
+            due = queue.retry_now()
+            if not as_json:
+                typer.echo(f"{due} waiting job(s) are due now.")
+        listed = queue.pending() if pending else queue.recent()
+        if as_json:
+            _echo_json([job.model_dump(mode="json") for job in listed])
+            return
+        if not listed:
+            typer.echo("No jobs." if not pending else "No jobs waiting.")
+        for job in listed:
             problem = job.error.message if job.error else job.last_problem
             typer.echo(
                 f"{job.accepted_at:%Y-%m-%d %H:%M:%S} {job.state.value:<9} {job.attempts:>3} "
