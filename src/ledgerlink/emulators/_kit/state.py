@@ -25,7 +25,33 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EmulatorState", "StatePart"]
+__all__ = ["Document", "EmulatorState", "StatePart", "Tables"]
+
+
+#: A stored document: a JSON-like dict in the ERP's own field names (money as Decimal).
+Document = dict[str, Any]
+
+
+class Tables:
+    """Named tables of documents and never-reused counters, for an emulator's company (or
+    agreement) dataclass to inherit: it declares the ``tables`` and ``counters`` fields."""
+
+    tables: dict[str, dict[str, Document]]
+    counters: dict[str, int]
+
+    def table(self, name: str) -> dict[str, Document]:
+        """The named table (created empty on first use), keyed by the document's key as text."""
+        return self.tables.setdefault(name, {})
+
+    def get(self, name: str, key: object) -> Document | None:
+        """One document of a table, or ``None``."""
+        return self.tables.get(name, {}).get(str(key))
+
+    def next_number(self, counter: str, *, start: int = 1) -> int:
+        """The next value of ``counter`` (never reused)."""
+        value = self.counters.get(counter, start)
+        self.counters[counter] = value + 1
+        return value
 
 
 @dataclass(frozen=True)

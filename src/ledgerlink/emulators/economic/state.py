@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledgerlink.emulators._kit.ratelimit import LimitWindow
-from ledgerlink.emulators._kit.state import EmulatorState
+from ledgerlink.emulators._kit.state import EmulatorState, Tables
 
 __all__ = ["Agreement", "EconomicState", "Settings", "rate_windows"]
 
@@ -74,7 +74,7 @@ SETTING_NAMES = {
 
 
 @dataclass
-class Agreement:
+class Agreement(Tables):
     """One e-conomic agreement (company) and everything in it."""
 
     number: int
@@ -85,20 +85,6 @@ class Agreement:
     counters: dict[str, int] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     revoked: bool = False
-
-    def table(self, name: str) -> dict[str, Document]:
-        """The named table (created empty on first use), keyed by the id as a string."""
-        return self.tables.setdefault(name, {})
-
-    def get(self, name: str, key: object) -> Document | None:
-        """One document of a table, or ``None``."""
-        return self.tables.get(name, {}).get(str(key))
-
-    def next_number(self, counter: str, *, start: int = 1) -> int:
-        """The next value of a counter (never reused)."""
-        value = self.counters.get(counter, start)
-        self.counters[counter] = value + 1
-        return value
 
     def to_json(self) -> dict[str, Any]:
         """Serialisable form (persistence)."""

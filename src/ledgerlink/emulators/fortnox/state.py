@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ledgerlink.emulators._kit.state import EmulatorState
+from ledgerlink.emulators._kit.state import EmulatorState, Tables
 
 __all__ = ["Company", "Document", "FortnoxState", "Settings"]
 
@@ -38,7 +38,7 @@ class Settings:
 
 
 @dataclass
-class Company:
+class Company(Tables):
     """One Fortnox company: its information, registers, counters and settings."""
 
     information: Document
@@ -48,20 +48,6 @@ class Company:
     used_customer_numbers: list[str] = field(default_factory=list)
     files: dict[str, Document] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
-
-    def table(self, name: str) -> dict[str, Document]:
-        """The named register, keyed by the document's key as text."""
-        return self.tables.setdefault(name, {})
-
-    def get(self, name: str, key: object) -> Document | None:
-        """One document, or ``None``."""
-        return self.tables.get(name, {}).get(str(key))
-
-    def next_number(self, counter: str, *, start: int = 1) -> int:
-        """The next value of ``counter`` (never reused)."""
-        value = self.counters.get(counter, start)
-        self.counters[counter] = value + 1
-        return value
 
     def now(self) -> str:
         """The time a change is stamped with (``YYYY-MM-DD HH:MM:SS``, Swedish local time)."""
