@@ -75,20 +75,19 @@ def ignore_documents(
     engine: Engine, connection_id: int, numbers: Sequence[int], *, ignored: bool = True
 ) -> int:
     """Ignore (or let in again) the numbered documents of the connection's legal entity."""
-    with engine.uow() as uow:
-        connection = uow.connections.get(connection_id)
-        ids = []
-        for number in numbers:
-            found = uow.invoices.by_number(connection.legal_entity_id, number)
-            if found is None:
-                raise NotFoundError(f"there is no document {number}")
-            ids.append(require_id(found))
+    ids = _document_ids(engine, connection_id, numbers)
     return table.set_ignored(engine, connection_id, ids, ignored=ignored)
 
 
 def resolve_documents(engine: Engine, connection_id: int, numbers: Sequence[int]) -> int:
     """Resolve the numbered documents that need attention (their last transfer failed or
     partially failed, totals that differ included): the user fixed or accepted what it left."""
+    return table.resolve(engine, connection_id, _document_ids(engine, connection_id, numbers))
+
+
+def _document_ids(engine: Engine, connection_id: int, numbers: Sequence[int]) -> list[int]:
+    """The ids of the numbered documents of the connection's legal entity; an unknown number is
+    an error naming it."""
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
         ids = []
@@ -97,7 +96,7 @@ def resolve_documents(engine: Engine, connection_id: int, numbers: Sequence[int]
             if found is None:
                 raise NotFoundError(f"there is no document {number}")
             ids.append(require_id(found))
-    return table.resolve(engine, connection_id, ids)
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
