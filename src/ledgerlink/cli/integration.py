@@ -34,7 +34,7 @@ from ledgerlink.psa.setup import find_legal_entity
 from ledgerlink.sync import automatic, pulls, table, transfers
 from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.registry import ConnectorProvider, hub_environment
+from ledgerlink.sync.registry import ConnectorProvider, erp_title, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.worker import run_worker
 from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
@@ -199,11 +199,6 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
     return command
 
 
-def _display_name(erp: str) -> str:
-    """How a person reads an ERP's name (e-conomic, not economic)."""
-    return next((s.display_name for s in all_specs() if s.name == erp), erp)
-
-
 def _show_grant_url(spec: ConnectorSpec, url: str) -> None:
     typer.echo(f"Open this address, log in to {spec.display_name} and grant access:\n  {url}")
 
@@ -268,7 +263,7 @@ def connections_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
             "id": c.id,
             "legal_entity": codes.get(c.legal_entity_id, ""),
             "erp": c.erp,
-            "erp_name": _display_name(c.erp),
+            "erp_name": erp_title(c.erp),
             "account": c.account_id,
             "company": c.company_name,
             "customer_master": c.customer_master.value,
@@ -312,7 +307,7 @@ def connections_products(
         Column("unit", fixed=True),
         Column("barred", fixed=True),
         Column("used by", fixed=True),
-        title=f"Product numbers from {_display_name(current.erp)}",
+        title=f"Product numbers from {erp_title(current.erp)}",
         empty="No product numbers imported yet: import them with 'ledgerlink sync products'.",
     )
     for product in products:
@@ -361,7 +356,7 @@ def connections_principles(
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
         return
-    erp = _display_name(current.erp)
+    erp = erp_title(current.erp)
     grid = Grid(
         Column("line kind", fixed=True),
         Column("product number", fixed=True),
@@ -810,5 +805,5 @@ def transfer_on_posting(state: State, invoice: Invoice) -> str:
     if not queued.erps:
         return ""
     where = "queued for the worker" if queued.queued else "the worker's next round"
-    erps = ", ".join(_display_name(name) for name in queued.erps)
+    erps = ", ".join(erp_title(name) for name in queued.erps)
     return f"Transfer to {erps}: {where} ('ledgerlink worker' sends it)."
