@@ -6,6 +6,8 @@ FinancialHost) gets a FinancialHost in front of its emulator, as at a customer's
 with its self-signed certificate, signed requests, the audit log, and the host's plugin of the
 same name (``nav``, ``visma``) configured with what the emulator says. With ``given`` setup
 values the demo uses that ERP as it is (the real one included) and books or pays nothing.
+An OAuth2 ERP's emulator answers the authorize page through its rehearsal's ``consent``; the
+settings a rehearsal adds beyond the spec's setup fields (a division) go to the connection.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def demo_erp(
             principles=principles,
             where=rehearsal.where,
             erp_user=_erp_user(rehearsal),
+            consent=_consent(emulated, rehearsal),
             notes=rehearsal.notes,
         )
 
@@ -89,6 +92,21 @@ def company(name: str) -> tuple[str, str]:
 def _erp_user(rehearsal: Rehearsal) -> Callable[[Console, Collection[str]], None] | None:
     act = rehearsal.erp_user
     return None if act is None else (lambda console, agreed: console.print(act(agreed)))
+
+
+def _consent(emulated: EmulatedErp, rehearsal: Rehearsal) -> Callable[[str], None] | None:
+    """The rehearsal's consent, its failure (an emulator that did not grant) one clear line."""
+    give = rehearsal.consent
+    if give is None:
+        return None
+
+    def consent(url: str) -> None:
+        try:
+            give(url)
+        except (RuntimeError, httpx2.HTTPError) as error:
+            raise ValidationError(f"{emulated.title} did not grant access: {error}") from None
+
+    return consent
 
 
 def _given(

@@ -3,7 +3,10 @@ set principles, transfer with a progress bar, let the "ERP user" book and regist
 pull balancing, and show the transfer table and the integration log.
 
 :mod:`.demo_erp` supplies a :class:`DemoErp` for any ERP (from its spec and its emulator): how to
-connect, which product numbers to use, and what its ERP user does.
+connect, which product numbers to use, and what its ERP user does. An OAuth2 ERP is connected
+as ``ledgerlink connect`` does it: the authorization-code flow on a loopback redirect, the
+tokens kept in the hub's token store (and refreshed from there); the emulator's ``consent``
+answers the authorize page, and without one (a real ERP) the user opens the printed address.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from ledgerlink.cli import integration
+from ledgerlink.connectors.contract import ConnectionInfo
+from ledgerlink.connectors.registry import spec_for
+from ledgerlink.connectors.spec import CredentialKind
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferStatus
+from ledgerlink.domain.transfers import Connection, ProductNumberPrinciples, TransferStatus
 from ledgerlink.sync import connections, pulls, table, transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.secrets import SecretBox
@@ -29,7 +35,9 @@ from ledgerlink.sync.workflows import WorkerOptions, Workers
 class DemoErp:
     """One ERP as the demo meets it. ``erp_user`` books (the documents whose correlation
     references it is given) and pays in the ERP (emulators only); ``epilogue`` shows anything
-    the ERP side adds (e.g. FinancialHost's audit check)."""
+    the ERP side adds (e.g. FinancialHost's audit check). ``credentials`` and ``settings`` are
+    the spec's setup values by name plus any further settings (a division); ``consent``
+    answers an OAuth2 ERP's authorize URL in the user's place (emulators only)."""
 
     title: str
     erp: str
@@ -39,6 +47,7 @@ class DemoErp:
     where: str
     erp_user: Callable[[Console, Collection[str]], None] | None = None
     epilogue: Callable[[Console], None] | None = None
+    consent: Callable[[str], None] | None = None
     notes: tuple[str, ...] = field(default=())
 
 
@@ -52,19 +61,9 @@ def run_erp_demo(
 ) -> None:
     """Steps 5–9 of the demo."""
     console.rule(f"5. Connect to {erp.title}")
-    connection, info = connections.connect(
-        engine,
-        secrets,
-        legal_entity_id=entity_id,
-        erp=erp.erp,
-        credentials=erp.credentials,
-        settings=erp.settings,
-    )
+    connection, info, kept = _connect(engine, secrets, console, erp, entity_id)
     connection_id = require_id(connection)
-    console.print(
-        f"Connected to {info.account_id} ({info.company_name}) at {erp.where} "
-        "— credentials stored encrypted."
-    )
+    console.print(f"Connected to {info.account_id} ({info.company_name}) at {erp.where} — {kept}.")
     for note in erp.notes:
         console.print(note)
     products = connections.import_products(engine, connection_id)
@@ -125,6 +124,44 @@ def run_erp_demo(
     console.print(integration.log_grid(table.integration_log(engine, connection_id), numbers))
     if erp.epilogue is not None:
         erp.epilogue(console)
+
+
+def _connect(
+    engine: Engine, secrets: SecretBox, console: Console, erp: DemoErp, entity_id: int
+) -> tuple[Connection, ConnectionInfo, str]:
+    """Connect as the spec says; the last item says where the credentials are kept."""
+    spec = spec_for(erp.erp)
+    if spec.credential_kind is not CredentialKind.OAUTH2:
+        connection, info = connections.connect(
+            engine,
+            secrets,
+            legal_entity_id=entity_id,
+            erp=erp.erp,
+            credentials=erp.credentials,
+            settings=erp.settings,
+        )
+        return connection, info, "credentials stored encrypted"
+    names = {f.name for f in spec.setup}
+    values = {
+        name: str(value)
+        for name, value in {**erp.credentials, **erp.settings}.items()
+        if name in names
+    }
+
+    def show_url(url: str) -> None:
+        console.print(f"Open this address, log in to {erp.title} and grant access:\n  {url}")
+
+    connection, info = connections.connect_with_oauth(
+        engine,
+        secrets,
+        spec,
+        values,
+        legal_entity_id=entity_id,
+        show_url=erp.consent or show_url,
+        timeout=30.0 if erp.consent else 300.0,
+        extra_settings={k: v for k, v in erp.settings.items() if k not in names},
+    )
+    return connection, info, "access granted, its OAuth2 tokens kept encrypted in the token store"
 
 
 def _agreed(engine: Engine, connection_id: int) -> tuple[set[str], int]:

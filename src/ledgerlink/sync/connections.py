@@ -31,7 +31,7 @@ from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver, authorize_via_loopback
 from ledgerlink.sync.registry import erp_title
-from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.sync.secrets import SecretBox, SecretKeyError
 
 
 def connect(
@@ -99,12 +99,14 @@ def connect_with_oauth(
     """Connect an OAuth2 ERP from a command line: the authorization-code flow on a loopback
     redirect (the user opens the printed URL and grants access), the tokens kept encrypted in
     the token store under a new credential id, then :func:`connect` verifies and stores the
-    connection with that id as its ``token_ref``. Nothing is kept if any of it fails."""
+    connection with that id as its ``token_ref``. Nothing is kept if any of it fails.
+    Connecting again replaces the connection's tokens: the earlier grant's are deleted."""
     if spec.oauth is None:
         raise ValidationError(f"{spec.display_name} does not connect with OAuth2")
     credentials, settings = spec.split(values)
     credential_id = f"{spec.name}:{uuid.uuid4().hex}"
     store = TokenStore(engine.database, secrets)
+    replaced = _token_ref(engine, secrets, legal_entity_id, spec.name)
     with OAuthClient(spec.oauth(values)) as client:
         try:
             authorize_via_loopback(
@@ -118,7 +120,7 @@ def connect_with_oauth(
         except AuthorizationFailed as error:
             raise ValidationError(f"{spec.display_name} was not connected: {error}") from None
     try:
-        return connect(
+        connected = connect(
             engine,
             secrets,
             legal_entity_id=legal_entity_id,
@@ -131,6 +133,21 @@ def connect_with_oauth(
     except Exception:
         store.delete(credential_id)
         raise
+    if replaced and replaced != credential_id:
+        store.delete(replaced)
+    return connected
+
+
+def _token_ref(engine: Engine, secrets: SecretBox, legal_entity_id: int, erp: str) -> str | None:
+    """The ``token_ref`` of the entity's connection to ``erp``, if it has one that opens."""
+    with engine.uow() as uow:
+        earlier = uow.connections.find(legal_entity_id, erp)
+    if earlier is None or not earlier.credentials:
+        return None
+    try:
+        return secrets.open(earlier.credentials).get(TOKEN_REF)
+    except SecretKeyError:
+        return None  # sealed with another key: connecting again is how that is mended
 
 
 def grant_via_loopback(

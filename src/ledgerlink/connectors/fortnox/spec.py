@@ -121,6 +121,7 @@ SPEC = ConnectorSpec(
     settings_model=FortnoxSettings,
     capabilities=CAPABILITIES,
     factory=build,
+    demos=("fortnox",),
     summary="Fortnox over its REST API v3 with OAuth2 (customers both ways, articles as "
     "product numbers, invoices and credit notes as drafts, balancing).",
 )

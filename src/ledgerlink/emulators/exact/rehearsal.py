@@ -4,9 +4,13 @@ would in a browser, cost centres for the PSA's projects (the ERP user creates th
 the integration writes the project number into the line's ``CostCenter``), and an ERP user who
 processes our invoices whose totals agree and pays two.
 
-Not in ``ledgerlink.emulators.registry`` yet: the demo would then need an Exact
-``ConnectorSpec``, which comes with the connector. The credentials below are what the code flow
-yields; the connector's spec decides their final names.
+In ``ledgerlink.emulators.registry``; ``demo --erp exact`` runs once the Exact
+``ConnectorSpec`` lists ``exact`` in its ``demos``. The demo connects as to any OAuth2 ERP: the
+hub runs the code flow and ``consent`` approves on the emulator's page; the division is a
+setting (a connection's settings take it as it is, or as the spec's setup field of that name).
+The setting names below are provisional: the connector's spec decides them. The tokens in the
+credentials come from a grant made at start, for a caller that talks to the API directly; the
+hub ignores them and makes its own grant.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
-from ledgerlink.emulators._kit.rehearsal import EmulatedErp, Rehearsal
+from ledgerlink.emulators._kit.rehearsal import EmulatedErp, Rehearsal, approve_in_browser
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.exact import rules
 from ledgerlink.emulators.exact.emulator import ExactEmulator
@@ -52,6 +56,7 @@ def rehearse(folder: Path, projects: Sequence[tuple[str, str]] = ()) -> Iterator
                 "refresh_token": tokens["refresh_token"],
             },
             settings={"base_url": url, "division": MAIN, "sales_journal": "70"},
+            consent=approve_in_browser,
             erp_user=lambda agreed: _process_and_pay(emulator, agreed),
         )
 
