@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from ledgerlink.cli.app import app
 from ledgerlink.cli.demo_erp import demo_erp, demo_erps
 from ledgerlink.connectors.registry import all_specs
+from ledgerlink.connectors.spec import CredentialKind
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import InvoiceStatus
 from ledgerlink.emulators.registry import EMULATED
@@ -101,6 +102,28 @@ def test_demo_through_financialhost_to_nav_and_visma_end_to_end(tmp_path: Path, 
     assert "Nothing to transfer: every posted document is in" in second.output, second.output
     assert "registered 0 full payments" in second.output, second.output[-4000:]
     assert re.search(r": 0 changed, \d+ unchanged\.", second.output), second.output[-4000:]
+
+
+OAUTH2_DEMOS = sorted(
+    name for name, (spec, _) in demo_erps().items() if spec.credential_kind is CredentialKind.OAUTH2
+)
+
+
+@pytest.mark.parametrize("erp", OAUTH2_DEMOS)
+def test_an_oauth2_rehearsal_gives_consent_and_names_its_values_as_the_spec_does(
+    tmp_path: Path, erp: str
+) -> None:
+    """What the demo connects an OAuth2 ERP with: the spec's required setup values, further
+    settings (a division) that the connector's settings accept, and a consent to answer the
+    authorize page (no tokens handed over: the hub makes its own grant)."""
+    spec, emulated = demo_erps()[erp]
+    with emulated.start(tmp_path, ()) as rehearsal:
+        assert rehearsal.consent is not None
+        given = {**rehearsal.credentials, **rehearsal.settings}
+        assert {f.name for f in spec.setup if f.required} <= set(given)
+        names = {f.name for f in spec.setup}
+        further = {k: v for k, v in rehearsal.settings.items() if k not in names}
+        spec.validate_settings({**spec.split(given)[1], **further})
 
 
 #: Emulators registered before their connector's spec lists them in ``demos`` (remove the name
