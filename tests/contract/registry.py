@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from ledgerlink.connectors._kit.oauth import OAuthClient, TokenSet, TokenSource
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ErpConnector, ErpDocument
 from ledgerlink.connectors.economic import EconomicConnector, EconomicSettings
+from ledgerlink.connectors.exact.spec import oauth_config as exact_oauth_config
 from ledgerlink.connectors.financialhost import (
     FinancialHostConnector,
     FinancialHostCredentials,
@@ -51,6 +53,8 @@ from ledgerlink.emulators._kit.base import Emulator
 from ledgerlink.emulators._kit.faults import FaultRule
 from ledgerlink.emulators._kit.serve import running, running_all
 from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.emulators.exact import ExactEmulator
+from ledgerlink.emulators.exact.seed import MAIN as EXACT_DIVISION
 from ledgerlink.emulators.fortnox import FortnoxEmulator
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.emulators.visma import (
@@ -495,6 +499,184 @@ def _fortnox(_folder: Path) -> Iterator[Case]:
                 existing_customer="1",
                 product="WORK",
                 erp=FortnoxErp(emulator, base_url),
+                faults=faults,
+                build=build,
+            )
+        finally:
+            faults.clear()
+            tokens.oauth.close()
+
+
+# Exact Online -------------------------------------------------------------------------------------
+
+EXACT_CLIENT, EXACT_SECRET = "ledgerlink-exact", "exact-contract-secret"
+EXACT_CREDENTIAL = "exact:contract"
+_EXACT_ADMIN = (EXACT_CLIENT, EXACT_SECRET)
+
+
+def exact_values(base_url: str, **settings: Any) -> dict[str, Any]:
+    """Setup values of a connection to the Exact emulator's Dutch division at ``base_url``."""
+    return {
+        "client_id": EXACT_CLIENT,
+        "client_secret": EXACT_SECRET,
+        "base_url": base_url,
+        "division": EXACT_DIVISION,
+        **settings,
+    }
+
+
+class ExactTokens(GrantedTokens):
+    """One grant's tokens at the Exact emulator (form client authentication, rotation)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.oauth = OAuthClient(exact_oauth_config(exact_values(base_url)))
+        self._lock = threading.Lock()
+        self._tokens = grant_on_emulator(self.oauth)
+
+
+def exact_vat_code(emulator: ExactEmulator, code: str, percent: str, text: str) -> None:
+    """What the Exact administrator sets up for foreign sales (the contract's documents are
+    Danish: 25 %): an exclusive VAT code of the division."""
+    division = emulator.state.divisions[EXACT_DIVISION]
+    with emulator.state.change():
+        table = division.table("vat/VATCodes")
+        key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact-contract-vat-{code}"))
+        record = {
+            "ID": key,
+            "Code": code,
+            "Description": text,
+            "Percentage": Decimal(percent),
+            "Type": "E",
+            "Account": None,
+            "Charged": False,
+            "Division": EXACT_DIVISION,
+        }
+        division.stamp(record)
+        table[key] = record
+
+
+class ExactErp:
+    """Exact's user: processes invoices (number, status 50, open item) and registers
+    payments through the admin routes; counts sales invoices by ``Remarks`` in the state."""
+
+    def __init__(self, emulator: ExactEmulator, base_url: str) -> None:
+        self._emulator = emulator
+        self._base_url = base_url
+
+    def _admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        answer = httpx2.post(
+            f"{self._base_url}/_emulator/{EXACT_DIVISION}{path}", json=body or {}, auth=_EXACT_ADMIN
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def _invoices(self) -> list[dict[str, Any]]:
+        state = self._emulator.state
+        with state.lock:
+            table = state.divisions[EXACT_DIVISION].table("salesinvoice/SalesInvoices")
+            return [dict(record) for record in table.values()]
+
+    def book(self, document: ErpDocument) -> str:
+        processed = self._admin(f"/salesinvoices/{document.external_id}/process")
+        return str(processed["InvoiceNumber"])
+
+    def pay(self, booked_number: str, amount: Money) -> None:
+        (invoice,) = [i for i in self._invoices() if str(i["InvoiceNumber"]) == booked_number]
+        self._admin(
+            f"/salesinvoices/{invoice['InvoiceID']}/payments", {"amount": str(amount.amount)}
+        )
+
+    def count_documents(self, correlation: str) -> int:
+        return sum(1 for invoice in self._invoices() if invoice.get("Remarks") == correlation)
+
+
+class ExactFaults(EmulatorFaults):
+    """Exact's faults, all at the emulator (the connector talks to it directly):
+
+    * lost answer: the next ``POST …/salesinvoice/SalesInvoices`` is done, then its connection
+      dropped — the connector must say Uncertain;
+    * 429: the next request answers 429 with the given ``Retry-After`` (Exact's own 429s name
+      their wait in ``X-RateLimit-*-Reset``; its 60-a-minute window stays on for every check);
+    * storm: every request (or every POST/PUT/DELETE) answers 503;
+    * revoked credentials: the user withdraws the app's access (every token ends, a refresh
+      answers ``invalid_grant``); ``clear`` grants access again;
+    * requests: the emulator's journal.
+    """
+
+    def __init__(
+        self, emulator: ExactEmulator, base_url: str, tokens: ExactTokens, limiter: CaseLimiter
+    ) -> None:
+        super().__init__(emulator)
+        self._base_url = base_url
+        self._tokens = tokens
+        self._limiter = limiter
+        self._revoked = False
+        self._paused = False
+
+    def lose_next_write_answer(self) -> LostAnswer:
+        path = f"/api/v1/{EXACT_DIVISION}/salesinvoice/SalesInvoices"
+        self.once(
+            FaultRule(path, frozenset({"POST"}), drop_after_commit_rate=1.0),
+            method="POST",
+            path_prefix=path,
+        )
+        return LostAnswer.UNCERTAIN
+
+    def rate_limit_next(self, retry_after: float) -> None:
+        self._paused = True
+        self.once(
+            FaultRule("", rate_limit_rate=1.0, retry_after=retry_after),
+            method=None,
+            path_prefix="",
+        )
+
+    def storm(self, *, writes_only: bool = False) -> None:
+        self.flood(methods=WRITES if writes_only else frozenset())
+
+    def revoke_credentials(self) -> None:
+        httpx2.post(
+            f"{self._base_url}/_emulator/tokens/revoke", auth=_EXACT_ADMIN
+        ).raise_for_status()
+        self._revoked = True
+
+    def clear(self) -> None:
+        if self._revoked:
+            self._tokens.regrant()
+            self._revoked = False
+        if self._paused:
+            self._limiter.reset()
+            self._paused = False
+        super().clear()
+
+
+@contextmanager
+def _exact(_folder: Path) -> Iterator[Case]:
+    """Exact Online (the emulator on loopback, its rate limits on), connected through OAuth2
+    to the Dutch division, which has a 25 % VAT code for the contract's Danish documents."""
+    emulator = ExactEmulator(client_id=EXACT_CLIENT, client_secret=EXACT_SECRET)
+    exact_vat_code(emulator, "25", "0.25", "OSS Denemarken 25%")
+    with running(emulator.app) as base_url:
+        tokens = ExactTokens(base_url)
+        limiter = CaseLimiter()
+        env = ConnectorEnvironment(
+            retry=QUICK_RETRY, limiter=limiter, tokens=lambda _credential, _client: tokens
+        )
+
+        def build(page_size: int | None) -> ErpConnector:
+            values = exact_values(base_url, **({"page_size": page_size} if page_size else {}))
+            credentials = {
+                "client_secret": values.pop("client_secret"),
+                TOKEN_REF: EXACT_CREDENTIAL,
+            }
+            return spec_for("exact").factory(credentials, values, env)
+
+        faults = ExactFaults(emulator, base_url, tokens, limiter)
+        try:
+            yield Case(
+                name="exact",
+                existing_customer="1001",
+                product="WORK-DEV",
+                erp=ExactErp(emulator, base_url),
                 faults=faults,
                 build=build,
             )
@@ -953,6 +1135,7 @@ CASES = [
     CaseSpec("economic", "economic", _economic(modules=True)),
     CaseSpec("economic-basic", "economic", _economic(modules=False)),
     CaseSpec("fortnox", "fortnox", _fortnox),
+    CaseSpec("exact", "exact", _exact),
     CaseSpec("nav", "financialhost", _nav, _CANNOT_429),
     CaseSpec("nav-agent", "financialhost", _nav_agent, _CANNOT_429),
     CaseSpec("visma", "financialhost", _visma, _CANNOT_429),

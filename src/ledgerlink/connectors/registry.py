@@ -6,12 +6,15 @@ This is the one list of ERPs. Adding an ERP is adding its package's ``SPEC`` her
 from __future__ import annotations
 
 from ledgerlink.connectors.economic.spec import SPEC as ECONOMIC
+from ledgerlink.connectors.exact.spec import SPEC as EXACT
 from ledgerlink.connectors.financialhost.spec import SPEC as FINANCIALHOST
 from ledgerlink.connectors.fortnox.spec import SPEC as FORTNOX
 from ledgerlink.connectors.spec import ConnectorSpec
 from ledgerlink.domain.errors import ValidationError
 
-SPECS: dict[str, ConnectorSpec] = {spec.name: spec for spec in (ECONOMIC, FINANCIALHOST, FORTNOX)}
+SPECS: dict[str, ConnectorSpec] = {
+    spec.name: spec for spec in (ECONOMIC, EXACT, FINANCIALHOST, FORTNOX)
+}
 
 
 def spec_for(erp: str) -> ConnectorSpec:

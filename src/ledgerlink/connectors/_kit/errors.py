@@ -102,6 +102,9 @@ class ErrorTable:
     erp: str
     rules: tuple[ErrorRule, ...] = ()
     parse: Callable[[Any], ParsedError] = field(default=parse_generic_body)
+    #: The server's wait (seconds) for a Transient answer without ``Retry-After``, read from
+    #: the ERP's own signals (e.g. Exact's ``X-RateLimit-*-Reset``); ``None``: no other signal.
+    server_wait: Callable[[httpx2.Response], float | None] | None = None
 
     def find(self, status: int, parsed: ParsedError) -> tuple[ErrorRule, FieldError | None] | None:
         """The first rule that matches, with the field error it matched on (if any)."""
@@ -168,9 +171,12 @@ def classify_response(
     if text:
         message = f"{table.erp} refused {verb} {where} (HTTP {response.status_code}): {text}"
     if issubclass(cls, Transient):
+        retry_after = decision.retry_after
+        if retry_after is None and table.server_wait is not None:
+            retry_after = table.server_wait(response)
         return cls(
             message,
-            retry_after=decision.retry_after,
+            retry_after=retry_after,
             erp_text=text,
             hint=hint,
             status=response.status_code,
