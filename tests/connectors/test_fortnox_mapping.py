@@ -106,12 +106,13 @@ def test_invoice_header_carries_the_correlation_and_the_references() -> None:
         "ExternalInvoiceReference1": "LL-NORDLYS-1001",
         "Currency": "DKK",
         "VATIncluded": False,
+        "InvoiceDate": "2026-03-02",
         "YourOrderNumber": "PO-4711",
         "YourReference": "Erik Ek",
         "OurReference": "AB",
         "Remarks": "Consulting March 2024",
         "Comments": "Thank you for your business.",
-    }  # no invoice number, dates or terms: Fortnox decides them (fact sheet §1.3)
+    }  # the PSA's invoice date; no invoice number, due date or terms: Fortnox decides them
     assert rows == [
         {
             "ArticleNumber": "WORK",

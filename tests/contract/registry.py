@@ -56,6 +56,8 @@ from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.exact import ExactEmulator
 from ledgerlink.emulators.exact.seed import MAIN as EXACT_DIVISION
 from ledgerlink.emulators.fortnox import FortnoxEmulator
+from ledgerlink.emulators.fortnox.seed import EXPENSE_ACCOUNTS as FORTNOX_EXPENSE_ACCOUNTS
+from ledgerlink.emulators.fortnox.seed import EXPENSE_SERIES as FORTNOX_EXPENSE_SERIES
 from ledgerlink.emulators.nav import NavEmulator
 from ledgerlink.emulators.visma import (
     EmulatedAdk,
@@ -485,7 +487,13 @@ def _fortnox(_folder: Path) -> Iterator[Case]:
         )
 
         def build(page_size: int | None) -> ErpConnector:
-            values = fortnox_values(base_url, **({"page_size": page_size} if page_size else {}))
+            values = fortnox_values(
+                base_url,
+                # expense import from the seeded journal and accounts
+                expense_import_series=FORTNOX_EXPENSE_SERIES,
+                expense_import_accounts=" ".join(map(str, FORTNOX_EXPENSE_ACCOUNTS)),
+                **({"page_size": page_size} if page_size else {}),
+            )
             credentials = {
                 "client_secret": values.pop("client_secret"),
                 TOKEN_REF: FORTNOX_CREDENTIAL,

@@ -227,7 +227,7 @@ INVOICE = {
         "Remarks": "Faktura för mars",
         "Comments": "Överförd från ledgerlink",
         "Currency": "SEK",
-        "Project": "P1",
+        "Project": "100",  # the seeded project: an invoice's project must exist
         "InvoiceRows": [
             {
                 "ArticleNumber": "WORK",

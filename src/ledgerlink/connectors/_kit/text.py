@@ -1,9 +1,12 @@
-"""Text rules several ERPs share (design §6): shortening display text at a word, and
-splitting a long text into lines of a width, both at word boundaries."""
+"""Text rules several ERPs share (design §6): shortening display text at a word, splitting a
+long text into lines of a width at word boundaries, merging address lines into the fields an
+ERP has, and keeping only the letters and digits of an identifier."""
 
 from __future__ import annotations
 
-__all__ = ["ELLIPSIS", "shorten_at_word", "split_at_words"]
+from collections.abc import Sequence
+
+__all__ = ["ELLIPSIS", "letters_and_digits", "merge_lines", "shorten_at_word", "split_at_words"]
 
 ELLIPSIS = "…"
 
@@ -47,3 +50,21 @@ def split_at_words(text: str, width: int) -> list[str]:
         if current:
             lines.append(current)
     return lines
+
+
+def merge_lines(lines: Sequence[str], fields: int, *, separator: str = ", ") -> list[str]:
+    """``lines`` (stripped, empty ones dropped) fitted into ``fields`` fields: the lines that
+    do not get a field of their own are joined to the last field with ``separator``, so
+    nothing is lost. Fewer lines than fields: fewer items (never padded)."""
+    if fields < 1:
+        raise ValueError("fields must be at least 1")
+    kept = [line.strip() for line in lines if line.strip()]
+    if len(kept) <= fields:
+        return kept
+    return [*kept[: fields - 1], separator.join(kept[fields - 1 :])]
+
+
+def letters_and_digits(text: str) -> str:
+    """``text`` with everything but letters and digits removed (``"P-200 a"`` → ``"P200a"``),
+    for identifiers an ERP allows only letters and digits in."""
+    return "".join(character for character in text if character.isalnum())

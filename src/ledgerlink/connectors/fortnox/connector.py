@@ -11,6 +11,23 @@ keeps from draft to booked invoice. Every draft carries the correlation in
 ``ExternalInvoiceReference1``; the ``externalinvoicereference1`` search is LIKE (a substring),
 so what it finds is compared exactly.
 
+Credit notes are credit invoices referencing the invoice they credit (see
+:mod:`~ledgerlink.connectors.fortnox.mapping`): the connector reads that invoice first and
+references it only when Fortnox has it booked, for the same customer.
+
+A draft dated in the period the company locked in Fortnox is refused before it is sent: Fortnox
+takes the draft but its user cannot book it (bookkeeping in a locked period is refused,
+2000401), so the transfer would succeed into a dead end. The locked period
+(``GET /3/settings/lockedperiod``, fact sheet §2.9) is read once per :data:`LOCK_TTL` and read
+again before a document is refused, so a period unlocked a moment ago is seen.
+
+Projects are found by their number (``GET /3/projects/{n}``) before one is created, so a lost
+answer, or a project someone made in Fortnox, is linked instead of duplicated.
+
+Expense import reads the chosen journal's vouchers by number, per financial year: vouchers
+are never changed or deleted through Fortnox's API and are numbered in order per series and
+year, so the cursor is the last voucher number read in each financial year in play.
+
 Incremental reads (customers, balancing) use ``lastmodified``, which Fortnox compares at
 minute granularity in Swedish local time, and Fortnox's list items carry no modification time:
 the cursor is the server's own time (its ``Date`` header) when a read began, a minute early,
@@ -22,8 +39,9 @@ again unchanged (as many marks as fit the hub's 200-character cursor).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -46,6 +64,7 @@ from ledgerlink.connectors._kit.pagination import PageNumberPaginator, PageReque
 from ledgerlink.connectors._kit.requestor import Requestor, decode_json
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import (
+    AuthExpired,
     Batch,
     Capabilities,
     ConnectionInfo,
@@ -53,6 +72,7 @@ from ledgerlink.connectors.contract import (
     ErpDocument,
     ErpExpense,
     ErpProduct,
+    FieldError,
     OutgoingDocument,
     Permanent,
     PlannedRequest,
@@ -64,11 +84,15 @@ from ledgerlink.connectors.fortnox.dtos import (
     ArticleDto,
     CompanyInformationDto,
     CustomerDto,
+    FinancialYearDto,
     InvoiceReadDto,
     MeDto,
+    ProjectDto,
+    VoucherDto,
+    VoucherItemDto,
     to_wire,
 )
-from ledgerlink.connectors.fortnox.errors import FORTNOX_ERRORS
+from ledgerlink.connectors.fortnox.errors import FORTNOX_ERRORS, LOCKED_HINT
 from ledgerlink.connectors.fortnox.settings import FortnoxSettings
 from ledgerlink.domain.parties import Contact, Customer, Employee
 from ledgerlink.domain.totals import TotalsRule, VatRounding
@@ -86,14 +110,30 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: How much earlier than the server's time a cursor starts (``lastmodified`` counts minutes).
 OVERLAP = timedelta(minutes=1)
 
+#: How long the company's locked period is taken as read (seconds).
+LOCK_TTL = 300.0
+#: Vouchers read per expense batch (each is one request), so a first import of a long
+#: history commits its progress as it goes.
+EXPENSE_BATCH = 50
+#: Financial years an expense cursor remembers (the newest; older ones are closed).
+EXPENSE_YEARS = 4
+
 CAPABILITIES = Capabilities(
     customer_push=True,
     customer_import=True,
+    # Contacts and employees are not transferred to Fortnox (fact sheet §1.2): the contact's
+    # name is the invoice's "Er referens" (YourReference), the employee's "Vår referens"
+    # (OurReference), both from the PSA document.
+    contact_push=False,
+    employee_push=False,
+    project_push=True,
     product_import=True,
     invoice_push=True,
     credit_note_push=True,
     balancing=True,
+    expense_import=True,
     customer_master_modes=frozenset({CustomerMaster.PSA, CustomerMaster.ERP}),
+    dimensions=("project",),
     max_heading_length=mapping.MAX_REMARKS,
     # Fortnox computes VAT per rate on the document's rows and rounds a SEK invoice's total
     # to whole kronor with RoundOff (fact sheet §2.10; the emulator does the same).
@@ -133,6 +173,36 @@ def status_cursor(since: str, marks: Sequence[str]) -> str:
     return f"{since}|{','.join(sorted(set(marks))[:room])}"
 
 
+def expense_cursor(series: str, read: Mapping[int, int]) -> str:
+    """``series`` and the last voucher number read per financial year id, the newest
+    :data:`EXPENSE_YEARS` years: ``A|3:12,4:0``."""
+    kept = sorted(read)[-EXPENSE_YEARS:]
+    return f"{series}|{','.join(f'{year}:{read[year]}' for year in kept)}"
+
+
+def parse_expense_cursor(cursor: str | None, series: str) -> dict[int, int]:
+    """The last voucher number read per financial year; nothing when the cursor is of
+    another series (the journal chosen in setup changed) or there is none."""
+    if not cursor:
+        return {}
+    kept, _, marks = cursor.partition("|")
+    if kept != series:
+        return {}
+    read: dict[int, int] = {}
+    for mark in filter(None, marks.split(",")):
+        year, _, number = mark.partition(":")
+        read[int(year)] = int(number)
+    return read
+
+
+def credited_document(document: OutgoingDocument) -> str:
+    """The ERP id (Fortnox document number) of the invoice a credit note credits, as the
+    engine resolved it: ``OutgoingDocument.credits_ref``. The contract does not carry it yet
+    (the engine knows the credited invoice's external key, the connector does not); until it
+    does, this is "" and a credit note goes without ``CreditInvoiceReference``."""
+    return str(getattr(document, "credits_ref", "") or "").strip()
+
+
 def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]:
     """The ``lastmodified`` time and the marks of a balancing cursor."""
     if not cursor:
@@ -143,8 +213,9 @@ def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]
 
 class FortnoxConnector:
     """Connector for one Fortnox company (see the module docstring). Implements
-    ``Connector``, ``CustomerSync``, ``ProductImport``, ``InvoicePush``, ``StatusPull`` and
-    ``Preview``; contacts, employees, projects and expenses raise :class:`Permanent`."""
+    ``Connector``, ``CustomerSync``, ``ProjectPush``, ``ProductImport``, ``InvoicePush``,
+    ``StatusPull``, ``ExpenseImport`` and ``Preview``; contacts and employees are not
+    transferred to Fortnox and raise :class:`Permanent`."""
 
     def __init__(
         self,
@@ -173,6 +244,7 @@ class FortnoxConnector:
             erp=ERP,
         )
         self._api = Requestor(client=self._client, errors=FORTNOX_ERRORS, retry=retry)
+        self._locked: tuple[float, date | None] | None = None
         self._log = structlog.get_logger("ledgerlink.connectors.fortnox")
 
     # lifecycle ----------------------------------------------------------------------------
@@ -194,8 +266,14 @@ class FortnoxConnector:
         self.close()
 
     # plumbing -----------------------------------------------------------------------------
-    def _get(self, model: type[_M], path: str, wrapper: str) -> _M:
-        return model.model_validate(self._api.json("GET", path)[wrapper])
+    def _get(
+        self, model: type[_M], path: str, wrapper: str, *, params: tuple[tuple[str, str], ...] = ()
+    ) -> _M:
+        if params:
+            document = decode_json(self._api.request("GET", path, params=params).content)
+        else:
+            document = self._api.json("GET", path)
+        return model.model_validate(document[wrapper])
 
     def _get_or_none(self, model: type[_M], path: str, wrapper: str) -> _M | None:
         try:
@@ -270,8 +348,34 @@ class FortnoxConnector:
         return {"Customer": to_wire(dto)}
 
     def _invoice_body(self, document: OutgoingDocument) -> dict[str, Any]:
-        dto = mapping.invoice_to_dto(document, vat_accounts=self.settings.vat_accounts)
+        dto = mapping.invoice_to_dto(
+            document, vat_accounts=self.settings.vat_accounts, credits=self._credited(document)
+        )
         return {"Invoice": to_wire(dto)}
+
+    def _credited(self, document: OutgoingDocument) -> str | None:
+        """The Fortnox invoice a credit note references: the one it credits, when Fortnox
+        has it booked (not cancelled) for the same customer; else ``None``."""
+        if not document.invoice.is_credit_note:
+            return None
+        number = credited_document(document)
+        if not number or "/" in number:
+            return None
+        path = f"/3/invoices/{quote(number, safe='')}"
+        original = self._get_or_none(InvoiceReadDto, path, "Invoice")
+        if (
+            original is None
+            or not original.Booked
+            or original.Cancelled
+            or original.CustomerNumber != document.customer_ref.strip()
+        ):
+            self._log.info(
+                "credit note without CreditInvoiceReference",
+                credited=number,
+                reason="not booked in Fortnox" if original is not None else "not in Fortnox",
+            )
+            return None
+        return original.DocumentNumber
 
     def create_customer(self, customer: Customer) -> PushResult:
         """Create the customer with its PSA number (a repeated create collides: 2000637)."""
@@ -321,10 +425,47 @@ class FortnoxConnector:
         return mapping.erp_document(whole)
 
     def create_document(self, document: OutgoingDocument) -> ErpDocument:
-        """Create the draft (unbooked) invoice or credit note; Fortnox answers it whole."""
+        """Create the draft (unbooked) invoice or credit note; Fortnox answers it whole. One
+        dated in Fortnox's locked period is refused first (see the module docstring)."""
+        self._check_open_period(document.invoice.invoice_date)
         body = self._invoice_body(document)
         answer = self._api.json("POST", "/3/invoices", body=body)
         return mapping.erp_document(InvoiceReadDto.model_validate(answer["Invoice"]))
+
+    def _locked_until(self, *, fresh: bool) -> date | None:
+        """The last locked day in Fortnox (``None``: nothing locked), read at most once per
+        :data:`LOCK_TTL` unless ``fresh``."""
+        now = time.monotonic()
+        if fresh or self._locked is None or now - self._locked[0] > LOCK_TTL:
+            try:
+                answer = self._api.json("GET", "/3/settings/lockedperiod")
+            except AuthExpired as error:
+                if error.status != 403:
+                    raise
+                # A connection made before the connector asked for the settings scope: it
+                # transfers as before, without the check, until it is connected again.
+                self._log.warning("locked period not readable (no settings scope)")
+                answer = {}
+            end = (answer.get("LockedPeriod") or {}).get("EndDate") or None
+            self._locked = (now, date.fromisoformat(str(end)) if end else None)
+        return self._locked[1]
+
+    def _check_open_period(self, day: date) -> None:
+        """Refuse a document dated on or before the locked day (read again to be sure)."""
+        locked = self._locked_until(fresh=False)
+        if locked is None or day > locked:
+            return
+        locked = self._locked_until(fresh=True)
+        if locked is None or day > locked:
+            return
+        said = f"LockedPeriod EndDate {locked.isoformat()} (GET /3/settings/lockedperiod)"
+        raise Permanent(
+            f"Fortnox: the invoice date {day.isoformat()} is in the period locked up to "
+            f"{locked.isoformat()}; Fortnox's user could not book the draft",
+            erp_text=said,
+            hint=LOCKED_HINT,
+            field_errors=(FieldError(path="InvoiceDate", message=said, value=day.isoformat()),),
+        )
 
     # StatusPull -----------------------------------------------------------------------------
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:
@@ -378,7 +519,63 @@ class FortnoxConnector:
         planned.append(PlannedRequest("POST", "/3/invoices", body, "create the draft invoice"))
         return planned
 
-    # not supported (yet) ----------------------------------------------------------------------
+    # ProjectPush ----------------------------------------------------------------------------
+    def ensure_project(self, project: Project, customer_ref: str) -> PushResult:
+        """The Fortnox project with the PSA project's number (letters and digits, see
+        :func:`~ledgerlink.connectors.fortnox.mapping.project_number`), created when Fortnox
+        has none. Fortnox projects belong to no customer, so ``customer_ref`` is not sent."""
+        body = {"Project": to_wire(mapping.project_to_dto(project))}
+        number = body["Project"]["ProjectNumber"]
+        found = self._get_or_none(ProjectDto, f"/3/projects/{quote(number, safe='')}", "Project")
+        if found is not None:
+            return PushResult(external_id=found.ProjectNumber or number, created=False)
+        answer = self._api.json("POST", "/3/projects", body=body)
+        created = ProjectDto.model_validate(answer["Project"])
+        return PushResult(external_id=created.ProjectNumber or number)
+
+    # ExpenseImport --------------------------------------------------------------------------
+    def expenses(self, cursor: str | None) -> Batch[ErpExpense]:
+        """Expense entries of the vouchers in the chosen journal since the cursor, at most
+        :data:`EXPENSE_BATCH` vouchers a batch (see the module docstring); nothing, and no
+        request, until a journal and accounts are chosen."""
+        settings = self.settings
+        if not settings.expense_import_set_up:
+            self._log.info("expense import not set up: choose a journal and accounts")
+            return Batch(items=(), cursor=None)
+        series = settings.expense_import_series.strip()
+        accounts = frozenset(settings.expense_import_accounts)
+        read = parse_expense_cursor(cursor, series)
+        years, _ = self._items(FinancialYearDto, "/3/financialyears", "FinancialYears")
+        years.sort(key=lambda year: year.FromDate)
+        if read:
+            known = [index for index, year in enumerate(years) if year.Id in read]
+            years = years[min(known) :] if known else years
+        items: list[ErpExpense] = []
+        vouchers = 0
+        for year in years:
+            last = read.get(year.Id, 0)
+            listed, _ = self._items(
+                VoucherItemDto,
+                f"/3/vouchers/sublist/{quote(series, safe='')}",
+                "Vouchers",
+                params=(("financialyear", str(year.Id)),),
+            )
+            for number in sorted({v.VoucherNumber for v in listed if v.VoucherNumber > last}):
+                if vouchers == EXPENSE_BATCH:
+                    return Batch(items=tuple(items), cursor=expense_cursor(series, read), more=True)
+                voucher = self._get(
+                    VoucherDto,
+                    f"/3/vouchers/{quote(series, safe='')}/{number}",
+                    "Voucher",
+                    params=(("financialyear", str(year.Id)),),
+                )
+                items += mapping.expenses_of(voucher, accounts)
+                read[year.Id] = number
+                vouchers += 1
+            read.setdefault(year.Id, last)
+        return Batch(items=tuple(items), cursor=expense_cursor(series, read))
+
+    # not transferred to Fortnox ---------------------------------------------------------------
     def ensure_contact(self, customer_ref: str, contact: Contact) -> PushResult:
         """Fortnox gets no contacts: the name goes on the invoice as "Er referens"."""
         raise unsupported("contact push")
@@ -386,9 +583,3 @@ class FortnoxConnector:
     def ensure_employee(self, employee: Employee) -> PushResult:
         """Fortnox gets no employees: the name goes on the invoice as "Vår referens"."""
         raise unsupported("employee push")
-
-    def ensure_project(self, project: Project, customer_ref: str) -> PushResult:
-        raise unsupported("project push")
-
-    def expenses(self, cursor: str | None) -> Batch[ErpExpense]:
-        raise unsupported("expense import")

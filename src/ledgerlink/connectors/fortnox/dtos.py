@@ -19,7 +19,12 @@ def _text(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
+def _blank_is_zero(value: Any) -> Any:
+    return 0 if value in ("", None) else value
+
+
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_is_none)]
+Amount = Annotated[Decimal, BeforeValidator(_blank_is_zero)]
 Text = Annotated[str, BeforeValidator(_text)]
 
 
@@ -90,12 +95,16 @@ class InvoiceRowDto(FortnoxModel):
 
 
 class InvoiceDto(FortnoxModel):
-    """An invoice as the connector creates it (a draft: unbooked)."""
+    """An invoice as the connector creates it (a draft: unbooked); a credit invoice names
+    the invoice it credits in ``CreditInvoiceReference``."""
 
     CustomerNumber: str
     ExternalInvoiceReference1: str
     Currency: str
     VATIncluded: bool = False
+    InvoiceDate: str | None = None  # YYYY-MM-DD
+    CreditInvoiceReference: str | None = None
+    Project: str | None = None
     YourOrderNumber: str | None = None
     YourReference: str | None = None
     OurReference: str | None = None
@@ -117,5 +126,59 @@ class InvoiceReadDto(FortnoxModel):
     Balance: Decimal | None = None
     Booked: bool = False
     Cancelled: bool = False
+    CustomerNumber: Text = ""
+    #: On a credit invoice the invoice it credits; on a credited invoice its credit invoice
+    #: ("0" or "" when none).
+    CreditInvoiceReference: Text = ""
     DueDate: OptionalDate = None
     FinalPayDate: OptionalDate = None
+
+
+class ProjectDto(FortnoxModel):
+    """A Fortnox project (``/3/projects``)."""
+
+    ProjectNumber: str | None = None
+    Description: str | None = None
+    ProjectLeader: str | None = None
+    Status: str | None = None
+    StartDate: OptionalDate = None
+    EndDate: OptionalDate = None
+
+
+class FinancialYearDto(FortnoxModel):
+    """A financial year: its id (what ``financialyear`` takes) and its dates."""
+
+    Id: int
+    FromDate: date
+    ToDate: date
+
+
+class VoucherItemDto(FortnoxModel):
+    """A voucher as a list (``/3/vouchers/sublist/{series}``) shows it: no rows."""
+
+    VoucherSeries: Text
+    VoucherNumber: int
+    Year: int
+
+
+class VoucherRowDto(FortnoxModel):
+    """One row of a voucher as read: an account debited or credited."""
+
+    Account: int
+    Debit: Amount = Decimal(0)
+    Credit: Amount = Decimal(0)
+    Description: Text = ""
+    Project: Text = ""
+    TransactionInformation: Text = ""
+    Removed: bool = False
+
+
+class VoucherDto(FortnoxModel):
+    """A whole voucher as read (``/3/vouchers/{series}/{number}``)."""
+
+    VoucherSeries: Text
+    VoucherNumber: int
+    Year: int
+    Description: Text = ""
+    TransactionDate: date
+    VoucherRows: list[VoucherRowDto] = []

@@ -7,10 +7,13 @@ or from the (Swedish) message where one of them says it, e.g. ``Kan inte hitta a
 → ``InvoiceRows.ArticleNumber`` with value ``X``.
 
 Codes relied on: Fortnox's errors page and the fact sheet (2000310, 2000311, 2000423, 2000588,
-2000637, 2001103, 2001304, 2004167); 2000401 (locked period) comes from a third party
-(Sharespine's help page), as the emulator notes. The messages matched by text are the ones the
-emulator answers with; where the real wording differs, the code rules and the generic verdict
-(:func:`~ledgerlink.connectors._kit.retry.decide`) still classify the answer.
+2000637, 2001103, 2001304, 2004167); the locked-period codes come from a third party
+(Sharespine's help pages: 2000401 "… har låst perioden t.o.m. …", 2002141 an invoice dated in
+a locked period), as the emulator notes; the locked-period rule also matches the wording
+("låst"), so a different code for the same refusal still gets its hint. The messages matched
+by text are the ones the emulator answers with; where the real wording differs, the code rules
+and the generic verdict (:func:`~ledgerlink.connectors._kit.retry.decide`) still classify the
+answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ledgerlink.connectors.contract import AuthExpired, FieldError, Permanent
 INVALID_LOGIN = "2000310"
 MISSING_TOKEN = "2000311"
 LOCKED_PERIOD = "2000401"
+LOCKED_PERIOD_INVOICE = "2002141"
 ACCOUNT_NOT_FOUND = "2000423"
 INVALID_PARAMETER = "2000588"
 CUSTOMER_NUMBER_USED = "2000637"
@@ -47,6 +51,8 @@ _FIELD_OF_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"hitta artikeln \((?P<value>[^)]*)\)", re.IGNORECASE), ARTICLE_FIELD),
     (re.compile(r"hitta kunden \((?P<value>[^)]*)\)", re.IGNORECASE), "CustomerNumber"),
     (re.compile(r"hitta valutan \((?P<value>[^)]*)\)", re.IGNORECASE), "Currency"),
+    (re.compile(r"hitta projektet \((?P<value>[^)]*)\)", re.IGNORECASE), "Project"),
+    (re.compile(r"Projektnummer .*\((?P<value>[^)]*)\)", re.IGNORECASE), "ProjectNumber"),
     (re.compile(r"Ogiltigt land \((?P<value>[^)]*)\)", re.IGNORECASE), "Country"),
     (re.compile(r"Felaktigt fältnamn \((?P<field>[^)]*)\)", re.IGNORECASE), ""),
     (re.compile(r"i fältet (?P<field>\w+)", re.IGNORECASE), ""),
@@ -83,6 +89,11 @@ def parse_fortnox_body(body: Any) -> ParsedError:
     return ParsedError(message=message, code=code, field_errors=fields)
 
 
+LOCKED_HINT = (
+    "The document's date is in a period locked in Fortnox (Inställningar → Bokföring → "
+    "Periodlåsning): unlock the period in Fortnox, or credit the document in the PSA and post "
+    "it again with a date after the locked period, then transfer again."
+)
 RECONNECT = (
     "Fortnox no longer accepts this connection's login (the app was removed or the grant "
     "expired); connect the integration again."
@@ -117,8 +128,10 @@ FORTNOX_ERRORS = ErrorTable(
         ErrorRule(
             code=ACCOUNT_NOT_FOUND,
             error=Permanent,
-            hint="Fortnox cannot find the account on a row: check the article's sales "
-            "account exists in Fortnox's chart of accounts for the invoice's financial year.",
+            hint="Fortnox cannot find an account a row names: a row at a reduced VAT rate "
+            "takes its account from the connection's VAT accounts (setting vat_accounts), "
+            "the others the article's sales account. Create the account in Fortnox's chart "
+            "of accounts, or set vat_accounts to accounts Fortnox has, then transfer again.",
         ),
         ErrorRule(
             code=NO_ACCOUNT,
@@ -129,15 +142,18 @@ FORTNOX_ERRORS = ErrorTable(
         ErrorRule(
             code=EASYVAT_ACCOUNT,
             error=Permanent,
-            hint="Fortnox's EasyVat needs an account on a row with its own VAT rate: give the "
-            "article a sales account for that rate, or turn EasyVat off in Fortnox's settings.",
+            hint="Fortnox's EasyVat needs an account on a row with another VAT rate than its "
+            "article's: give that rate a sales account in the connection's VAT accounts "
+            "(setting vat_accounts, e.g. 12 → 3002), or turn EasyVat off in Fortnox's "
+            "settings, then transfer again.",
         ),
         ErrorRule(
             code=LOCKED_PERIOD,
             error=Permanent,
-            hint="The date is in a locked period in Fortnox: unlock the period in Fortnox (or "
-            "use a date after it), then transfer again.",
+            hint=LOCKED_HINT,
         ),
+        ErrorRule(code=LOCKED_PERIOD_INVOICE, error=Permanent, hint=LOCKED_HINT),
+        ErrorRule(text=r"\blåst", status=400, error=Permanent, hint=LOCKED_HINT),
         ErrorRule(
             text=r"räkenskapsår",
             error=Permanent,
@@ -158,6 +174,18 @@ FORTNOX_ERRORS = ErrorTable(
             error=Permanent,
             hint="Fortnox has no customer {value}: link the PSA customer to a Fortnox "
             "customer, or let ledgerlink create it (customer master PSA).",
+        ),
+        ErrorRule(
+            field="Project",
+            error=Permanent,
+            hint="Fortnox has no project {value}: transfer the project first (it is created "
+            "with the invoice of its customer), or create it in Fortnox, then transfer again.",
+        ),
+        ErrorRule(
+            field="ProjectNumber",
+            error=Permanent,
+            hint="Fortnox refuses project number {value} (letters and digits, at most 20): "
+            "renumber the project in the PSA, then transfer again.",
         ),
         ErrorRule(
             field="Currency",

@@ -3,21 +3,34 @@
 What is sent follows the reference integration (fact sheet Part 1, §1.3): the customer's
 number, the correlation in ``ExternalInvoiceReference1``, P.O. number, the customer's and our
 reference, heading and message, the currency (Fortnox decides the rate) and the rows; **not**
-the PSA invoice number, invoice and due dates or payment terms, which Fortnox fills from the
-customer and its own settings. Unlike the reference integration, each row carries the PSA's
-VAT rate (else Fortnox charges the article's rate on, say, a 12 % hotel night).
+the PSA invoice number, due date or payment terms, which Fortnox fills from the customer and
+its own settings. Unlike the reference integration, each row carries the PSA's VAT rate (else
+Fortnox charges the article's rate on, say, a 12 % hotel night), the draft carries the PSA's
+invoice date (else Fortnox dates it the day of the transfer, and a late transfer lands in
+another VAT period than the PSA's posted document; a date in a period locked in Fortnox is
+then refused, and the user sees why) and the project's number (``Project``; the reference
+integration sends projects to Fortnox but not on the invoice).
 
 Every limit is Fortnox's (OpenAPI document); a text shown to people is shortened at a word
 (the PSA keeps the whole text), an identifier that does not fit is refused with a
-:class:`~ledgerlink.connectors.contract.Permanent` naming what to fix.
+:class:`~ledgerlink.connectors.contract.Permanent` naming what to fix — except a project
+number, which Fortnox takes as letters and digits only: its other characters are dropped
+(``P-200`` → ``P200``, :func:`project_number`).
 
 Row descriptions: the reference integration splits a description over 50 characters into
 extra text rows (Fortnox prints 50 on a line although the property takes 255); so do we, at
 word boundaries, so nothing of the PSA's specification is lost.
 
-Credit notes are invoices with negative quantities (the domain's credit note lines already
-carry them): Fortnox's ``PUT /3/invoices/{n}/credit`` credits a whole *booked* invoice, which
-neither a partial PSA credit note nor a still-unbooked draft fits.
+Credit notes are credit invoices the documented way (fact sheet §2.3, §2.9): an invoice with
+the credited quantities negative whose ``CreditInvoiceReference`` names the booked Fortnox
+invoice it credits. ``PUT /3/invoices/{n}/credit`` would credit the whole invoice, which a
+partial PSA credit note does not, and could not carry our correlation; a credit note of an
+invoice Fortnox does not have booked (still a draft, or never transferred) goes without the
+reference, as a negative invoice.
+
+Expense import (fact sheet §1.3, "Expense import"): the rows of the vouchers of the chosen
+journal (voucher series) on the chosen accounts, each an expense excluding VAT (the VAT is
+on its own row, on a VAT account), with the row's project.
 """
 
 from __future__ import annotations
@@ -28,10 +41,16 @@ from functools import lru_cache
 
 from babel import Locale
 
-from ledgerlink.connectors._kit.text import shorten_at_word, split_at_words
+from ledgerlink.connectors._kit.text import (
+    letters_and_digits,
+    merge_lines,
+    shorten_at_word,
+    split_at_words,
+)
 from ledgerlink.connectors.contract import (
     ErpCustomer,
     ErpDocument,
+    ErpExpense,
     ErpProduct,
     OutgoingDocument,
     Permanent,
@@ -44,12 +63,15 @@ from ledgerlink.connectors.fortnox.dtos import (
     InvoiceDto,
     InvoiceReadDto,
     InvoiceRowDto,
+    ProjectDto,
+    VoucherDto,
 )
 from ledgerlink.domain.invoices import InvoiceLine, LineKind
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Customer
 from ledgerlink.domain.totals import line_vat_percents
 from ledgerlink.domain.vat import VatTreatment, vat_treatment
+from ledgerlink.domain.work import Project
 
 #: Row description shown on one printed line; longer descriptions continue in text rows.
 ROW_LINE = 50
@@ -62,6 +84,10 @@ MAX_ZIP_CODE = 10
 MAX_WWW = 128
 MAX_GLN = 13
 MAX_CUSTOMER_NUMBER = 25  # ours: Fortnox's customer numbers are short texts
+MAX_PROJECT_NUMBER = 20
+MAX_PROJECT_DESCRIPTION = 50
+#: Fortnox keeps every company's books in Swedish kronor.
+BOOKS_CURRENCY = "SEK"
 #: Fortnox's VAT type of a customer by the sale's VAT treatment.
 VAT_TYPES = {
     VatTreatment.DOMESTIC: "SEVAT",
@@ -160,9 +186,9 @@ def customer_number(number: str) -> str:
 
 def address_lines(lines: Sequence[str]) -> tuple[str | None, str | None]:
     """The PSA's address lines as ``Address1`` and ``Address2`` (the second and any third
-    line together, separated by a comma)."""
-    kept = [line.strip() for line in lines if line.strip()]
-    return (kept[0] if kept else None), (", ".join(kept[1:]) or None)
+    line together, separated by a comma: the kit's :func:`merge_lines`)."""
+    merged = merge_lines(lines, 2)
+    return (merged[0] if merged else None), (merged[1] if len(merged) > 1 else None)
 
 
 def _limited(value: str, limit: int, what: str) -> str | None:
@@ -240,6 +266,34 @@ def erp_product(dto: ArticleDto) -> ErpProduct:
     )
 
 
+# projects -----------------------------------------------------------------------------------
+
+
+def project_number(number: str) -> str:
+    """``ProjectNumber``: Fortnox takes letters and digits only (fact sheet §1.2, Fortnox's
+    "alphanumeric project numbers"), at most 20; the PSA number's other characters are
+    dropped (``P-200`` → ``P200``). One with no letter or digit, or longer than 20 without
+    the others, is refused."""
+    kept = letters_and_digits(number.strip())
+    if not kept or len(kept) > MAX_PROJECT_NUMBER:
+        raise Permanent(
+            f"project number '{number}' cannot be a Fortnox project number",
+            hint=f"Fortnox project numbers are 1–{MAX_PROJECT_NUMBER} letters and digits: "
+            "renumber the project in the PSA, then transfer again.",
+        )
+    return kept
+
+
+def project_to_dto(project: Project) -> ProjectDto:
+    """The Fortnox project for a PSA project: its number (:func:`project_number`), its name
+    as ``Description`` shortened at a word to 50, ongoing or completed as the PSA says."""
+    return ProjectDto(
+        ProjectNumber=project_number(project.number),
+        Description=shorten_at_word(project.name.strip(), MAX_PROJECT_DESCRIPTION),
+        Status="ONGOING" if project.active else "COMPLETED",
+    )
+
+
 # invoices -----------------------------------------------------------------------------------
 
 
@@ -294,13 +348,31 @@ def invoice_rows(
     return [article, *texts]
 
 
+def credit_reference(credits: str | None) -> str | None:
+    """``CreditInvoiceReference`` of a credit invoice: the Fortnox document number of the
+    invoice it credits, or nothing."""
+    text = (credits or "").strip()
+    if text in ("", "0"):
+        return None
+    if not text.isdigit():
+        raise Permanent(
+            f"'{credits}' is not a Fortnox invoice number to credit",
+            hint="This is a ledgerlink fault; report it.",
+        )
+    return text
+
+
 def invoice_to_dto(
-    document: OutgoingDocument, *, vat_accounts: Mapping[int, int] | None = None
+    document: OutgoingDocument,
+    *,
+    vat_accounts: Mapping[int, int] | None = None,
+    credits: str | None = None,
 ) -> InvoiceDto:
-    """The draft invoice (or credit note: negative quantities) for a posted PSA document;
-    see the module docstring for what is and is not sent. Each row carries the PSA's VAT
-    rate, so Fortnox's VAT is the PSA's; a domestic row at another rate than the standard
-    one gets its account from ``vat_accounts`` (EasyVat wants one, 2004167)."""
+    """The draft invoice (or credit invoice: negative quantities, ``credits`` the Fortnox
+    invoice it credits) for a posted PSA document; see the module docstring for what is and
+    is not sent. Each row carries the PSA's VAT rate, so Fortnox's VAT is the PSA's; a
+    domestic row at another rate than the standard one gets its account from
+    ``vat_accounts`` (EasyVat wants one, 2004167)."""
     invoice = document.invoice
     if len(document.line_products) != len(invoice.lines):
         raise ValueError("line_products must have one entry per invoice line")
@@ -321,6 +393,9 @@ def invoice_to_dto(
         ExternalInvoiceReference1=correlation_reference(document.correlation),
         Currency=invoice.currency,
         VATIncluded=False,
+        InvoiceDate=invoice.invoice_date.isoformat(),
+        CreditInvoiceReference=credit_reference(credits) if invoice.is_credit_note else None,
+        Project=project_number(document.project_ref) if document.project_ref.strip() else None,
         YourOrderNumber=your_order_number(invoice.requisition_number),
         YourReference=shown_text(invoice.customer_reference, MAX_REFERENCE),
         OurReference=shown_text(invoice.internal_reference, MAX_REFERENCE),
@@ -381,3 +456,38 @@ def status_fingerprint(dto: InvoiceReadDto) -> str:
             str(dto.Total),
         )
     )
+
+
+# expenses -----------------------------------------------------------------------------------
+
+
+def expense_id(voucher: VoucherDto, row: int) -> str:
+    """An expense entry's id: financial year, series and number of its voucher, and the
+    row's 1-based position (vouchers are never changed, so a row keeps its position)."""
+    return f"{voucher.Year}:{voucher.VoucherSeries}{voucher.VoucherNumber}:{row}"
+
+
+def expenses_of(voucher: VoucherDto, accounts: frozenset[int]) -> list[ErpExpense]:
+    """The expense entries of a voucher: its rows on ``accounts`` (not removed, with an
+    amount), debit positive, credit negative, in SEK, excluding VAT (the VAT is its own
+    row), with the row's project and text (the voucher's when the row has none)."""
+    found: list[ErpExpense] = []
+    for position, row in enumerate(voucher.VoucherRows, start=1):
+        if row.Account not in accounts or row.Removed:
+            continue
+        amount = Money.of(row.Debit - row.Credit, BOOKS_CURRENCY)
+        if amount.is_zero():
+            continue
+        found.append(
+            ErpExpense(
+                external_id=expense_id(voucher, position),
+                day=voucher.TransactionDate,
+                amount=amount,
+                amount_in_base_currency=amount,
+                text=(row.Description or row.TransactionInformation or voucher.Description),
+                voucher_number=f"{voucher.VoucherSeries}{voucher.VoucherNumber}",
+                project_ref=row.Project,
+                account=str(row.Account),
+            )
+        )
+    return found

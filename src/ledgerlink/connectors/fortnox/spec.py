@@ -115,6 +115,17 @@ SPEC = ConnectorSpec(
             choices=("true", "false"),
             default="false",
         ),
+        SetupField(
+            name="expense_import_series",
+            label="Voucher series (journal) expenses are imported from, e.g. A; empty: no "
+            "expense import.",
+            target=FieldTarget.SETTING,
+        ),
+        SetupField(
+            name="expense_import_accounts",
+            label="Accounts whose voucher rows are imported as expenses, e.g. 5800 5831.",
+            target=FieldTarget.SETTING,
+        ),
     ),
     oauth=oauth_config,
     account_label="company",
@@ -123,5 +134,6 @@ SPEC = ConnectorSpec(
     factory=build,
     demos=("fortnox",),
     summary="Fortnox over its REST API v3 with OAuth2 (customers both ways, articles as "
-    "product numbers, invoices and credit notes as drafts, balancing).",
+    "product numbers, projects, invoices and credit invoices as drafts, balancing, expense "
+    "import from a journal).",
 )

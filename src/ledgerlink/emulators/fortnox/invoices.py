@@ -364,15 +364,20 @@ def create(books: Company, given: Document) -> Document:
         **checked(given, INVOICE_FIELDS, read_only=INVOICE_READ_ONLY),
     }
     _header(books, invoice, _customer(books, invoice["CustomerNumber"]))
+    _project(books, invoice.get("Project"))
     credited = invoice.get("CreditInvoiceReference")
+    original = None
     if credited is not None and str(credited) not in ("", "0"):
-        _find(books, str(credited))
+        original = _credited(books, str(credited), invoice["CustomerNumber"])
     if "DocumentNumber" in invoice and books.get("invoices", invoice["DocumentNumber"]) is not None:
         raise errors.invalid(f"Dokumentnummer {invoice['DocumentNumber']} används redan.")
-    invoice["InvoiceRows"] = [
-        _row(books, checked(row, ROW_FIELDS, read_only=ROW_READ_ONLY), invoice, _next_row_id(books))
+    rows = [
+        checked(row, ROW_FIELDS, read_only=ROW_READ_ONLY)
         for row in _rows(invoice.get("InvoiceRows", []))
     ]
+    for row in rows:
+        _project(books, row.get("Project"))
+    invoice["InvoiceRows"] = [_row(books, row, invoice, _next_row_id(books)) for row in rows]
     number = invoice.get("DocumentNumber") or str(books.next_number("invoices"))
     invoice.update(
         DocumentNumber=str(number),
@@ -391,7 +396,41 @@ def create(books: Company, given: Document) -> Document:
     )
     _totals(invoice)
     books.table("invoices")[invoice["DocumentNumber"]] = invoice
+    if original is not None and str(original.get("CreditInvoiceReference") or "0") == "0":
+        # The credited invoice names its (first) credit invoice, as the credit action does.
+        original["CreditInvoiceReference"] = invoice["DocumentNumber"]
+        original["_modified"] = books.now()
     return invoice
+
+
+def _credited(books: Company, number: str, customer: str) -> Document:
+    """The invoice a credit invoice credits (``CreditInvoiceReference``): an existing booked,
+    not cancelled invoice of the same customer that is not itself a credit invoice. (Fortnox
+    documents the property as a reference to an existing document and credits only booked
+    invoices, fact sheet §2.9; its texts for these refusals are not published, so they are
+    the emulator's.)"""
+    original = books.get("invoices", number)
+    if original is None:
+        raise errors.invalid(f"Kan inte hitta fakturan ({number}).", errors.UNKNOWN_REFERENCE)
+    if not original["Booked"]:
+        raise errors.invalid("Endast bokförda fakturor kan krediteras.", errors.NOT_BOOKED)
+    if original["Cancelled"]:
+        raise errors.invalid("Fakturan är makulerad och kan inte krediteras.", errors.CANCELLED)
+    if original.get("Credit") == "true":
+        raise errors.invalid("En kreditfaktura kan inte krediteras.", errors.INVALID_VALUE)
+    if original["CustomerNumber"] != customer:
+        raise errors.invalid(
+            f"Kreditfakturan måste ha samma kund som fakturan ({original['CustomerNumber']}).",
+            errors.INVALID_VALUE,
+        )
+    return original
+
+
+def _project(books: Company, number: Any) -> None:
+    """``Project`` must name an existing project (Fortnox's invoice documentation: "Code of
+    the project. The code must be of an existing project.")."""
+    if number and books.get("projects", str(number)) is None:
+        raise errors.invalid(f"Kan inte hitta projektet ({number}).", errors.UNKNOWN_REFERENCE)
 
 
 def _rows(value: Any) -> list[Document]:

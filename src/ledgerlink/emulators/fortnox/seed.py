@@ -1,6 +1,7 @@
 """The company a new Fortnox emulator holds: a Swedish consultancy keeping its books in SEK
-with a BAS chart of accounts, articles for each kind of invoice line, voucher series and
-three financial years around today."""
+with a BAS chart of accounts, articles for each kind of invoice line, voucher series, three
+financial years around today, a project and a few expenses already booked (vouchers in
+series A on travel and representation accounts, for expense import)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 from ledgerlink.emulators.fortnox.state import Company, Document
 
-__all__ = ["CURRENCY_RATES", "PRODUCTS", "SWEDISH_COUNTRY_NAMES", "seeded_company"]
+__all__ = [
+    "CURRENCY_RATES",
+    "EXPENSE_ACCOUNTS",
+    "EXPENSE_SERIES",
+    "PRODUCTS",
+    "SWEDISH_COUNTRY_NAMES",
+    "seeded_company",
+]
 
 #: The seeded article number per kind of invoice line (the demo's product numbers).
 PRODUCTS = {
@@ -100,6 +108,28 @@ _SERIES = (
 )
 
 STAMP = "2025-01-01 00:00:00"
+
+#: The journal and accounts the seeded expenses are booked in (expense import reads them).
+EXPENSE_SERIES = "A"
+EXPENSE_ACCOUNTS = (5800, 5831, 6071)
+#: The seeded expenses: (month-day, text, [(account, debit − credit, project)]).
+_EXPENSES: tuple[tuple[str, str, tuple[tuple[int, str, str], ...]], ...] = (
+    (
+        "01-15",
+        "Utlägg: tåg Stockholm–Göteborg",
+        ((5800, "1200.00", "100"), (2641, "72.00", ""), (2890, "-1272.00", "")),
+    ),
+    (
+        "01-20",
+        "Utlägg: hotell och kundmiddag",
+        (
+            (5831, "1500.00", "100"),
+            (6071, "800.00", ""),
+            (2641, "276.00", ""),
+            (2890, "-2576.00", ""),
+        ),
+    ),
+)
 
 
 def _customers() -> list[Document]:
@@ -212,6 +242,15 @@ def seeded_company(*, today: date | None = None) -> Company:
         "Active": True,
         "Note": "",
     }
+    company.table("projects")["100"] = {
+        "ProjectNumber": "100",
+        "Description": "Intern administration",
+        "ProjectLeader": "Anna Berg",
+        "Status": "ONGOING",
+        "StartDate": f"{year}-01-01",
+        "_modified": STAMP,
+    }
+    _book_expenses(company, year=year, year_id=2)
     company.table("employees")["1"] = {
         "EmployeeId": "1",
         "FirstName": "Anna",
@@ -221,3 +260,41 @@ def seeded_company(*, today: date | None = None) -> Company:
         "Inactive": False,
     }
     return company
+
+
+def _book_expenses(company: Company, *, year: int, year_id: int) -> None:
+    """The seeded expenses as vouchers of series :data:`EXPENSE_SERIES` in this year."""
+    for number, (day, text, rows) in enumerate(_EXPENSES, start=1):
+        shaped = []
+        for account, amount, project in rows:
+            value = Decimal(amount)
+            shaped.append(
+                {
+                    "Account": account,
+                    "Debit": max(value, Decimal("0.00")),
+                    "Credit": max(-value, Decimal("0.00")),
+                    "Description": text if account in EXPENSE_ACCOUNTS else "",
+                    "Project": project,
+                    "CostCenter": "",
+                    "TransactionInformation": "",
+                    "Quantity": Decimal(0),
+                    "Removed": False,
+                }
+            )
+        key = f"{year_id}:{EXPENSE_SERIES}:{number}"
+        company.table("vouchers")[key] = {
+            "VoucherSeries": EXPENSE_SERIES,
+            "VoucherNumber": number,
+            "Year": year_id,
+            "Description": text,
+            "TransactionDate": f"{year}-{day}",
+            "Comments": "",
+            "CostCenter": "",
+            "Project": "",
+            "ReferenceType": "MANUAL",
+            "ReferenceNumber": "",
+            "ApprovalState": 0,
+            "VoucherRows": shaped,
+            "_modified": STAMP,
+        }
+    company.counters[f"voucher:{year_id}:{EXPENSE_SERIES}"] = len(_EXPENSES) + 1
