@@ -7,6 +7,7 @@ whole-krona rounding, and balancing bringing back booked and paid."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -78,8 +79,10 @@ def user_approves(url: str) -> None:
         browser.get(f"{url}&approve=yes").raise_for_status()
 
 
-@pytest.fixture
-def world(database: Database, tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def connected_world(database: Database, tmp_path: Path) -> Iterator[World]:
+    """The Swedish entity connected to a fresh Fortnox emulator, articles imported and the
+    product-number principles set, with its posted August invoice of project P-200."""
     emulator = FortnoxEmulator(client_id=FORTNOX_CLIENT, client_secret=FORTNOX_SECRET)
     with running(emulator.app) as base_url:
         uow = UnitOfWork(database)
@@ -121,6 +124,12 @@ def world(database: Database, tmp_path: Path) -> Iterator[World]:
             engine.connectors.close()
 
 
+@pytest.fixture
+def world(database: Database, tmp_path: Path) -> Iterator[World]:
+    with connected_world(database, tmp_path) as connected:
+        yield connected
+
+
 def transfer(world: World) -> TransferStatus:
     started = world.engine.start_transfer(world.connection_id, require_id(world.invoice))
     return world.engine.transfer_now(require_id(started))
@@ -138,7 +147,12 @@ def test_a_posted_invoice_goes_to_fortnox_once_and_balancing_brings_it_back(
     assert made["CustomerNumber"] == "1002" and not made["Booked"]
     customer = world.emulator.state.company.table("customers")["1002"]
     assert (customer["Name"], customer["Country"]) == ("Svensson Bygg AB", "Sverige")
+    # The project went first, as letters and digits, and the invoice names it.
+    project = world.emulator.state.company.table("projects")["P200"]
+    assert (project["Description"], made["Project"]) == ("ERP roll-out Sweden", "P200")
+    assert made["InvoiceDate"] == "2026-08-31"  # the PSA's date, not the transfer's
     steps = {s.kind: s.status for s in log.steps}
+    assert steps[StepKind.PROJECT] is StepStatus.SUCCESSFUL
     assert steps[StepKind.CUSTOMER] is StepStatus.SUCCESSFUL
     assert steps[StepKind.INVOICE] is StepStatus.SUCCESSFUL
     assert steps[StepKind.TOTALS] is StepStatus.SUCCESSFUL  # whole-krona RoundOff accepted

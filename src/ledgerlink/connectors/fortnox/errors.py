@@ -122,8 +122,9 @@ FORTNOX_ERRORS = ErrorTable(
             code=CUSTOMER_NUMBER_USED,
             error=Permanent,
             hint="Customer number {value} is already used in Fortnox (numbers stay reserved "
-            "after a customer is deleted): link the PSA customer to the Fortnox customer, or "
-            "give it a number Fortnox has not used, then transfer again.",
+            "after a customer is deleted, so Fortnox cannot take it again): create the "
+            "customer in Fortnox under a number Fortnox has not used and link the PSA "
+            "customer to it, then transfer again.",
         ),
         ErrorRule(
             code=ACCOUNT_NOT_FOUND,
