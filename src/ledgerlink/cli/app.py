@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticError
 from rich.console import Console
 
 from ledgerlink import __version__
-from ledgerlink.cli import demo_erp, integration, render
+from ledgerlink.cli import demo_erp, expenses, integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.cli.emulate import emulate_app
@@ -61,6 +61,7 @@ app.add_typer(integration.connect_app, name="connect")
 app.add_typer(integration.connections_app, name="connections")
 app.add_typer(integration.sync_app, name="sync")
 app.add_typer(integration.transfers_app, name="transfers")
+app.add_typer(expenses.expenses_app, name="expenses")
 app.add_typer(emulate_app, name="emulate")
 app.add_typer(host_app, name="host")
 app.add_typer(agents_app, name="agents")

@@ -13,14 +13,14 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Contact, Customer, Employee
 from ledgerlink.domain.totals import TotalsRule
 from ledgerlink.domain.transfers import CustomerMaster
-from ledgerlink.domain.work import Project
+from ledgerlink.domain.work import Expense, Project
 
 # errors ---------------------------------------------------------------------------------------
 
@@ -116,6 +116,8 @@ class Capabilities:
     credit_note_push: bool = False
     balancing: bool = False
     expense_import: bool = False
+    #: PSA expenses go to the ERP as vouchers with their receipts (:class:`ExpenseExport`).
+    expense_export: bool = False
     customer_master_modes: frozenset[CustomerMaster] = frozenset({CustomerMaster.PSA})
     dimensions: tuple[str, ...] = ()  # e.g. ("project",) — sent on invoice lines/headers
     max_heading_length: int | None = None
@@ -235,6 +237,39 @@ class ErpExpense:
     account: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ExpenseReceipt:
+    """The receipt of an expense as a file: its name and bytes."""
+
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingExpense:
+    """A PSA expense resolved for export: ``correlation`` is written into the ERP's voucher
+    so a lost answer can be found again; ``employee_name`` says whose outlay it is;
+    ``project_ref`` is the ERP's project ("" for none) and ``department`` the PSA project's
+    department (an ERP may book it as a cost centre)."""
+
+    expense: Expense
+    correlation: str
+    employee_name: str
+    project_ref: str = ""
+    department: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedExpense:
+    """The ERP's voucher of an exported expense: ``external_id`` identifies it for later
+    calls (what the external key keeps), ``number`` is how the ERP's users name it."""
+
+    external_id: str
+    number: str
+    correlation: str
+
+
 _T = TypeVar("_T")
 
 
@@ -319,6 +354,39 @@ class StatusPull(Protocol):
 
 class ExpenseImport(Protocol):
     def expenses(self, cursor: str | None) -> Batch[ErpExpense]: ...
+
+
+class ExpenseExport(Protocol):
+    """PSA expenses → ERP vouchers with the receipt attached (declared by
+    ``Capabilities.expense_export``; get it with :func:`expense_export_of`).
+
+    Exactly once: :meth:`find_expense` looks the correlation up; the caller asks it before
+    :meth:`export_expense` whenever an earlier attempt may have reached the ERP, and after an
+    :class:`Uncertain` one. :meth:`attach_receipt` is safe to call again: with ``look_first``
+    it finds a receipt an earlier attempt uploaded or attached instead of sending it twice."""
+
+    def expense_export_start(self) -> date | None:
+        """Expenses dated before this day are not exported (``None``: all)."""
+        ...
+
+    def find_expense(self, expense: OutgoingExpense) -> ExportedExpense | None: ...
+
+    def export_expense(self, expense: OutgoingExpense) -> ExportedExpense: ...
+
+    def attach_receipt(
+        self, voucher: ExportedExpense, receipt: ExpenseReceipt, *, look_first: bool
+    ) -> str:
+        """Upload the receipt and attach it to the voucher; returns the ERP's file id."""
+        ...
+
+
+def expense_export_of(connector: Connector) -> ExpenseExport | None:
+    """The connector's :class:`ExpenseExport` when its capabilities declare one, else
+    ``None``. Not part of :class:`ErpConnector` (only a connector that exports expenses has
+    these methods); the capability is the promise that they are there."""
+    if not connector.capabilities.expense_export:
+        return None
+    return cast(ExpenseExport, connector)
 
 
 class Preview(Protocol):

@@ -30,6 +30,7 @@ class EntityType(enum.StrEnum):
     EMPLOYEE = "employee"
     PROJECT = "project"
     INVOICE = "invoice"
+    EXPENSE = "expense"  # a PSA expense exported to the ERP (e.g. as a Fortnox voucher)
 
 
 @dataclass(kw_only=True)

@@ -351,6 +351,44 @@ class TransferStepRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ExpenseExportRow(Base):
+    """One export of one PSA expense to the ERP (an expense voucher): a transaction of the
+    integration log. A retry after a failure is a new row with the next ``attempt``."""
+
+    __tablename__ = "expense_exports"
+    __table_args__ = (UniqueConstraint("connection_id", "expense_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expenses.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    correlation: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    steps: Mapped[list[ExpenseExportStepRow]] = relationship(
+        order_by="ExpenseExportStepRow.id", cascade="all, delete-orphan"
+    )
+
+
+class ExpenseExportStepRow(Base):
+    __tablename__ = "expense_export_steps"
+    __table_args__ = (UniqueConstraint("export_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("expense_exports.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    erp_text: Mapped[str] = mapped_column(Text, default="")
+    hint: Mapped[str] = mapped_column(Text, default="")
+    external_id: Mapped[str] = mapped_column(String(100), default="")
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class ErpDocumentRow(Base):
     """What the ERP holds for a transferred document: balancing state (design §5)."""
 

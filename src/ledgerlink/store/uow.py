@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from ledgerlink.store.database import Database
+from ledgerlink.store.expense_exports import ExpenseExportRepository
 from ledgerlink.store.integration import (
     ConnectionRepository,
     CursorRepository,
@@ -50,6 +51,7 @@ class UnitOfWork:
     erp_documents: ErpDocumentRepository
     cursors: CursorRepository
     erp_expenses: ErpExpenseRepository
+    expense_exports: ExpenseExportRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.erp_documents = ErpDocumentRepository(self.session)
         self.cursors = CursorRepository(self.session)
         self.erp_expenses = ErpExpenseRepository(self.session)
+        self.expense_exports = ExpenseExportRepository(self.session)
         return self
 
     def __exit__(

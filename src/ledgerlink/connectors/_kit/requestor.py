@@ -28,6 +28,8 @@ from ledgerlink.connectors._kit.retry import (
 )
 
 Params = tuple[tuple[str, str], ...] | Mapping[str, str]
+#: Files of a ``multipart/form-data`` upload: form field → (file name, bytes, content type).
+Files = Mapping[str, tuple[str, bytes, str]]
 
 
 def encode_json(value: Any) -> bytes:
@@ -86,16 +88,25 @@ class Requestor:
         *,
         params: Params | None = None,
         body: Any = None,
+        files: Files | None = None,
     ) -> httpx2.Response:
-        """Send once or more (Transient only) and return the successful response."""
+        """Send once or more (Transient only) and return the successful response. ``body``
+        goes as JSON; ``files`` (instead of a body) as a ``multipart/form-data`` upload."""
         verb = method.upper()
+        if body is not None and files is not None:
+            raise ValueError("a request has a JSON body or files, not both")
         content = encode_json(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
 
         def attempt() -> httpx2.Response:
             try:
                 response = self._client.request(
-                    verb, url, params=params, content=content, headers=headers
+                    verb,
+                    url,
+                    params=params,
+                    content=content,
+                    headers=headers,
+                    files=dict(files) if files is not None else None,
                 )
             except httpx2.TransportError as failure:
                 decision = decide(verb, outcome_of_exception(failure))
@@ -120,6 +131,8 @@ class Requestor:
         *,
         params: Params | None = None,
         body: Any = None,
+        files: Files | None = None,
     ) -> Any:
         """:meth:`request` and decode the answer's JSON (Decimal numbers)."""
-        return decode_json(self.request(method, url, params=params, body=body).content)
+        answer = self.request(method, url, params=params, body=body, files=files)
+        return decode_json(answer.content)

@@ -94,6 +94,7 @@ from ledgerlink.connectors.fortnox.dtos import (
 )
 from ledgerlink.connectors.fortnox.errors import FORTNOX_ERRORS, LOCKED_HINT
 from ledgerlink.connectors.fortnox.settings import FortnoxSettings
+from ledgerlink.connectors.fortnox.vouchers import FortnoxExpenseExport, export_capabilities
 from ledgerlink.domain.parties import Contact, Customer, Employee
 from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import CustomerMaster
@@ -132,6 +133,7 @@ CAPABILITIES = Capabilities(
     credit_note_push=True,
     balancing=True,
     expense_import=True,
+    expense_export=True,  # on for a connection whose setup chose a voucher series
     customer_master_modes=frozenset({CustomerMaster.PSA, CustomerMaster.ERP}),
     dimensions=("project",),
     max_heading_length=mapping.MAX_REMARKS,
@@ -211,7 +213,7 @@ def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]
     return since, frozenset(filter(None, marks.split(",")))
 
 
-class FortnoxConnector:
+class FortnoxConnector(FortnoxExpenseExport):
     """Connector for one Fortnox company (see the module docstring). Implements
     ``Connector``, ``CustomerSync``, ``ProjectPush``, ``ProductImport``, ``InvoicePush``,
     ``StatusPull``, ``ExpenseImport`` and ``Preview``; contacts and employees are not
@@ -232,7 +234,7 @@ class FortnoxConnector:
         """``credential`` identifies whose rate budget requests spend (the token store's
         credential id); ``oauth`` is closed with the connector."""
         self.settings = settings
-        self.capabilities = CAPABILITIES
+        self.capabilities = export_capabilities(CAPABILITIES, settings)
         self._oauth = oauth
         self._client = build_client(
             base_url=settings.base_url,

@@ -126,6 +126,12 @@ SPEC = ConnectorSpec(
             label="Accounts whose voucher rows are imported as expenses, e.g. 5800 5831.",
             target=FieldTarget.SETTING,
         ),
+        SetupField(
+            name="expense_voucher_series",
+            label="Voucher series (journal) PSA expenses are exported to, with their "
+            "receipts, e.g. U; empty: no expense export.",
+            target=FieldTarget.SETTING,
+        ),
     ),
     oauth=oauth_config,
     account_label="company",

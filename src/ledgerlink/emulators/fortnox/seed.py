@@ -88,6 +88,7 @@ _ACCOUNTS: tuple[tuple[int, str, str | None], ...] = (
     (6110, "Kontorsmateriel", None),
     (6212, "Mobiltelefon", None),
     (6540, "IT-tjänster", None),
+    (6990, "Övriga externa kostnader", None),  # where an exported "expense" is booked
     (7331, "Skattefria bilersättningar", None),
 )
 
