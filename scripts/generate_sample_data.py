@@ -19,8 +19,9 @@ FIRST_DAY = date(2026, 8, 1)
 LAST_DAY = date(2026, 10, 31)
 TARGET = Path(__file__).resolve().parent.parent / "src" / "ledgerlink" / "psa" / "sample_data"
 
-# The consultancy bills from a Danish company; its Swedish sister bills the same customers
-# from Sweden, for an ERP whose company is Swedish (Visma Administration).
+# The consultancy bills from a Danish company; its Swedish and Dutch sisters bill the same
+# customers from Sweden and the Netherlands, for an ERP whose company is Swedish (Visma
+# Administration, Fortnox) or Dutch (Exact Online).
 LEGAL_ENTITIES = [
     {
         "code": "NORDLYS",
@@ -38,6 +39,15 @@ LEGAL_ENTITIES = [
         "currency": "SEK",
         "vat_number": "SE559000000501",
         "registration_number": "559000-0005",
+        "next_invoice_number": 1001,
+    },
+    {
+        "code": "NORDLYS-NL",
+        "name": "Nordlys Consulting B.V.",
+        "country": "NL",
+        "currency": "EUR",
+        "vat_number": "NL863401557B01",
+        "registration_number": "86340155",
         "next_invoice_number": 1001,
     },
 ]
@@ -80,6 +90,7 @@ CUSTOMERS = [
         "city": "Amsterdam",
         "country": "NL",
         "vat_number": "NL853746333B01",
+        "registration_number": "34274317",
         "currency": "EUR",
         "payment_terms": "net 14",
         "email": "crediteuren@vandijk-installaties.nl",

@@ -126,35 +126,50 @@ def test_an_oauth2_rehearsal_gives_consent_and_names_its_values_as_the_spec_does
         spec.validate_settings({**spec.split(given)[1], **further})
 
 
-#: Emulators registered before their connector's spec lists them in ``demos`` (remove the name
-#: when it does).
-AWAITING_A_CONNECTOR = {"exact"}
+#: Emulators registered before their connector's spec lists them in ``demos`` (add a name while
+#: its connector is being built; remove it when the spec lists it).
+AWAITING_A_CONNECTOR: set[str] = set()
+
+#: Per OAuth2 ERP: the sample legal entity the demo bills from (the ERP company's country and
+#: currency), how the ERP's totals rule shows in the log, and what its ERP user says.
+OAUTH2_DEMO_EXPECTED = {
+    # Fortnox's whole-krona RoundOff on SEK totals.
+    "fortnox": ("Nordlys Konsult AB (SE, SEK)", "as Fortnox rounds", "Booked"),
+    # Exact's VAT per line: invoice 1008's VAT is a cent above the PSA's per-rate sum.
+    "exact": (
+        "Nordlys Consulting B.V. (NL, EUR)",
+        "as Exact Online rounds VAT per line",
+        "Processed",
+    ),
+}
 
 
-@pytest.mark.parametrize("erp", ["fortnox"])
+@pytest.mark.parametrize("erp", ["fortnox", "exact"])
 def test_demo_connects_an_oauth2_erp_with_the_code_flow_end_to_end(
     tmp_path: Path, erp: str
 ) -> None:
-    """``demo --erp fortnox``: the hub runs the authorization-code flow on a loopback redirect,
-    the emulator's consent page is answered in the user's place, the tokens go to the token
-    store; the Swedish entity's documents all agree (Fortnox's whole-krona RoundOff is its
-    rule, not a difference) and a second run grants again but sends and pays nothing."""
+    """``demo --erp fortnox|exact``: the hub runs the authorization-code flow on a loopback
+    redirect, the emulator's consent page is answered in the user's place, the tokens go to
+    the token store; the documents of the entity of the ERP company's country (Swedish for
+    Fortnox, Dutch for Exact) all agree (the ERP's own rounding is its rule, not a
+    difference) and a second run grants again but sends and pays nothing."""
+    company, rounding, booked = OAUTH2_DEMO_EXPECTED[erp]
     runner = CliRunner()
     data_dir = tmp_path / erp
     args = ["--data-dir", str(data_dir), "demo", "--erp", erp]
     first = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert first.exit_code == 0, first.output
     tail = first.output[-4000:]
-    assert "Nordlys Konsult AB (SE, SEK)" in first.output.splitlines()[1]
+    assert company in first.output.splitlines()[1]
     assert "OAuth2 tokens kept encrypted in the token store" in first.output
     assert "13 successful" in first.output and "failed" not in first.output, tail
-    assert "as Fortnox rounds" in first.output, tail  # SEK totals to whole kronor, explained
+    assert rounding in first.output, tail  # explained, not a difference
     assert "13 changed" in first.output, tail
     assert "registered 2 full payments" in first.output, tail
     second = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert second.exit_code == 0, second.output
     assert "Nothing to transfer: every posted document is in" in second.output, second.output
-    assert "Booked 0 invoices; registered 0 full payments" in second.output, second.output
+    assert f"{booked} 0 invoices; registered 0 full payments" in second.output, second.output
     assert re.search(r": 0 changed, \d+ unchanged\.", second.output), second.output[-4000:]
     # Connecting again replaced the first grant's tokens: one set is kept, not two.
     database = Database(f"sqlite:///{data_dir / f'demo-{erp}' / 'ledgerlink.db'}")
@@ -180,7 +195,7 @@ def test_every_erp_a_spec_rehearses_on_has_an_emulator_and_every_emulator_a_spec
 def test_an_unknown_erp_is_one_line_naming_the_choices(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "demo", "--erp", "sap"])
     assert result.exit_code == 1
-    assert "--erp must be one of: economic, fortnox, nav, visma" in result.output
+    assert "--erp must be one of: economic, exact, fortnox, nav, visma" in result.output
     assert not (tmp_path / "demo-sap").exists()
 
 

@@ -33,7 +33,7 @@ def _sample_dir() -> Traversable:
 
 def sample_legal_entity(*, country: str = "DK", currency: str = "DKK") -> LegalEntity:
     """The sample legal entity of ``country`` billing in ``currency``: the Danish company, or
-    its Swedish sister for an ERP whose company is Swedish."""
+    its Swedish or Dutch sister for an ERP whose company is Swedish or Dutch."""
     data = json.loads((_sample_dir() / "legal_entities.json").read_text(encoding="utf-8"))
     for fields in data:
         if (fields["country"], fields["currency"]) == (country, currency):

@@ -109,4 +109,5 @@ SPEC = ConnectorSpec(
     summary="Exact Online over its REST API with OAuth2 (customers both ways, contacts, items "
     "as product numbers, sales invoices and credit notes, project number as cost centre, "
     "balancing from the receivables list).",
+    demos=("exact",),
 )

@@ -1,14 +1,14 @@
-"""The Exact Online emulator as ``ledgerlink demo --erp exact`` will meet it: the Dutch division
+"""The Exact Online emulator as ``ledgerlink demo --erp exact`` meets it: the Dutch division
 kept in the demo folder, access granted through the emulator's consent page as the customer
-would in a browser, cost centres for the PSA's projects (the ERP user creates them by hand:
-the integration writes the project number into the line's ``CostCenter``), and an ERP user who
-processes our invoices whose totals agree and pays two.
+would in a browser, the division's own customers numbered apart from the PSA's, cost centres
+for the PSA's projects (the ERP user creates them by hand: the integration writes the project
+number into the line's ``CostCenter``), and an ERP user who processes our invoices whose totals
+agree and pays two.
 
-In ``ledgerlink.emulators.registry``; ``demo --erp exact`` runs once the Exact
-``ConnectorSpec`` lists ``exact`` in its ``demos``. The demo connects as to any OAuth2 ERP: the
-hub runs the code flow and ``consent`` approves on the emulator's page; the division is a
-setting (a connection's settings take it as it is, or as the spec's setup field of that name).
-The setting names below are provisional: the connector's spec decides them. The tokens in the
+In ``ledgerlink.emulators.registry``; the Exact ``ConnectorSpec`` lists ``exact`` in its
+``demos``. The demo connects as to any OAuth2 ERP: the hub runs the code flow and ``consent``
+approves on the emulator's page; the settings are named as the spec's setup fields, and the
+ones beyond them (``vat_codes``) go to the connection's settings as they are. The tokens in the
 credentials come from a grant made at start, for a caller that talks to the API directly; the
 hub ignores them and makes its own grant.
 """
@@ -28,12 +28,15 @@ from ledgerlink.emulators.exact import rules
 from ledgerlink.emulators.exact.emulator import ExactEmulator
 from ledgerlink.emulators.exact.errors import ExactError
 from ledgerlink.emulators.exact.model import RESOURCES
-from ledgerlink.emulators.exact.seed import MAIN
+from ledgerlink.emulators.exact.seed import MAIN, seed_id
 
 __all__ = ["EMULATED", "rehearse"]
 
 CLIENT_ID, CLIENT_SECRET = "demo-exact-client", "demo-exact-secret"
 REDIRECT = "http://127.0.0.1:1/exact/callback"
+#: The seeded customers' codes in the demo's division: 1001 and 1002 are the sample
+#: consultancy's customer numbers too, and an Exact account's code is its customer number.
+DEMO_CODES = {"1001": "2001", "1002": "2002"}
 
 
 @contextmanager
@@ -44,6 +47,7 @@ def rehearse(folder: Path, projects: Sequence[tuple[str, str]] = ()) -> Iterator
         client_secret=CLIENT_SECRET,
         state_file=folder / "exact-emulator.json",
     )
+    _number_apart(emulator)
     _cost_centres(emulator, projects)
     with running(emulator.app) as url:
         tokens = _grant_as_the_customer(url)
@@ -55,10 +59,31 @@ def rehearse(folder: Path, projects: Sequence[tuple[str, str]] = ()) -> Iterator
                 "access_token": tokens["access_token"],
                 "refresh_token": tokens["refresh_token"],
             },
-            settings={"base_url": url, "division": MAIN, "sales_journal": "70"},
+            settings={
+                "base_url": url,
+                "division": MAIN,
+                "sales_journal": "70",
+                # The seeded "Verlegd binnen EU 0%", as the consultant names it when connecting:
+                # the sample consultancy's Danish and Swedish customers are EU reverse charge.
+                "vat_codes": {"eu_reverse_charge": "4"},
+            },
             consent=approve_in_browser,
             erp_user=lambda agreed: _process_and_pay(emulator, agreed),
         )
+
+
+def _number_apart(emulator: ExactEmulator) -> None:
+    """The demo company numbers its own customers from 2001, so that the PSA's (1001-1003)
+    are new to it, as in an administration the integration is introduced to: the seeded
+    accounts 1001 and 1002 get the codes of ``DEMO_CODES`` (once; the state file keeps them)."""
+    division = emulator.state.divisions[MAIN]
+    accounts = division.table(rules.ACCOUNTS)
+    with emulator.state.change():
+        for old, new in DEMO_CODES.items():
+            account = accounts.get(seed_id(MAIN, "Accounts", old.rjust(18)))
+            if account is not None and account["Code"].strip() == old:
+                account["Code"] = new.rjust(18)
+                division.stamp(account)
 
 
 def _cost_centres(emulator: ExactEmulator, projects: Sequence[tuple[str, str]]) -> None:
