@@ -139,9 +139,10 @@ def expense_account(expense_type: ExpenseType, accounts: Mapping[str, int]) -> i
     if account is None:
         raise Permanent(
             f"no Fortnox account is set for {expense_type.value} expenses",
-            hint="Set one with 'ledgerlink connections set --setting "
-            'expense_export_accounts={"' + expense_type.value + "\": <account>, …}', then "
-            "export again.",
+            hint=f"Give {expense_type.value} an account in the connection's setting "
+            "expense_export_accounts, naming every type (the setting is replaced whole), e.g. "
+            "'ledgerlink connections set --setting expense_export_accounts="
+            '{"expense": 6990, "travel": 5800, "mileage": 7331}\', then export again.',
         )
     return account
 
