@@ -71,6 +71,7 @@ from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.ratelimit import DatabaseLimiter
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.sync.transfers import DirectRunner, transfer_documents
 from ledgerlink.sync.workflows import WorkerOptions, Workers
 
 APP, GRANT = "bench-app-secret", "bench-grant-token"
@@ -348,20 +349,24 @@ def databases(url: str | None, workdir: Path) -> Iterator[tuple[str, WorkerOptio
 
 # the runs -------------------------------------------------------------------------------------
 def run_direct(_workers: Workers, engine: Engine, connection_id: int, ids: list[int]) -> list[int]:
-    """``start_transfer`` + ``transfer_now`` per invoice, one after the other."""
-    transfers = []
-    for invoice_id in ids:
-        transfer = engine.start_transfer(connection_id, invoice_id)
-        engine.transfer_now(require_id(transfer))
-        transfers.append(require_id(transfer))
-    return transfers
+    """What ``ledgerlink transfers run`` does, without the queue: start all
+    (``Engine.start_transfers``) and run them in this thread, in batches
+    (``Engine.transfer_many``)."""
+    transfer_documents(engine, DirectRunner(engine), connection_id, ids)
+    return started_ids(engine, connection_id, ids)
 
 
 def run_durable(workers: Workers, engine: Engine, connection_id: int, ids: list[int]) -> list[int]:
-    """What ``ledgerlink transfers run`` does: start all, enqueue all, wait for all."""
-    transfers = [engine.start_transfer(connection_id, invoice_id) for invoice_id in ids]
-    workers.run(transfers)
-    return [require_id(t) for t in transfers]
+    """What ``ledgerlink transfers run`` does: start all, enqueue them, wait for all."""
+    transfer_documents(engine, workers, connection_id, ids)
+    return started_ids(engine, connection_id, ids)
+
+
+def started_ids(engine: Engine, connection_id: int, ids: list[int]) -> list[int]:
+    """The transfers of ``ids`` (after the run, so not counted)."""
+    with engine.uow() as uow:
+        latest = uow.transfers.latest_for_many(connection_id, ids)
+    return [require_id(latest[i][0]) for i in ids]
 
 
 def timings(
@@ -411,7 +416,7 @@ def replay(base_url: str, entries: list[dict[str, Any]]) -> tuple[float, int]:
 def measure(args: argparse.Namespace, workdir: Path) -> Measured:
     """Build the data, run the transfers (counting this process's SQL statements and CPU),
     replay the baseline."""
-    mode = "durable (DBOS queue)" if args.durable else "direct (transfer_now)"
+    mode = "durable (DBOS queue)" if args.durable else "direct (transfer_many)"
     database_name = "SQLite" if args.database_url is None else "PostgreSQL"
     key_file = workdir / "secret.key"
     with databases(args.database_url, workdir) as (url, options), emulator() as base_url:

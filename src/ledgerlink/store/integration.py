@@ -12,8 +12,9 @@ from datetime import date
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ConflictError, NotFoundError
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.transfers import (
@@ -251,6 +252,9 @@ class ExternalKeyRepository:
         pairs = list(wanted)
         if not pairs:
             return {}
+        by_type: dict[EntityType, set[int]] = {}
+        for entity, local_id in pairs:
+            by_type.setdefault(entity, set()).add(local_id)
         rows = self._session.scalars(
             select(ExternalKeyRow).where(
                 ExternalKeyRow.connection_id == connection_id,
@@ -258,9 +262,9 @@ class ExternalKeyRepository:
                     *(
                         and_(
                             ExternalKeyRow.entity_type == entity.value,
-                            ExternalKeyRow.local_id == local_id,
+                            ExternalKeyRow.local_id.in_(sorted(ids)),
                         )
-                        for entity, local_id in pairs
+                        for entity, ids in by_type.items()
                     )
                 ),
             )
@@ -405,6 +409,19 @@ def _transfer(row: TransferRow, *, with_steps: bool = True) -> Transfer:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """The outcome of one run of one transfer, as :meth:`TransferRepository.record_runs`
+    writes it: ``status`` ``None`` for a deferred run; ``recorded``, the kinds of step that
+    already have a row."""
+
+    transfer_id: int
+    steps: Sequence[TransferStep]
+    status: TransferStatus | None
+    message: str
+    recorded: Collection[StepKind]
+
+
 class TransferRepository:
     """Transfers and their steps: the integration log."""
 
@@ -449,6 +466,22 @@ class TransferRepository:
             raise NotFoundError(f"there is no transfer #{transfer_id}")
         return _transfer(row, with_steps=with_steps)
 
+    def get_many(self, transfer_ids: Sequence[int]) -> list[Transfer]:
+        """Several transfers with their steps, in the order asked (two queries); an unknown
+        id is an error naming it."""
+        rows = {
+            row.id: row
+            for row in self._session.scalars(
+                select(TransferRow)
+                .options(selectinload(TransferRow.steps))
+                .where(TransferRow.id.in_(sorted(set(transfer_ids))))
+            )
+        }
+        missing = [i for i in transfer_ids if i not in rows]
+        if missing:
+            raise NotFoundError(f"there is no transfer #{missing[0]}")
+        return [_transfer(rows[i]) for i in transfer_ids]
+
     def latest_for(self, connection_id: int, invoice_id: int) -> tuple[Transfer | None, int]:
         """The document's latest transfer on the connection (without its steps) and how many
         transfers it has had."""
@@ -462,6 +495,52 @@ class TransferRepository:
             return None, 0
         row, count = rows[0]
         return _transfer(row, with_steps=False), int(count)
+
+    def latest_for_many(
+        self, connection_id: int, invoice_ids: Sequence[int]
+    ) -> dict[int, tuple[Transfer, int]]:
+        """:meth:`latest_for` for several documents in one query (a document without
+        transfers is left out)."""
+        if not invoice_ids:
+            return {}
+        ranked = (
+            select(
+                TransferRow.id,
+                func.row_number()
+                .over(partition_by=TransferRow.invoice_id, order_by=TransferRow.id.desc())
+                .label("position"),
+                func.count().over(partition_by=TransferRow.invoice_id).label("total"),
+            )
+            .where(
+                TransferRow.connection_id == connection_id,
+                TransferRow.invoice_id.in_(sorted(set(invoice_ids))),
+            )
+            .subquery()
+        )
+        rows = self._session.execute(
+            select(TransferRow, ranked.c.total)
+            .join(ranked, ranked.c.id == TransferRow.id)
+            .where(ranked.c.position == 1)
+        ).all()
+        return {
+            row.invoice_id: (_transfer(row, with_steps=False), int(total)) for row, total in rows
+        }
+
+    def add_many(self, transfers: Sequence[Transfer]) -> list[Transfer]:
+        """:meth:`add_new` for several transfers (one INSERT for all)."""
+        rows = [
+            TransferRow(
+                connection_id=t.connection_id,
+                invoice_id=t.invoice_id,
+                revision=t.revision,
+                workflow_id=t.workflow_id,
+                status=TransferStatus.PENDING.value,
+            )
+            for t in transfers
+        ]
+        self._session.add_all(rows)
+        self._session.flush()
+        return [_transfer(row, with_steps=False) for row in rows]
 
     def pending(self) -> list[Transfer]:
         """Transfers not finished (without their steps), oldest first."""
@@ -485,38 +564,53 @@ class TransferRepository:
 
         ``transfer`` comes with its steps; only a retry (``…:retry-n``, the document had
         transfers before) reads the earlier transfers' attempts."""
-        own = transfer.step(kind)
-        before = own.attempts if own is not None else 0
-        if ":retry-" in transfer.workflow_id:
-            earlier = self._session.scalar(
-                select(func.coalesce(func.sum(TransferStepRow.attempts), 0))
-                .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
-                .where(
-                    TransferRow.connection_id == transfer.connection_id,
-                    TransferRow.invoice_id == transfer.invoice_id,
-                    TransferRow.id != transfer.id,
-                    TransferStepRow.kind == kind.value,
+        return self.begin_steps([transfer], kind)[require_id(transfer)]
+
+    def begin_steps(self, transfers: Sequence[Transfer], kind: StepKind) -> dict[int, int]:
+        """:meth:`begin_step` for several transfers at once (two statements for all, plus
+        one per retry); transfer id → earlier attempts."""
+        before: dict[int, int] = {}
+        new: list[dict[str, object]] = []
+        again: list[dict[str, object]] = []
+        for transfer in transfers:
+            transfer_id = require_id(transfer)
+            own = transfer.step(kind)
+            before[transfer_id] = own.attempts if own is not None else 0
+            if ":retry-" in transfer.workflow_id:
+                earlier = self._session.scalar(
+                    select(func.coalesce(func.sum(TransferStepRow.attempts), 0))
+                    .join(TransferRow, TransferRow.id == TransferStepRow.transfer_id)
+                    .where(
+                        TransferRow.connection_id == transfer.connection_id,
+                        TransferRow.invoice_id == transfer.invoice_id,
+                        TransferRow.id != transfer_id,
+                        TransferStepRow.kind == kind.value,
+                    )
                 )
-            )
-            before += int(earlier or 0)
-        if own is None:
-            self._session.execute(
-                insert(TransferStepRow).values(
-                    transfer_id=transfer.id,
-                    kind=kind.value,
-                    status=StepStatus.PENDING.value,
-                    attempts=1,
-                    message="",
-                    erp_text="",
-                    hint="",
-                    external_id="",
+                before[transfer_id] += int(earlier or 0)
+            if own is None:
+                new.append(
+                    {
+                        "transfer_id": transfer_id,
+                        "kind": kind.value,
+                        "status": StepStatus.PENDING.value,
+                        "attempts": 1,
+                        "message": "",
+                        "erp_text": "",
+                        "hint": "",
+                        "external_id": "",
+                    }
                 )
-            )
-        else:
-            self._session.execute(
+            else:
+                again.append({"step_id": own.id})
+        if new:
+            self._session.execute(insert(TransferStepRow), new)
+        if again:
+            self._session.connection().execute(
                 update(TransferStepRow)
-                .where(TransferStepRow.id == own.id)
-                .values(status=StepStatus.PENDING.value, attempts=TransferStepRow.attempts + 1)
+                .where(TransferStepRow.id == bindparam("step_id"))
+                .values(status=StepStatus.PENDING.value, attempts=TransferStepRow.attempts + 1),
+                again,
             )
         return before
 
@@ -533,16 +627,18 @@ class TransferRepository:
         unless ``status`` is ``None`` (the run was deferred), the transaction's status. A few
         statements whatever the number of steps. ``recorded``: the kinds that have a row
         already, when the caller knows (else they are read)."""
-        existing = {
-            str(kind)
-            for kind in (
-                recorded
-                if recorded is not None
-                else self._session.scalars(
+        if recorded is None:
+            recorded = {
+                StepKind(kind)
+                for kind in self._session.scalars(
                     select(TransferStepRow.kind).where(TransferStepRow.transfer_id == transfer_id)
                 )
-            )
-        }
+            }
+        self.record_runs([RunRecord(transfer_id, tuple(steps), status, message, recorded)])
+
+    def record_runs(self, runs: Sequence[RunRecord]) -> None:
+        """:meth:`record_run` for several transfers at once: at most four statements for all
+        (new steps, changed steps, finished transfers, deferred ones)."""
         now = utcnow()
 
         def values(step: TransferStep) -> dict[str, object]:
@@ -555,25 +651,45 @@ class TransferRepository:
                 "finished_at": None if step.status is StepStatus.PENDING else now,
             }
 
-        new = [
-            {
-                **values(s),
-                "transfer_id": transfer_id,
-                "kind": s.kind.value,
-                "attempts": 0 if s.status is StepStatus.SKIPPED else 1,
-            }
-            for s in steps
-            if s.kind.value not in existing
-        ]
+        new: list[dict[str, object]] = []
+        changed: list[dict[str, object]] = []
+        finished: list[dict[str, object]] = []
+        deferred: list[dict[str, object]] = []
+        for run in runs:
+            for step in run.steps:
+                if step.kind in run.recorded:
+                    changed.append(
+                        {
+                            **values(step),
+                            "step_kind": step.kind.value,
+                            "step_transfer": run.transfer_id,
+                        }
+                    )
+                else:
+                    new.append(
+                        {
+                            **values(step),
+                            "transfer_id": run.transfer_id,
+                            "kind": step.kind.value,
+                            "attempts": 0 if step.status is StepStatus.SKIPPED else 1,
+                        }
+                    )
+            if run.status is None:
+                deferred.append({"row_id": run.transfer_id, "message": run.message})
+            else:
+                finished.append(
+                    {
+                        "row_id": run.transfer_id,
+                        "message": run.message,
+                        "status": run.status.value,
+                        "finished_at": now,
+                    }
+                )
         if new:
             self._session.execute(insert(TransferStepRow), new)
-        changed = [
-            {**values(s), "step_kind": s.kind.value, "step_transfer": transfer_id}
-            for s in steps
-            if s.kind.value in existing
-        ]
+        connection = self._session.connection()
         if changed:
-            self._session.connection().execute(
+            connection.execute(
                 update(TransferStepRow)
                 .where(
                     TransferStepRow.transfer_id == bindparam("step_transfer"),
@@ -589,12 +705,24 @@ class TransferRepository:
                 ),
                 changed,
             )
-        fields: dict[str, object] = {"message": message}
-        if status is not None:
-            fields |= {"status": status.value, "finished_at": now}
-        self._session.execute(
-            update(TransferRow).where(TransferRow.id == transfer_id).values(**fields)
-        )
+        if finished:
+            connection.execute(
+                update(TransferRow)
+                .where(TransferRow.id == bindparam("row_id"))
+                .values(
+                    message=bindparam("message"),
+                    status=bindparam("status"),
+                    finished_at=bindparam("finished_at"),
+                ),
+                finished,
+            )
+        if deferred:
+            connection.execute(
+                update(TransferRow)
+                .where(TransferRow.id == bindparam("row_id"))
+                .values(message=bindparam("message")),
+                deferred,
+            )
         self._session.expire_all()
 
     def resolve(self, transfer_id: int) -> None:
@@ -658,26 +786,41 @@ class ErpDocumentRepository:
         gross: Money,
     ) -> None:
         """Record (or replace) what the ERP holds for a transferred document (one upsert)."""
-        values = {
-            "correlation": correlation,
-            "external_id": external_id,
-            "currency": gross.currency,
-            "gross_minor": gross.minor_units,
-            "updated_at": utcnow(),
-        }
+        self.record_many(connection_id, [(invoice_id, correlation, external_id, gross)])
+
+    def record_many(
+        self, connection_id: int, documents: Sequence[tuple[int, str, str, Money]]
+    ) -> None:
+        """:meth:`record` for several documents — (invoice id, correlation, external id,
+        gross) — in one statement."""
+        if not documents:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "connection_id": connection_id,
+                "invoice_id": invoice_id,
+                "status": "draft",
+                "booked_number": "",
+                "paid": False,
+                "correlation": correlation,
+                "external_id": external_id,
+                "currency": gross.currency,
+                "gross_minor": gross.minor_units,
+                "updated_at": now,
+            }
+            for invoice_id, correlation, external_id, gross in documents
+        ]
         dialect = self._session.get_bind().dialect.name
         upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = upsert(ErpDocumentRow)
+        replaced = ("correlation", "external_id", "currency", "gross_minor", "updated_at")
         self._session.execute(
-            upsert(ErpDocumentRow)
-            .values(
-                connection_id=connection_id,
-                invoice_id=invoice_id,
-                status="draft",
-                booked_number="",
-                paid=False,
-                **values,
-            )
-            .on_conflict_do_update(index_elements=["connection_id", "invoice_id"], set_=values)
+            statement.on_conflict_do_update(
+                index_elements=["connection_id", "invoice_id"],
+                set_={name: statement.excluded[name] for name in replaced},
+            ),
+            rows,
         )
 
     def update_status(

@@ -77,6 +77,13 @@ def _get_row(session: Session, table: type[_Row], row_id: int | None, what: str)
     return row
 
 
+def _rows_by_id(session: Session, table: type[_Row], ids: Iterable[int]) -> list[_Row]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(session.scalars(select(table).where(table.id.in_(wanted))))  # type: ignore[attr-defined]
+
+
 # legal entities -----------------------------------------------------------------------------
 def _legal_entity(row: LegalEntityRow) -> LegalEntity:
     return LegalEntity(
@@ -216,6 +223,12 @@ class CustomerRepository:
         row = _get_row(self._session, CustomerRow, customer_id, "customer")
         return _customer(row)
 
+    def get_many(self, customer_ids: Iterable[int]) -> dict[int, Customer]:
+        """Several customers by id in one query (an unknown id is left out)."""
+        return {
+            row.id: _customer(row) for row in _rows_by_id(self._session, CustomerRow, customer_ids)
+        }
+
     def by_number(self, legal_entity_id: int, number: str) -> Customer | None:
         row = self._session.scalar(
             select(CustomerRow).where(
@@ -330,6 +343,20 @@ class EmployeeRepository:
         )
         return None if row is None else _employee(row)
 
+    def by_initials_many(
+        self, legal_entity_id: int, initials: Iterable[str]
+    ) -> dict[str, Employee]:
+        """The employees of the legal entity with these initials (one query), by initials."""
+        wanted = sorted({i.strip().upper() for i in initials if i.strip()})
+        if not wanted:
+            return {}
+        rows = self._session.scalars(
+            select(EmployeeRow).where(
+                EmployeeRow.legal_entity_id == legal_entity_id, EmployeeRow.initials.in_(wanted)
+            )
+        )
+        return {row.initials: _employee(row) for row in rows}
+
     def list(self, legal_entity_id: int) -> list[Employee]:
         rows = self._session.scalars(
             select(EmployeeRow)
@@ -403,6 +430,12 @@ class ProjectRepository:
     def get(self, project_id: int) -> Project:
         row = _get_row(self._session, ProjectRow, project_id, "project")
         return _project(row)
+
+    def get_many(self, project_ids: Iterable[int]) -> dict[int, Project]:
+        """Several projects by id in one query (an unknown id is left out)."""
+        return {
+            row.id: _project(row) for row in _rows_by_id(self._session, ProjectRow, project_ids)
+        }
 
     def by_number(self, legal_entity_id: int, number: str) -> Project | None:
         row = self._session.scalar(
@@ -916,6 +949,15 @@ class InvoiceRepository:
             raise NotFoundError(f"invoice #{invoice_id} does not exist")
         return _invoice(row, sources=sources)
 
+    def get_many(self, invoice_ids: Iterable[int]) -> dict[int, Invoice]:
+        """Several documents by id, without their lines' sources, in one query (an unknown
+        id is left out)."""
+        ids = sorted(set(invoice_ids))
+        if not ids:
+            return {}
+        found = self._session.execute(self._load(sources=False).where(InvoiceRow.id.in_(ids)))
+        return {row.id: _invoice(row, sources=False) for row in found.unique().scalars()}
+
     def head(self, invoice_id: int) -> InvoiceHead:
         """The document's :class:`InvoiceHead`."""
         found = self._session.execute(
@@ -933,6 +975,29 @@ class InvoiceRepository:
         return InvoiceHead(
             invoice_id, entity, DocumentType(kind), InvoiceStatus(status), number, revision
         )
+
+    def heads(self, invoice_ids: Iterable[int]) -> dict[int, InvoiceHead]:
+        """The :class:`InvoiceHead` of several documents in one query (an unknown id is left
+        out)."""
+        ids = sorted(set(invoice_ids))
+        if not ids:
+            return {}
+        found = self._session.execute(
+            select(
+                InvoiceRow.id,
+                InvoiceRow.legal_entity_id,
+                InvoiceRow.document_type,
+                InvoiceRow.status,
+                InvoiceRow.number,
+                InvoiceRow.revision,
+            ).where(InvoiceRow.id.in_(ids))
+        )
+        return {
+            row_id: InvoiceHead(
+                row_id, entity, DocumentType(kind), InvoiceStatus(status), number, revision
+            )
+            for row_id, entity, kind, status, number, revision in found
+        }
 
     def by_number(self, legal_entity_id: int, number: int) -> Invoice | None:
         row = self._session.scalar(

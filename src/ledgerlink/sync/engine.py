@@ -29,7 +29,7 @@ Failures, by what the caller should do (design §6):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -49,7 +49,7 @@ from ledgerlink.connectors.contract import (
     Uncertain,
 )
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import LedgerlinkError, ValidationError
+from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
 from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Customer, Employee
@@ -71,10 +71,15 @@ from ledgerlink.domain.transfers import (
 )
 from ledgerlink.domain.work import Project
 from ledgerlink.store.database import Database
+from ledgerlink.store.integration import RunRecord
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync.registry import ConnectorProvider, erp_title
 
 log = structlog.get_logger("ledgerlink.sync")
+
+#: How many transfers of a connection run as one batch (:meth:`Engine.run_batch`): their
+#: reads and writes are shared, at the price of saving their outcomes together at its end.
+BATCH = 40
 
 #: The steps of a transfer, in order (a plan is a subsequence of it).
 STEP_ORDER = tuple(StepKind)
@@ -171,6 +176,8 @@ class TransferContext:
     #: own start yet).
     earlier_invoice_attempts: int | None = None
     links: list[tuple[EntityType, int, str]] = field(default_factory=list)
+    #: The documents after this one in its batch (see ``Engine._begin_invoice``).
+    later: list[TransferContext] = field(default_factory=list, repr=False)
     document: tuple[str, ErpDocument] | None = None  # (correlation, what the ERP holds)
 
     @property
@@ -187,14 +194,34 @@ class TransferContext:
         return key.external_id if key is not None else ""
 
     def link(self, entity: EntityType, local_id: int, external_id: str) -> None:
-        """Remember a new link (written at the end of the run) and let later steps see it."""
+        """Remember a new link (written at the end of the run) and let later steps, and the
+        later documents of the batch, see it."""
         self.links.append((entity, local_id, external_id))
+        for later in self.later:
+            later.adopt([(entity, local_id, external_id)])
         self.keys[entity] = ExternalKey(
             connection_id=self.connection_id,
             entity_type=entity,
             local_id=local_id,
             external_id=external_id,
         )
+
+    def adopt(self, links: Sequence[tuple[EntityType, int, str]]) -> None:
+        """See the links an earlier transfer of the same batch made (its new customer, say)."""
+        mine = {
+            EntityType.CUSTOMER: self.customer.id,
+            EntityType.CONTACT: self.invoice.contact_id,
+            EntityType.EMPLOYEE: self.employee.id if self.employee is not None else None,
+            EntityType.PROJECT: self.invoice.project_id,
+        }
+        for entity, local_id, external_id in links:
+            if mine.get(entity) == local_id and not self.external_id(entity):
+                self.keys[entity] = ExternalKey(
+                    connection_id=self.connection_id,
+                    entity_type=entity,
+                    local_id=local_id,
+                    external_id=external_id,
+                )
 
     def customer_ref(self) -> str:
         ref = self.external_id(EntityType.CUSTOMER)
@@ -283,6 +310,60 @@ class Engine:
                 return self._started_meanwhile(connection_id, invoice_id)
         return transfer
 
+    def start_transfers(self, connection_id: int, invoice_ids: Sequence[int]) -> list[Transfer]:
+        """:meth:`start_transfer` for several documents of one connection, in one transaction
+        (a handful of statements for all); the transfers in the order of ``invoice_ids``. A
+        document that cannot be transferred is an error naming it, and nothing is started."""
+        with self.uow() as uow:
+            connection = uow.connections.get(connection_id)
+            heads = uow.invoices.heads(invoice_ids)
+            keys = uow.external_keys.for_locals(
+                connection_id, [(EntityType.INVOICE, i) for i in invoice_ids]
+            )
+            latest = uow.transfers.latest_for_many(connection_id, invoice_ids)
+            started: dict[int, Transfer] = {}
+            new: list[Transfer] = []
+            for invoice_id in invoice_ids:
+                head = heads.get(invoice_id)
+                if head is None:
+                    raise NotFoundError(f"invoice #{invoice_id} does not exist")
+                if not head.status.is_posted:
+                    raise ValidationError(f"{head.describe()} is not posted; post it first")
+                if head.legal_entity_id != connection.legal_entity_id:
+                    raise ValidationError(
+                        f"{head.describe()} belongs to another legal entity than "
+                        f"{connection.describe()}"
+                    )
+                key = keys.get((EntityType.INVOICE, invoice_id))
+                if key is not None and key.ignored:
+                    raise ValidationError(
+                        f"{head.describe()} is ignored for {erp_title(connection.erp)}; "
+                        "un-ignore it first"
+                    )
+                last, count = latest.get(invoice_id, (None, 0))
+                if last is not None and last.status in (
+                    TransferStatus.PENDING,
+                    TransferStatus.SUCCESSFUL,
+                ):
+                    started[invoice_id] = last
+                    continue
+                new.append(
+                    Transfer(
+                        connection_id=connection_id,
+                        invoice_id=invoice_id,
+                        revision=head.revision,
+                        workflow_id=workflow_id(connection_id, invoice_id, head.revision, count),
+                    )
+                )
+            try:
+                for transfer in uow.transfers.add_many(new):
+                    started[transfer.invoice_id] = transfer
+                uow.commit()
+            except IntegrityError:  # another process started some of them at the same moment
+                uow.rollback()
+                return [self.start_transfer(connection_id, i) for i in invoice_ids]
+        return [started[i] for i in invoice_ids]
+
     def _started_meanwhile(self, connection_id: int, invoice_id: int) -> Transfer:
         with self.uow() as uow:
             latest, _ = uow.transfers.latest_for(connection_id, invoice_id)
@@ -295,8 +376,28 @@ class Engine:
         """Run a transfer in this thread until it ends (what the durable workflow does, without
         the queue): a deferred run is resumed after its wait, here — unless the ERP asks for
         more than ``max_wait`` seconds, which only the queue may wait out: then it fails."""
+        return self._resume(transfer_id, self.run_transfer(transfer_id), max_wait=max_wait)
+
+    def transfer_many(
+        self,
+        transfer_ids: Sequence[int],
+        *,
+        batch: int = BATCH,
+        max_wait: float = 60.0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[int, TransferStatus]:
+        """:meth:`transfer_now` for several transfers, in the order given, ``batch`` at a time
+        (:meth:`run_batch`); ``progress(done, total)`` after each batch."""
+        statuses: dict[int, TransferStatus] = {}
+        for start in range(0, len(transfer_ids), batch):
+            for transfer_id, result in self.run_batch(transfer_ids[start : start + batch]).items():
+                statuses[transfer_id] = self._resume(transfer_id, result, max_wait=max_wait)
+            if progress is not None:
+                progress(len(statuses), len(transfer_ids))
+        return statuses
+
+    def _resume(self, transfer_id: int, result: RunResult, *, max_wait: float) -> TransferStatus:
         run = 1
-        result = self.run_transfer(transfer_id, run=run)
         while result.deferred:
             wait = result.resume_after or 0.0
             if wait > max_wait:
@@ -313,27 +414,73 @@ class Engine:
         """One run of a transfer's plan (see the module docstring). ``run`` counts the runs of
         this transfer; the last one the :class:`DeferPolicy` allows fails instead of deferring.
         """
+        return self.run_batch([transfer_id], run=run)[transfer_id]
+
+    def run_batch(self, transfer_ids: Sequence[int], *, run: int = 1) -> dict[int, RunResult]:
+        """Run several transfers, in the order given, as one batch (transfer id → result).
+
+        Their contexts are loaded in one transaction, which also records the start of every
+        invoice step that needs no ERP call before it (the evidence, committed before anything
+        is sent); then each transfer's steps run in turn, and a customer, project, contact or
+        employee one of them links is linked for the ones after it; at the end one transaction
+        saves every outcome. A crash in between loses no document: the evidence makes the next
+        run look each one up before it creates. When the ERP defers one, the ones after it are
+        deferred with it, unsent (the ERP asked everyone to wait)."""
         try:
-            ctx = self._load(transfer_id)
+            contexts, results = self._load_batch(transfer_ids)
         except LedgerlinkError as error:  # e.g. credentials the key file cannot open
-            status = self.abandon(transfer_id, f"the transfer could not start: {error}")
-            return RunResult(status, message=str(error))
-        if ctx is None:  # finished by an earlier run whose answer was lost
-            with self.uow() as uow:
-                done = uow.transfers.get(transfer_id)
-            return RunResult(done.status, message=done.message)
-        steps = plan(ctx)
+            if len(transfer_ids) > 1:  # one bad transfer must not stop the others
+                return {i: self.run_batch([i], run=run)[i] for i in transfer_ids}
+            status = self.abandon(transfer_ids[0], f"the transfer could not start: {error}")
+            return {transfer_ids[0]: RunResult(status, message=str(error))}
+        for index, ctx in enumerate(contexts):
+            ctx.later = contexts[index + 1 :]
+        finished: list[_Finished] = []
+        waiting: _Defer | None = None
+        for ctx in contexts:
+            if waiting is None:
+                outcomes, deferred = self._execute(ctx)
+                waiting = deferred
+            else:
+                outcomes, deferred = (
+                    {},
+                    _Defer(waiting.error, f"{waiting.message} (an earlier document of this batch)"),
+                )
+            finished.append(self._conclude(ctx, outcomes, deferred, run))
+        self._save_batch(finished)
+        for done in finished:
+            results[require_id(done.ctx.transfer)] = done.result
+            log.info(
+                "transfer deferred" if done.result.deferred else "transfer finished",
+                transfer=done.ctx.transfer.id,
+                status=done.result.status.value,
+                wait=done.result.resume_after,
+            )
+        return {i: results[i] for i in transfer_ids}
+
+    def _execute(self, ctx: TransferContext) -> tuple[dict[StepKind, TransferStep], _Defer | None]:
+        """Run the plan's steps until one fails an essential step or is deferred."""
         outcomes: dict[StepKind, TransferStep] = {}
-        deferred: _Defer | None = None
-        for kind in steps:
+        for kind in plan(ctx):
             try:
                 outcome = self._step(kind, ctx)
             except _Defer as defer:
-                deferred = defer
-                break
+                return outcomes, defer
             outcomes[kind] = _record(kind, outcome)
             if outcomes[kind].status is StepStatus.FAILED and kind in ESSENTIAL_STEPS:
                 break
+        return outcomes, None
+
+    def _conclude(
+        self,
+        ctx: TransferContext,
+        outcomes: dict[StepKind, TransferStep],
+        deferred: _Defer | None,
+        run: int,
+    ) -> _Finished:
+        """What a run came to: deferred (the first unfinished step pending, with the wait) or
+        finished (the last allowed run fails what it could not finish)."""
+        steps = plan(ctx)
         if deferred is not None and run < self.defer.max_runs:
             wait = self.defer.wait(run, _asked_wait(deferred.error))
             kind = next(k for k in steps if k not in outcomes)
@@ -344,9 +491,8 @@ class Engine:
                 erp_text=deferred.error.erp_text,
                 hint="Nothing to do: the transfer resumes by itself, and nothing is sent twice.",
             )
-            self._save(ctx, outcomes, status=None, message=outcomes[kind].message)
-            log.info("transfer deferred", transfer=transfer_id, step=kind.value, wait=wait)
-            return RunResult(TransferStatus.PENDING, resume_after=wait)
+            message = outcomes[kind].message
+            return _Finished(ctx, outcomes, None, message, RunResult(TransferStatus.PENDING, wait))
         if deferred is not None:
             kind = next(k for k in steps if k not in outcomes)
             outcomes[kind] = _step_record(
@@ -361,9 +507,7 @@ class Engine:
         status = transfer_status(list(outcomes.values()))
         failed = [o for o in outcomes.values() if o.status is StepStatus.FAILED]
         message = "; ".join(f"{o.kind.value}: {o.message}" for o in failed)
-        self._save(ctx, outcomes, status=status, message=message)
-        log.info("transfer finished", transfer=transfer_id, status=status.value)
-        return RunResult(status, message=message)
+        return _Finished(ctx, outcomes, status, message, RunResult(status, message=message))
 
     def abandon(self, transfer_id: int, reason: str) -> TransferStatus:
         """End a transfer that no workflow will finish (it died or errored): its unfinished
@@ -460,114 +604,209 @@ class Engine:
         return PreviewStep(kind, f"looks the {kind.value} up in {erp}, creates it if missing")
 
     # loading and saving ----------------------------------------------------------------------
-    def _load(self, transfer_id: int) -> TransferContext | None:
-        """Load the context and, when the document may be sent, record the invoice step's
-        start (committed before anything is sent)."""
+    def _load_batch(
+        self, transfer_ids: Sequence[int]
+    ) -> tuple[list[TransferContext], dict[int, RunResult]]:
+        """Load the contexts of the pending transfers (the others are answered from the log:
+        finished by an earlier run whose answer was lost) and record the start of each invoice
+        step that needs no ERP call before it, committed before anything is sent."""
         with self.uow() as uow:
-            transfer = uow.transfers.get(transfer_id)
-            if transfer.status is not TransferStatus.PENDING:
-                return None
-            ctx = self._context(uow, transfer)
-            linked = bool(ctx.external_id(EntityType.INVOICE))
-            if not linked and _nothing_to_ask_before_the_invoice(ctx):
-                # The common case (customer and references linked): record the invoice step's
-                # start with the load, saving a commit.
-                ctx.earlier_invoice_attempts = uow.transfers.begin_step(transfer, StepKind.INVOICE)
-                ctx.recorded.add(StepKind.INVOICE)
+            transfers = uow.transfers.get_many(transfer_ids)
+            results = {
+                require_id(t): RunResult(t.status, message=t.message)
+                for t in transfers
+                if t.status is not TransferStatus.PENDING
+            }
+            contexts = self._contexts(
+                uow, [t for t in transfers if t.status is TransferStatus.PENDING]
+            )
+            ready = [
+                ctx
+                for ctx in contexts
+                if not ctx.external_id(EntityType.INVOICE)
+                and _nothing_to_ask_before_the_invoice(ctx)
+            ]
+            if ready:
+                # The common case (customer and references linked): record the invoice
+                # step's start with the load, saving a commit per transfer.
+                earlier = uow.transfers.begin_steps([c.transfer for c in ready], StepKind.INVOICE)
+                for ctx in ready:
+                    ctx.earlier_invoice_attempts = earlier[require_id(ctx.transfer)]
+                    ctx.recorded.add(StepKind.INVOICE)
                 uow.commit()
-            return ctx
+        return contexts, results
 
     def _context(self, uow: UnitOfWork, transfer: Transfer) -> TransferContext:
-        """Read everything the transfer's steps need (writes nothing)."""
-        connection = uow.connections.get(transfer.connection_id)
-        connection_id = require_id(connection)
-        invoice = uow.invoices.get(transfer.invoice_id, sources=False)
-        customer = uow.customers.get(invoice.customer_id)
-        code = self._entity_codes.get(invoice.legal_entity_id)
-        if code is None:  # a legal entity's code never changes: read it once
-            code = uow.legal_entities.get(invoice.legal_entity_id).code
-            self._entity_codes[invoice.legal_entity_id] = code
-        initials = invoice.internal_reference.strip().upper()
-        employee = (
-            uow.employees.by_initials(invoice.legal_entity_id, initials) if initials else None
-        )
-        project = uow.projects.get(invoice.project_id) if invoice.project_id else None
-        wanted = {
-            EntityType.CUSTOMER: require_id(customer),
-            EntityType.INVOICE: require_id(invoice),
-            EntityType.CONTACT: invoice.contact_id,
-            EntityType.EMPLOYEE: employee.id if employee else None,
-            EntityType.PROJECT: invoice.project_id,
-        }
-        found = uow.external_keys.for_locals(
-            connection_id, [(t, i) for t, i in wanted.items() if i is not None]
-        )
-        keys = {t: found.get((t, i)) if i is not None else None for t, i in wanted.items()}
-        known, imported = uow.product_numbers.known(
-            connection_id, connection.principles.numbers_for(invoice)
-        )
-        invoice_key = keys[EntityType.INVOICE]
-        linked = invoice_key is not None and bool(invoice_key.external_id)
-        return TransferContext(
-            recorded={s.kind for s in transfer.steps},
-            transfer=transfer,
-            connection=connection,
-            invoice=invoice,
-            customer=customer,
-            entity_code=code,
-            employee=employee,
-            project=project,
-            keys=keys,
-            erp_gross=(
-                uow.erp_documents.gross(connection_id, require_id(invoice)) if linked else None
-            ),
-            known_products=known,
-            products_imported=imported,
-            connector=self.connectors(connection),
-        )
+        """Read everything one transfer's steps need (writes nothing)."""
+        return self._contexts(uow, [transfer])[0]
+
+    def _contexts(self, uow: UnitOfWork, transfers: Sequence[Transfer]) -> list[TransferContext]:
+        """Read everything the transfers' steps need, a query per kind of record for all of
+        them (writes nothing)."""
+        if not transfers:
+            return []
+        connections = {i: uow.connections.get(i) for i in {t.connection_id for t in transfers}}
+        invoices = uow.invoices.get_many(t.invoice_id for t in transfers)
+        missing = [t.invoice_id for t in transfers if t.invoice_id not in invoices]
+        if missing:
+            raise NotFoundError(f"invoice #{missing[0]} does not exist")
+        heads = list(invoices.values())
+        customers = uow.customers.get_many(i.customer_id for i in heads)
+        projects = uow.projects.get_many(i.project_id for i in heads if i.project_id)
+        employees: dict[tuple[int, str], Employee] = {}
+        for entity in {i.legal_entity_id for i in heads}:
+            if entity not in self._entity_codes:  # a legal entity's code never changes
+                self._entity_codes[entity] = uow.legal_entities.get(entity).code
+            initials = [i.internal_reference for i in heads if i.legal_entity_id == entity]
+            for code, person in uow.employees.by_initials_many(entity, initials).items():
+                employees[(entity, code)] = person
+        wanted: list[dict[EntityType, int | None]] = []
+        for transfer in transfers:
+            invoice = invoices[transfer.invoice_id]
+            employee = employees.get(
+                (invoice.legal_entity_id, invoice.internal_reference.strip().upper())
+            )
+            wanted.append(
+                {
+                    EntityType.CUSTOMER: invoice.customer_id,
+                    EntityType.INVOICE: transfer.invoice_id,
+                    EntityType.CONTACT: invoice.contact_id,
+                    EntityType.EMPLOYEE: employee.id if employee else None,
+                    EntityType.PROJECT: invoice.project_id,
+                }
+            )
+        found_keys: dict[int, dict[tuple[EntityType, int], ExternalKey]] = {}
+        known: dict[int, tuple[frozenset[str], bool]] = {}
+        for connection_id, connection in connections.items():
+            mine = [
+                (kind, local)
+                for t, ids in zip(transfers, wanted, strict=True)
+                if t.connection_id == connection_id
+                for kind, local in ids.items()
+                if local is not None
+            ]
+            found_keys[connection_id] = uow.external_keys.for_locals(connection_id, mine)
+            numbers = sorted(
+                {
+                    number
+                    for t in transfers
+                    if t.connection_id == connection_id
+                    for number in connection.principles.numbers_for(invoices[t.invoice_id])
+                }
+            )
+            known[connection_id] = uow.product_numbers.known(connection_id, numbers)
+        contexts = []
+        for transfer, ids in zip(transfers, wanted, strict=True):
+            connection, invoice = connections[transfer.connection_id], invoices[transfer.invoice_id]
+            stored = found_keys[transfer.connection_id]
+            keys = {t: stored.get((t, i)) if i is not None else None for t, i in ids.items()}
+            invoice_key = keys[EntityType.INVOICE]
+            linked = invoice_key is not None and bool(invoice_key.external_id)
+            employee_id = ids[EntityType.EMPLOYEE]
+            contexts.append(
+                TransferContext(
+                    recorded={s.kind for s in transfer.steps},
+                    transfer=transfer,
+                    connection=connection,
+                    invoice=invoice,
+                    customer=customers[invoice.customer_id],
+                    entity_code=self._entity_codes[invoice.legal_entity_id],
+                    employee=employees.get(
+                        (invoice.legal_entity_id, invoice.internal_reference.strip().upper())
+                    )
+                    if employee_id is not None
+                    else None,
+                    project=projects.get(invoice.project_id) if invoice.project_id else None,
+                    keys=keys,
+                    erp_gross=(
+                        uow.erp_documents.gross(transfer.connection_id, transfer.invoice_id)
+                        if linked
+                        else None
+                    ),
+                    known_products=known[transfer.connection_id][0],
+                    products_imported=known[transfer.connection_id][1],
+                    connector=self.connectors(connection),
+                )
+            )
+        return contexts
 
     def _begin_invoice(self, ctx: TransferContext) -> None:
-        """Record the invoice step's start, committed before the document may be sent."""
+        """Record the invoice step's start, committed before the document may be sent — with
+        it, that of every later document of the batch that now needs no ERP call before its
+        invoice step either (the customer this one linked was all they waited for)."""
         if ctx.earlier_invoice_attempts is not None:
             return
+        ready = [ctx] + [
+            later
+            for later in ctx.later
+            if later.earlier_invoice_attempts is None
+            and not later.external_id(EntityType.INVOICE)
+            and _nothing_to_ask_before_the_invoice(later)
+        ]
         with self.uow() as uow:
-            earlier = uow.transfers.begin_step(ctx.transfer, StepKind.INVOICE)
+            earlier = uow.transfers.begin_steps([c.transfer for c in ready], StepKind.INVOICE)
             uow.commit()
-        ctx.earlier_invoice_attempts = earlier
-        ctx.recorded.add(StepKind.INVOICE)
+        for each in ready:
+            each.earlier_invoice_attempts = earlier[require_id(each.transfer)]
+            each.recorded.add(StepKind.INVOICE)
 
-    def _save(
-        self,
-        ctx: TransferContext,
-        outcomes: dict[StepKind, TransferStep],
-        *,
-        status: TransferStatus | None,
-        message: str,
-    ) -> None:
-        """One commit: new links, the ERP document, the steps and the transaction's status."""
-        transfer_id = require_id(ctx.transfer)
-        with self.uow() as uow:
-            uow.external_keys.link_many(ctx.connection_id, ctx.links)
-            if ctx.document is not None:
-                correlation, document = ctx.document
-                uow.erp_documents.record(
-                    ctx.connection_id,
-                    require_id(ctx.invoice),
-                    correlation=correlation,
-                    external_id=document.external_id,
-                    gross=document.gross,
+    def _save_batch(self, finished: Sequence[_Finished]) -> None:
+        """One commit for all: new links, the ERP documents, the steps and the transactions'
+        statuses. Should a link conflict, each transfer is saved alone, so one conflict fails
+        only its own transfer."""
+        try:
+            with self.uow() as uow:
+                links: dict[int, dict[tuple[EntityType, int], str]] = {}
+                documents: dict[int, list[tuple[int, str, str, Money]]] = {}
+                for done in finished:
+                    ctx = done.ctx
+                    for entity, local_id, external_id in ctx.links:
+                        links.setdefault(ctx.connection_id, {})[(entity, local_id)] = external_id
+                    if ctx.document is not None:
+                        correlation, document = ctx.document
+                        documents.setdefault(ctx.connection_id, []).append(
+                            (
+                                require_id(ctx.invoice),
+                                correlation,
+                                document.external_id,
+                                document.gross,
+                            )
+                        )
+                for connection_id, linked in links.items():
+                    uow.external_keys.link_many(
+                        connection_id, [(e, i, x) for (e, i), x in linked.items()]
+                    )
+                for connection_id, recorded in documents.items():
+                    uow.erp_documents.record_many(connection_id, recorded)
+                uow.transfers.record_runs(
+                    [
+                        RunRecord(
+                            transfer_id=require_id(done.ctx.transfer),
+                            steps=list(done.outcomes.values()),
+                            status=done.status,
+                            message=done.message,
+                            recorded=set(done.ctx.recorded),
+                        )
+                        for done in finished
+                    ]
                 )
-            uow.transfers.record_run(
-                transfer_id,
-                list(outcomes.values()),
-                status=status,
-                message=message,
-                recorded=ctx.recorded,
-            )
-            ctx.recorded.update(outcomes)
-            uow.commit()
-        ctx.links.clear()
-        ctx.document = None
+                uow.commit()
+        except LedgerlinkError as error:
+            if len(finished) == 1:
+                raise
+            for done in finished:
+                try:
+                    self._save_batch([done])
+                except LedgerlinkError as alone:
+                    self.abandon(
+                        require_id(done.ctx.transfer), f"the outcome could not be saved: {alone}"
+                    )
+            log.warning("batch saved one by one", error=str(error))
+            return
+        for done in finished:
+            done.ctx.recorded.update(done.outcomes)
+            done.ctx.links.clear()
+            done.ctx.document = None
 
     # the steps ------------------------------------------------------------------------------
     def _step(self, kind: StepKind, ctx: TransferContext) -> StepOutcome | _Failure:
@@ -790,6 +1029,17 @@ class Engine:
         if not check.agrees:
             raise StepFailed(check.message, hint=check.hint)
         return StepOutcome(StepStatus.SUCCESSFUL, check.message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """One transfer's run, concluded and waiting to be saved with its batch."""
+
+    ctx: TransferContext
+    outcomes: dict[StepKind, TransferStep]
+    status: TransferStatus | None  # None: deferred
+    message: str
+    result: RunResult
 
 
 @dataclass(frozen=True, slots=True)

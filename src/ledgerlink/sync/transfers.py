@@ -29,6 +29,19 @@ class Runner(Protocol):
     ) -> dict[int, TransferStatus]: ...
 
 
+class DirectRunner:
+    """Runs transfers in this thread, without the durable queue (:meth:`Engine.transfer_many`):
+    for tests, benchmarks and scripts that need no recovery."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def run(
+        self, transfers: Sequence[Transfer], *, progress: Progress | None = None
+    ) -> dict[int, TransferStatus]:
+        return self.engine.transfer_many([require_id(t) for t in transfers], progress=progress)
+
+
 class Submitting(Protocol):
     """Puts transfers on the durable queue without running them (a posting process)."""
 
@@ -66,7 +79,7 @@ def transfer_documents(
     one the ERP asked to wait for longer than the runner follows — a worker resumes it)."""
     if not invoice_ids:
         return {}
-    transfers = [engine.start_transfer(connection_id, i) for i in invoice_ids]
+    transfers = engine.start_transfers(connection_id, invoice_ids)
     by_transfer = runner.run(transfers, progress=progress)
     return {t.invoice_id: by_transfer[require_id(t)] for t in transfers}
 
