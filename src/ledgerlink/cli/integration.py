@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 from collections.abc import Callable
@@ -107,21 +108,31 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
         automatic_transfer: bool = given.pop("automatic")
         extra = _settings(given.pop("setting"))
         timeout: float = given.pop("timeout")
+        port: int = given.pop("redirect_port", 0)
         values = {name: _field_value(spec, name, value) for name, value in given.items()}
         show_url = partial(_show_grant_url, spec)
         if spec.credential_kind is CredentialKind.OAUTH2:
-            connection, info = setup.connect_with_oauth(
-                engine_of(state, retry=VERIFY_ONCE),
-                secrets_of(state),
-                spec,
-                values,
-                legal_entity_id=require_id(entity),
-                show_url=show_url,
-                timeout=timeout,
-                extra_settings=extra,
-                customer_master=customer_master,
-                automatic_transfer=automatic_transfer,
-            )
+            try:
+                connection, info = setup.connect_with_oauth(
+                    engine_of(state, retry=VERIFY_ONCE),
+                    secrets_of(state),
+                    spec,
+                    values,
+                    legal_entity_id=require_id(entity),
+                    show_url=show_url,
+                    timeout=timeout,
+                    port=port,
+                    extra_settings=extra,
+                    customer_master=customer_master,
+                    automatic_transfer=automatic_transfer,
+                )
+            except OSError as error:
+                if port and error.errno in (errno.EADDRINUSE, errno.EACCES):
+                    raise UserError(
+                        f"--redirect-port {port}: cannot listen on 127.0.0.1:{port} "
+                        f"({error.strerror}); free the port or register another"
+                    ) from None
+                raise
             _say_connected(state, spec, entity.code, connection, info)
             return
         credentials, settings = spec.split(values)
@@ -192,6 +203,23 @@ def _connect_command(spec: ConnectorSpec) -> Callable[..., None]:
             annotation=float,
         ),
     ]
+    if spec.credential_kind is CredentialKind.OAUTH2:
+        parameters.append(
+            inspect.Parameter(
+                "redirect_port",
+                keyword,
+                default=typer.Option(
+                    0,
+                    "--redirect-port",
+                    min=0,
+                    max=65535,
+                    help="Loopback port of the OAuth2 redirect, http://127.0.0.1:PORT/callback: "
+                    "the redirect URI registered with the ERP's app (0 picks a free port, "
+                    "for an app that accepts any loopback port).",
+                ),
+                annotation=int,
+            )
+        )
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__doc__ = (
         f"Connect a legal entity to {spec.display_name} and verify the connection. {spec.summary}"
