@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,15 @@ from dbos import DBOS
 from ledgerlink.connectors.contract import ErpConnector, Transient
 from ledgerlink.connectors.testing import FakeErp
 from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.invoices import Invoice
 from ledgerlink.domain.transfers import Connection, TransferStatus
 from ledgerlink.store.database import Database
+from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.sync import connections
 from ledgerlink.sync.registry import ConnectorProvider
+from ledgerlink.sync.worker import worker_round
 from ledgerlink.sync.workflows import WorkerOptions, Workers
+from tests.sync.bulk import post_invoices
 from tests.sync.test_economic_end_to_end import World, correlation, world
 from tests.sync.test_engine import Hub, build_hub
 
@@ -150,3 +156,46 @@ def test_a_transfer_whose_process_stopped_before_enqueueing_is_started_by_the_sw
         require_id(transfer): TransferStatus.SUCCESSFUL
     }
     assert hub.documents(invoice) == 1
+
+
+# batches ------------------------------------------------------------------------------------------
+
+
+def _post_more(hub: Hub, database: Database, count: int) -> list[Invoice]:
+    with hub.engine.uow() as uow:
+        entity = uow.connections.get(hub.connection_id).legal_entity_id
+    return post_invoices(UnitOfWork(database), entity, count=count)
+
+
+def test_twelve_documents_reach_the_erp_in_posting_order_from_the_worker_round(
+    fake_hub: tuple[Hub, Workers], database: Database
+) -> None:
+    """Queued one at a time, transfers started in the same millisecond tie on DBOS's queue
+    time and ten sorted before two; a connection's several go as one batch, in posting
+    order."""
+    hub, workers = fake_hub
+    more = _post_more(hub, database, 10)
+    connections.configure(hub.engine, hub.connection_id, automatic_transfer=True)
+    assert worker_round(hub.engine, workers) == 12
+    while workers.pending_count():
+        time.sleep(0.05)
+    posted = sorted([*hub.invoices, *more], key=lambda i: i.number or 0)
+    by_reference = {d["reference"]: int(d["id"]) for d in hub.erp.documents.values()}
+    erp_ids = [by_reference[f"LL-NORDLYS-{i.number}"] for i in posted]
+    assert erp_ids == sorted(erp_ids), f"ERP ids {erp_ids} for PSA numbers in posting order"
+    assert worker_round(hub.engine, workers) == 0  # nothing left, nothing queued again
+
+
+def test_a_deferral_in_a_batch_sends_the_rest_in_the_batchs_next_run_once(
+    fake_hub: tuple[Hub, Workers], database: Database
+) -> None:
+    hub, workers = fake_hub
+    documents = [*hub.invoices, *_post_more(hub, database, 2)]
+    hub.erp.fail("create_document", Transient("fake ERP: busy", retry_after=0.3))
+    transfers = hub.engine.start_transfers(hub.connection_id, [require_id(d) for d in documents])
+    results = workers.run(transfers)
+    assert set(results.values()) == {TransferStatus.SUCCESSFUL}
+    flows = sorted(w.workflow_id for w in DBOS.list_workflows(workflow_id_prefix="batch:"))
+    assert len(flows) == 2 and flows[1] == f"{flows[0]}/run-2"
+    assert hub.erp.count("create_document") == len(documents) + 1  # the refused one again
+    assert all(hub.documents(d) == 1 for d in documents)

@@ -78,6 +78,7 @@ def workers_of(state: State, engine: Engine) -> Workers:
         WorkerOptions(
             system_database_url=state.settings.effective_system_database_url,
             system_database_schema=state.settings.system_database_schema,
+            receipts_dir=state.settings.data_dir / "receipts",
         ),
     )
 

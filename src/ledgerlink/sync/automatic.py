@@ -60,8 +60,7 @@ def waiting_transfers(engine: Engine) -> list[Transfer]:
         rows = table.transfer_table(
             engine, connection_id, table.TableFilter(views=(TransferView.NON_TRANSFERRED,))
         )
-        for row in rows:
-            started.append(engine.start_transfer(connection_id, require_id(row.invoice)))
+        started += engine.start_transfers(connection_id, [require_id(r.invoice) for r in rows])
     return started
 
 

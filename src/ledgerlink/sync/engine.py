@@ -509,6 +509,11 @@ class Engine:
         message = "; ".join(f"{o.kind.value}: {o.message}" for o in failed)
         return _Finished(ctx, outcomes, status, message, RunResult(status, message=message))
 
+    def status_of(self, transfer_id: int) -> TransferStatus:
+        """The transfer's status as the integration log has it."""
+        with self.uow() as uow:
+            return uow.transfers.get(transfer_id, with_steps=False).status
+
     def abandon(self, transfer_id: int, reason: str) -> TransferStatus:
         """End a transfer that no workflow will finish (it died or errored): its unfinished
         steps fail with ``reason``; a finished transfer is left as it is."""

@@ -21,10 +21,9 @@ from ledgerlink.sync.workflows import ROUND_STREAMS, Workers
 def worker_round(engine: Engine, workers: Workers) -> int:
     """One round; returns how many transfers it started."""
     started = automatic.waiting_transfers(engine)
-    for transfer in started:
-        workers.enqueue(transfer)
-    # After enqueueing: a pending transfer of an automatic connection that posting could not
-    # queue is started above, not ended as stranded.
+    # Queues every pending transfer no workflow carries (the ones just started, and the ones
+    # posting could not queue) — a connection's several as one batch, in posting order — and
+    # ends the ones whose workflow died in an error.
     workers.settle_stranded()
     round_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
     with engine.uow() as uow:

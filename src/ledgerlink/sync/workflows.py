@@ -5,8 +5,16 @@ A transfer is a DBOS workflow whose id is the transfer's workflow id
 once. Each step of :class:`~ledgerlink.sync.engine.Engine` is a DBOS step: a worker that dies
 is recovered by the next one from the last finished step, and the step it was in runs again —
 which the engine makes safe by looking the correlation reference up first. The queue is
-partitioned by connection: one connection's transfers are rate-limited together while
-connections run side by side.
+partitioned by connection: one connection's transfers run one after the other, in posting order,
+while connections run side by side.
+
+The transfers one command starts run as a *batch* workflow per connection
+(``batch:{connection}:{digest}``), a DBOS step per :data:`~ledgerlink.sync.engine.BATCH`
+of them (:meth:`Engine.run_batch`, which shares their reads and writes): one queue turn and a
+few checkpoints for many transfers, and their order kept. A transfer posted on its own runs as
+its own workflow. Either way the partition runs one workflow of a connection at a time, so a
+transfer found in two workflows (a batch and its own, queued by ``settle_stranded``) runs in
+one and is found finished by the other.
 
 DBOS registers workflows on module-level functions and keeps one instance per process; the
 engine those functions use is therefore held by :class:`Runtime` for the process's lifetime.
@@ -14,6 +22,7 @@ engine those functions use is therefore held by :class:`Runtime` for the process
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import threading
@@ -21,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -31,8 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import Transfer, TransferStatus
 from ledgerlink.store.workers import WorkerIdentity, WorkerRegistry
-from ledgerlink.sync import automatic, pulls
-from ledgerlink.sync.engine import Engine
+from ledgerlink.sync import automatic, expense_export, pulls
+from ledgerlink.sync.engine import BATCH, Engine
 
 QUEUE = "ledgerlink-transfers"
 #: The executor id DBOS gives a process that names none (every worker before executor ids).
@@ -44,6 +54,8 @@ class Runtime:
 
     engine: ClassVar[Engine | None] = None
     launched: ClassVar[bool] = False
+    #: Where the expense export reads receipts (None: this process exports no expenses).
+    receipts: ClassVar[expense_export.ReceiptSource | None] = None
 
     @classmethod
     def require(cls) -> Engine:
@@ -87,8 +99,51 @@ def transfer_workflow(transfer_id: int, connection_id: int, run: int = 1) -> str
     return f"{DEFERRED} {wait} {following}"
 
 
+@DBOS.step()
+def _run_batch(transfer_ids: list[int], run: int) -> list[tuple[int, str, float | None]]:
+    results = Runtime.require().run_batch(transfer_ids, run=run)
+    return [(i, r.status.value, r.resume_after) for i, r in results.items()]
+
+
+@DBOS.workflow()
+def batch_workflow(
+    connection_id: int, transfers: list[tuple[int, str]], run: int = 1
+) -> dict[str, str]:
+    """Transfers of one connection — (transfer id, its workflow id) in posting order — as a
+    DBOS step per :data:`BATCH` of them. When the ERP defers one, it and every one after it
+    go on in a next run of the batch, queued with the wait as its delay (no worker sleeps
+    through it). Returns transfer id → status, or ``deferred <wait> <next run's id>``."""
+    outputs: dict[str, str] = {}
+    for start in range(0, len(transfers), BATCH):
+        chunk = transfers[start : start + BATCH]
+        results = _run_batch([t for t, _ in chunk], run)
+        waits = [wait for _, _, wait in results if wait is not None]
+        for transfer_id, status, wait in results:
+            if wait is None:
+                outputs[str(transfer_id)] = status
+        if not waits:
+            continue
+        waiting = {t for t, _, w in results if w is not None}
+        rest = [t for t in chunk if t[0] in waiting] + transfers[start + BATCH :]
+        first = (DBOS.workflow_id or f"batch-{connection_id}").split(RUN_SEPARATOR)[0]
+        following = f"{first}{RUN_SEPARATOR}{run + 1}"
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        with (
+            SetWorkflowID(following),
+            SetEnqueueOptions(
+                queue_partition_key=_partition(connection_id), delay_seconds=max(waits)
+            ),
+        ):
+            queue.enqueue(batch_workflow, connection_id, rest, run + 1)
+        for transfer_id, _ in rest:
+            outputs[str(transfer_id)] = f"{DEFERRED} {max(waits)} {following}"
+        break
+    return outputs
+
+
 #: The streams a worker round runs per connection, besides transfers.
-ROUND_STREAMS = ("projects", "balancing", "expenses")
+ROUND_STREAMS = ("projects", "balancing", "expenses", "expense_export")
 
 
 @DBOS.step()
@@ -97,6 +152,16 @@ def _pull_step(connection_id: int, stream: str) -> str:
     if stream == "projects":
         pushed = automatic.push_new_projects(engine, connection_id)
         return f"projects: {pushed.pushed} pushed; " + "; ".join(pushed.failures)
+    if stream == "expense_export":
+        if Runtime.receipts is None:
+            return "expense export: not run by this worker (no receipts folder)"
+        exported = expense_export.export_expenses(
+            engine.uow, engine.connectors, connection_id, receipts=Runtime.receipts
+        )
+        return (
+            f"expense export: {exported.exported} exported, {exported.failed} failed, "
+            f"{exported.pending} pending"
+        )
     pull = {"balancing": pulls.pull_balancing, "expenses": pulls.pull_expenses}[stream]
     report = pull(engine, connection_id)
     return f"{report.stream}: {report.read} read, {report.applied} applied"
@@ -132,6 +197,8 @@ class WorkerOptions:
     #: on another host not seen for ``stale_after`` is taken for dead.
     heartbeat: float = 15.0
     stale_after: float = 60.0
+    #: where the expense export reads relative receipt file names (None: no export here)
+    receipts_dir: Path | None = None
 
 
 class Workers:
@@ -148,6 +215,8 @@ class Workers:
     def start(self) -> None:
         """Launch DBOS in this process as a worker of its own executor id, recover what dead
         workers left, and keep saying this one is alive until :meth:`stop`."""
+        receipts = self.options.receipts_dir
+        Runtime.receipts = None if receipts is None else expense_export.ReceiptFiles(receipts)
         if Runtime.launched:
             Runtime.engine = self.engine
             return
@@ -195,6 +264,7 @@ class Workers:
             Runtime.launched = False
             self.registry.leave(self.identity)
         Runtime.engine = None
+        Runtime.receipts = None
 
     def recover_dead(self, also: Sequence[str] = ()) -> int:
         """Say this worker is alive, claim the workers that are not, and hand their pending
@@ -244,10 +314,38 @@ class Workers:
         progress: Callable[[int, int], None] | None = None,
         follow: float = 60.0,
     ) -> dict[int, TransferStatus]:
-        """Enqueue ``transfers`` and wait for all of them; ``progress(done, total)``. See
-        :meth:`wait` for ``follow``."""
-        handles = {require_id(t): self.enqueue(t).workflow_id for t in transfers}
-        return self.wait(handles, progress=progress, follow=follow)
+        """Enqueue ``transfers`` — a batch workflow per connection, in the order given — and
+        wait for all of them; ``progress(done, total)``. See :meth:`wait` for ``follow``."""
+        return self.wait(self.enqueue_all(transfers), progress=progress, follow=follow)
+
+    def enqueue_all(self, transfers: Sequence[Transfer]) -> dict[int, str]:
+        """Queue ``transfers``: a connection's several as one batch workflow, in the order
+        given (one queued at a time could tie on DBOS's queue time and overtake each other);
+        a single one as its own. Returns transfer id → workflow id."""
+        handles: dict[int, str] = {}
+        for connection_id in dict.fromkeys(t.connection_id for t in transfers):
+            mine = [t for t in transfers if t.connection_id == connection_id]
+            if len(mine) == 1:
+                handles[require_id(mine[0])] = self.enqueue(mine[0]).workflow_id
+                continue
+            flow = self.enqueue_batch(connection_id, mine)
+            handles.update({require_id(t): flow for t in mine})
+        return handles
+
+    def enqueue_batch(self, connection_id: int, transfers: Sequence[Transfer]) -> str:
+        """Queue ``transfers`` of one connection as one batch workflow; its id is made of
+        theirs, so queueing the same batch twice runs it once. Returns the id."""
+        ids = [(require_id(t), t.workflow_id) for t in transfers]
+        digest = hashlib.sha256("\n".join(w for _, w in ids).encode()).hexdigest()[:24]
+        flow = f"batch:{connection_id}:{digest}"
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        with (
+            SetWorkflowID(flow),
+            SetEnqueueOptions(queue_partition_key=_partition(connection_id)),
+        ):
+            queue.enqueue(batch_workflow, connection_id, ids)
+        return flow
 
     def wait(
         self,
@@ -280,7 +378,11 @@ class Workers:
                     results[transfer_id] = self.engine.abandon(transfer_id, reason)
                     del pending[transfer_id]
                     continue
-                output = str(status.output)
+                output = _output_for(status.output, transfer_id)
+                if output is None:  # a batch that did not carry it: the log knows
+                    results[transfer_id] = self.engine.status_of(transfer_id)
+                    del pending[transfer_id]
+                    continue
                 if output.startswith(DEFERRED):
                     _, wait, following = output.split(" ", 2)
                     if float(wait) <= follow:
@@ -311,8 +413,21 @@ class Workers:
             load_input=False,
             load_output=False,
         )
-        ended = []
+        batches: list[Any] = DBOS.list_workflows(
+            workflow_id_prefix="batch:",
+            status=["PENDING", "ENQUEUED", "DELAYED"],
+            load_input=True,
+            load_output=False,
+        )
+        in_batches = {
+            transfer_id
+            for b in batches
+            for transfer_id, _ in (b.input["args"][1] if b.input else [])
+        }
+        ended, unqueued = [], []
         for transfer in waiting:
+            if require_id(transfer) in in_batches:  # a live batch will run it
+                continue
             mine = [
                 f
                 for f in flows
@@ -320,7 +435,7 @@ class Workers:
                 or f.workflow_id.startswith(transfer.workflow_id + RUN_SEPARATOR)
             ]
             if not mine:
-                self.enqueue(transfer)
+                unqueued.append(transfer)
                 continue
             if any(f.status not in _FINISHED for f in mine):
                 continue
@@ -330,6 +445,7 @@ class Workers:
                 reason += f": {type(last.error).__name__}: {last.error}"
             self.engine.abandon(require_id(transfer), reason)
             ended.append(require_id(transfer))
+        self.enqueue_all(unqueued)
         return ended
 
     @staticmethod
@@ -340,6 +456,14 @@ class Workers:
             status=["PENDING", "ENQUEUED", "DELAYED"], load_input=False, load_output=False
         )
         return len(workflows)
+
+
+def _output_for(output: Any, transfer_id: int) -> str | None:
+    """A transfer's part of a workflow's output: a batch's is a dict by transfer id."""
+    if isinstance(output, dict):
+        found = output.get(str(transfer_id))
+        return None if found is None else str(found)
+    return str(output)
 
 
 def _sqlite_system_engine(url: str) -> sa.Engine | None:
