@@ -181,3 +181,21 @@ def test_the_balancing_cursor_fits_the_hubs_column() -> None:
     since, kept = parse_status_cursor(cursor)
     assert since == "2026-12-07 19:01" and kept <= set(marks) and len(kept) == 20
     assert parse_status_cursor(None) == (None, frozenset())
+
+
+def test_a_credit_note_of_a_booked_invoice_references_it_through_the_engine(
+    world: World, database: Database
+) -> None:
+    """The engine resolves the credited invoice's Fortnox number (its external key) into the
+    outgoing credit note, and the connector sends it as ``CreditInvoiceReference``."""
+    assert transfer(world) is TransferStatus.SUCCESSFUL
+    (original,) = world.invoices(f"LL-NORDLYSSE-{world.invoice.number}")
+    number = original["DocumentNumber"]
+    httpx2.post(f"{world.base_url}/_emulator/invoices/{number}/bookkeep").raise_for_status()
+    uow = UnitOfWork(database)
+    draft = invoicing.credit_invoice(uow, require_id(world.invoice), invoice_date=date(2026, 9, 1))
+    credit = invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 9, 1))
+    started = world.engine.start_transfer(world.connection_id, require_id(credit))
+    assert world.engine.transfer_now(require_id(started)) is TransferStatus.SUCCESSFUL
+    (made,) = world.invoices(f"LL-NORDLYSSE-{credit.number}")
+    assert made["CreditInvoiceReference"] == number

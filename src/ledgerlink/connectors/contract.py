@@ -178,7 +178,8 @@ class OutgoingDocument:
 
     ``line_products`` has one product number per invoice line ("" for text lines);
     ``correlation`` is the reference written into the ERP's searchable field so a lost answer
-    can be found again.
+    can be found again; ``credits_ref``, on a credit note, the ERP's id of the invoice it
+    credits ("" when that invoice did not go to this ERP).
     """
 
     invoice: Invoice
@@ -189,6 +190,7 @@ class OutgoingDocument:
     salesperson_ref: str = ""
     project_ref: str = ""
     psa_reference: str = ""  # the PSA's own invoice reference, shown in the ERP
+    credits_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)

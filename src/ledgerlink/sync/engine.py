@@ -169,6 +169,7 @@ class TransferContext:
     project: Project | None
     keys: dict[EntityType, ExternalKey | None]
     erp_gross: Money | None  # the ERP's total, when the document was transferred before
+    credited_ref: str  # a credit note's: the ERP id of the invoice it credits ("" if none)
     known_products: frozenset[str]
     products_imported: bool
     connector: ErpConnector
@@ -690,6 +691,11 @@ class Engine:
                 for kind, local in ids.items()
                 if local is not None
             ]
+            mine += [
+                (EntityType.INVOICE, invoices[t.invoice_id].credits_invoice_id or 0)
+                for t in transfers
+                if t.connection_id == connection_id and invoices[t.invoice_id].credits_invoice_id
+            ]
             found_keys[connection_id] = uow.external_keys.for_locals(connection_id, mine)
             numbers = sorted(
                 {
@@ -708,6 +714,11 @@ class Engine:
             invoice_key = keys[EntityType.INVOICE]
             linked = invoice_key is not None and bool(invoice_key.external_id)
             employee_id = ids[EntityType.EMPLOYEE]
+            credited = (
+                stored.get((EntityType.INVOICE, invoice.credits_invoice_id))
+                if invoice.credits_invoice_id
+                else None
+            )
             contexts.append(
                 TransferContext(
                     recorded={s.kind for s in transfer.steps},
@@ -728,6 +739,7 @@ class Engine:
                         if linked
                         else None
                     ),
+                    credited_ref=credited.external_id if credited is not None else "",
                     known_products=known[transfer.connection_id][0],
                     products_imported=known[transfer.connection_id][1],
                     connector=self.connectors(connection),
@@ -1113,6 +1125,7 @@ def outgoing(ctx: TransferContext) -> OutgoingDocument:
         salesperson_ref=ctx.external_id(EntityType.EMPLOYEE),
         project_ref=project_ref,
         psa_reference=f"{ctx.entity_code} {invoice.describe()}",
+        credits_ref=ctx.credited_ref,
     )
 
 

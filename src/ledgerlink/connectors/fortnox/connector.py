@@ -199,10 +199,8 @@ def parse_expense_cursor(cursor: str | None, series: str) -> dict[int, int]:
 
 def credited_document(document: OutgoingDocument) -> str:
     """The ERP id (Fortnox document number) of the invoice a credit note credits, as the
-    engine resolved it: ``OutgoingDocument.credits_ref``. The contract does not carry it yet
-    (the engine knows the credited invoice's external key, the connector does not); until it
-    does, this is "" and a credit note goes without ``CreditInvoiceReference``."""
-    return str(getattr(document, "credits_ref", "") or "").strip()
+    engine resolved it ("" when that invoice did not go to Fortnox)."""
+    return document.credits_ref.strip()
 
 
 def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]:
