@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from ledgerlink.connectors.contract import Permanent, Transient, Uncertain
+from ledgerlink.connectors.contract import ErpExpense, Permanent, Transient, Uncertain
 from ledgerlink.connectors.testing import FULL, FakeErp, fake_spec
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.invoices import Invoice, LineKind
+from ledgerlink.domain.money import Money
 from ledgerlink.domain.totals import TotalsRule, VatRounding
 from ledgerlink.domain.transfers import (
     ProductNumberPrinciples,
@@ -363,3 +364,30 @@ def test_a_totals_difference_is_in_the_attention_view_until_resolved(hub: Hub) -
     assert transfers.resolve_documents(hub.engine, hub.connection_id, [invoice.number or 0])
     assert listed(TransferView.ATTENTION) == []
     assert (invoice.number, "") in listed(TransferView.TRANSFERRED)
+
+
+def test_an_expense_entry_on_an_erp_project_is_imported_to_the_psa_project_linked_to_it(
+    database: Database, tmp_path: Path
+) -> None:
+    """The ERP may number a project its own way (Fortnox: P200 for P-200): an entry's project
+    is found by the link first, then by the PSA number."""
+    hub = build_hub(database, tmp_path, FakeErp(), capabilities=replace(FULL, expense_import=True))
+    invoice = hub.invoices[0]
+    assert hub.transfer(invoice) is TransferStatus.SUCCESSFUL  # its project is linked now
+    assert invoice.project_id is not None
+    with hub.engine.uow() as uow:
+        project = uow.projects.get(invoice.project_id)
+    erp_id = hub.erp.projects[project.number]
+    amount = Money(Decimal("120.00"), "DKK")
+    hub.erp.expense_entries = [
+        ErpExpense("e-1", date(2026, 9, 1), amount, amount, text="taxi", project_ref=erp_id),
+        ErpExpense("e-2", date(2026, 9, 2), amount, amount, text="hotel", project_ref="P-200"),
+        ErpExpense("e-3", date(2026, 9, 3), amount, amount, text="lunch", project_ref="nowhere"),
+    ]
+    report = pulls.pull_expenses(hub.engine, hub.connection_id)
+    assert (report.read, report.applied) == (3, 3)
+    with hub.engine.uow() as uow:
+        imported = {e.external_id: e.project_id for e in uow.erp_expenses.list(hub.connection_id)}
+        p200 = uow.projects.by_number(project.legal_entity_id, "P-200")
+    assert p200 is not None
+    assert imported == {"e-1": project.id, "e-2": p200.id, "e-3": None}

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledgerlink.domain.entity import require_id
+from ledgerlink.domain.transfers import Connection, EntityType
 from ledgerlink.store.integration import ImportedExpense
+from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync.engine import Engine
 
 
@@ -75,11 +77,7 @@ def pull_expenses(engine: Engine, connection_id: int) -> PullReport:
         with engine.uow() as uow:
             for entry in batch.items:
                 report.read += 1
-                project = (
-                    uow.projects.by_number(connection.legal_entity_id, entry.project_ref)
-                    if entry.project_ref
-                    else None
-                )
+                project_id = _project_of(uow, connection, entry.project_ref)
                 added = uow.erp_expenses.add_new(
                     connection_id,
                     ImportedExpense(
@@ -89,7 +87,7 @@ def pull_expenses(engine: Engine, connection_id: int) -> PullReport:
                         base_amount=entry.amount_in_base_currency,
                         text=entry.text,
                         voucher_number=entry.voucher_number,
-                        project_id=require_id(project) if project else None,
+                        project_id=project_id,
                         account=entry.account,
                     ),
                 )
@@ -101,3 +99,15 @@ def pull_expenses(engine: Engine, connection_id: int) -> PullReport:
         cursor = batch.cursor
         if not batch.more:
             return report
+
+
+def _project_of(uow: UnitOfWork, connection: Connection, project_ref: str) -> int | None:
+    """The PSA project an ERP entry names: by the ERP project it is linked to (an ERP may
+    number it its own way, e.g. Fortnox's P200 for P-200), else by the PSA number."""
+    if not project_ref:
+        return None
+    key = uow.external_keys.by_external_id(require_id(connection), EntityType.PROJECT, project_ref)
+    if key is not None:
+        return key.local_id
+    found = uow.projects.by_number(connection.legal_entity_id, project_ref)
+    return require_id(found) if found is not None else None

@@ -106,6 +106,8 @@ class FakeErp:
             ErpProduct(number="EXP", name="Expenses"),
         ]
     )
+    #: expense entries in the ERP's books (read by a connector whose capabilities import them)
+    expense_entries: list[ErpExpense] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     answer_override: dict[str, Any] | None = None
     repeat_next_link: bool = False
@@ -281,7 +283,10 @@ class FakeConnector:
         return Batch(items=items, cursor=None)
 
     def expenses(self, cursor: str | None) -> Batch[ErpExpense]:
-        raise Permanent("the fake ERP has no expenses")
+        self.erp.enter("expenses")
+        if not self.capabilities.expense_import:
+            raise Permanent("the fake ERP has no expenses")
+        return Batch(items=tuple(self.erp.expense_entries), cursor=None)
 
 
 class FakeSettings(BaseModel):
