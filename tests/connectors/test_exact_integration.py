@@ -4,7 +4,9 @@ Through the engine, on both databases: the Danish legal entity connects with OAu
 flow on a loopback redirect, tokens in the token store) to the Dutch division, imports the
 items, and a posted EUR invoice of project P-300 (a Dutch business customer: EU reverse
 charge) is transferred exactly once, its customer created, the project number as cost centre,
-the totals agreeing; balancing brings back processed and paid, and then nothing.
+the totals agreeing; balancing brings back processed and paid, and then nothing. Expense
+import brings each line of the division's purchase entries once, the one on cost centre P-300
+to PSA project P-300, a second pull nothing new, and then only what was entered or changed.
 
 Against the connector: each bad input the fact sheet names ends in a Permanent with a hint,
 and the same document goes through once the cause is fixed; an access token that expires
@@ -45,7 +47,7 @@ from ledgerlink.domain.transfers import (
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.exact import ExactEmulator, rules
 from ledgerlink.emulators.exact.model import RESOURCES
-from ledgerlink.emulators.exact.seed import MAIN
+from ledgerlink.emulators.exact.seed import MAIN, seed_id
 from ledgerlink.psa import invoicing
 from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
@@ -95,8 +97,11 @@ def emulator(clock: Clock | None = None) -> ExactEmulator:
 
 
 def cost_centre(erp: ExactEmulator, code: str) -> None:
-    """What the ERP user does by hand: a cost centre per PSA project."""
+    """What the ERP user does by hand: a cost centre per PSA project (the seed has P-300's)."""
     with erp.state.change():
+        centres = erp.state.divisions[MAIN].table(rules.COSTCENTERS).values()
+        if any(centre["Code"] == code for centre in centres):
+            return
         rules.create(
             erp.state.divisions[MAIN],
             RESOURCES[rules.COSTCENTERS],
@@ -224,6 +229,70 @@ def test_a_posted_invoice_goes_to_exact_once_and_balancing_brings_it_back(world:
     (row,) = table.transfer_table(world.engine, world.connection_id)
     assert row.erp is not None and row.erp.paid
     assert pulls.pull_balancing(world.engine, world.connection_id).read == 0
+
+
+def purchase_entry(erp: ExactEmulator, **header: Any) -> dict[str, Any]:
+    """What the ERP user enters: a supplier's invoice (the seed's supplier, travel costs)."""
+    body = {
+        "Supplier": seed_id(MAIN, "Accounts", "3001".rjust(18)),
+        "Journal": "60",
+        "EntryDate": "2026-08-20",
+        "Description": "Taxi",
+        "PurchaseEntryLines": [
+            {
+                "GLAccount": seed_id(MAIN, "GLAccounts", "4500"),
+                "AmountFC": Decimal("42.00"),
+                "VATCode": "2",
+                "CostCenter": "P-300",
+            }
+        ],
+        **header,
+    }
+    with erp.state.change():
+        division = erp.state.divisions[MAIN]
+        made: dict[str, Any] = rules.create(division, RESOURCES[rules.PURCHASES], body)
+        return made
+
+
+def test_expense_import_brings_each_purchase_entry_line_once_with_its_project(
+    world: World,
+) -> None:
+    first = pulls.pull_expenses(world.engine, world.connection_id)
+    assert (first.read, first.applied, first.skipped) == (4, 4, 0)  # 3 entries, 4 lines
+    with world.engine.uow() as uow:
+        imported = {e.text: e for e in uow.erp_expenses.list(world.connection_id)}
+        p300 = uow.projects.by_number(world.invoice.legal_entity_id, "P-300")
+    assert p300 is not None
+    train = imported["Reisbureau Noord B.V.: Train Amsterdam-Zwolle"]
+    assert (train.amount, train.base_amount) == (Money.of("80.00", "EUR"),) * 2  # without VAT
+    assert (train.day, train.voucher_number, train.account) == (
+        date(2025, 12, 3),
+        "25600001",
+        "4500",
+    )
+    assert train.project_id == require_id(p300)
+    refund = imported["Reisbureau Noord B.V.: Cancelled return ticket"]
+    assert refund.amount == Money.of("-25.00", "EUR") and refund.project_id == require_id(p300)
+    assert imported["Reisbureau Noord B.V.: Parking"].project_id is None
+    # Cost centre 100 is no PSA project: the expense comes without one.
+    assert imported["Reisbureau Noord B.V.: Hotel De Wereld, 2 nights"].project_id is None
+
+    again = pulls.pull_expenses(world.engine, world.connection_id)
+    assert (again.read, again.applied) == (0, 0)
+    entries = f"/api/v1/{MAIN}/purchaseentry/PurchaseEntries"
+    assert world.emulator.journal.count("GET", entries) == 2  # one page each time
+
+    made = purchase_entry(world.emulator)
+    third = pulls.pull_expenses(world.engine, world.connection_id)
+    assert (third.read, third.applied) == (1, 1)
+    # A changed entry is read again; its line, known by its id, is not imported twice.
+    with world.emulator.state.change():
+        division = world.emulator.state.divisions[MAIN]
+        rules.update(division, RESOURCES[rules.PURCHASES], made["EntryID"], {"YourRef": "T-9"})
+    fourth = pulls.pull_expenses(world.engine, world.connection_id)
+    assert (fourth.read, fourth.applied, fourth.skipped) == (1, 0, 1)
+    with world.engine.uow() as uow:
+        assert len(uow.erp_expenses.list(world.connection_id)) == 5
 
 
 # against the connector ------------------------------------------------------------------------

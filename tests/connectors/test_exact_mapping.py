@@ -2,23 +2,30 @@
 the sales invoice (8020/8021, journal, correlation in Remarks, references), its lines (item
 GUIDs, discount as a fraction, VAT codes by rate or treatment, cost centre, text lines as
 notes in document order), the limits as named rules, and reading back (totals, processed
-number, balancing)."""
+number, balancing), and expense import (purchase-entry lines excluding VAT, the cost centre
+as project, the supplier's name in the text, rejected entries left out, the Modified cursor
+with its marks)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
+from ledgerlink.connectors._kit.cursor import MAX_CURSOR, MarkedCursor
 from ledgerlink.connectors.contract import Permanent, PostingStatus
 from ledgerlink.connectors.exact import mapping
+from ledgerlink.connectors.exact.connector import entry_mark, expense_cursor
 from ledgerlink.connectors.exact.dtos import (
     AccountDto,
     ContactDto,
     ItemDto,
+    PurchaseEntryDto,
     SalesInvoiceReadDto,
     to_wire,
     wire_date,
+    wire_datetime,
 )
 from ledgerlink.connectors.testing import builders
 from ledgerlink.domain.invoices import text_line
@@ -309,3 +316,126 @@ def test_balancing_reports_processed_invoices_with_what_is_open() -> None:
     paid = mapping.status_update(read(Status=50, InvoiceNumber=26700001), None)
     assert paid is not None and paid.paid and paid.remainder == eur("0")
     assert mapping.status_mark(open_) != mapping.status_mark(paid)
+
+
+# expense import -------------------------------------------------------------------------------
+
+
+def entry(**changes: object) -> PurchaseEntryDto:
+    """A purchase entry as Exact sends it (wire dates, lines expanded)."""
+    row: dict[str, object] = {
+        "EntryID": "7d1e2f30-0000-4000-8000-000000000001",
+        "EntryNumber": 25600001,
+        "Type": 30,
+        "Status": 50,
+        "SupplierName": "Reisbureau Noord B.V.",
+        "Description": "Train tickets",
+        "Currency": "EUR",
+        "EntryDate": "/Date(1764720000000)/",  # 2025-12-03
+        "Modified": "/Date(1764778800123)/",  # 2025-12-03 16:20:00.123
+        "PurchaseEntryLines": [
+            {
+                "ID": "7d1e2f30-0000-4000-8000-0000000000a2",
+                "LineNumber": 2,
+                "GLAccountCode": "4500",
+                "Description": "",
+                "AmountFC": 35.5,
+                "AmountDC": 35.5,
+                "VATAmountFC": 7.46,
+                "CostCenter": None,
+            },
+            {
+                "ID": "7d1e2f30-0000-4000-8000-0000000000a1",
+                "LineNumber": 1,
+                "GLAccountCode": "4500",
+                "Description": "Train Amsterdam-Zwolle",
+                "AmountFC": 80.0,
+                "AmountDC": 80.0,
+                "VATAmountFC": 7.2,
+                "CostCenter": "P-300",
+                "Project": "1b2c3d4e-0000-4000-8000-000000000009",
+            },
+        ],
+    }
+    row.update(changes)
+    return PurchaseEntryDto.model_validate(row)
+
+
+def test_each_line_of_a_purchase_entry_is_an_expense_excluding_vat_on_its_cost_centre() -> None:
+    first, second = mapping.expenses_of(entry(), "EUR")
+    assert (first.external_id, second.external_id) == (
+        "7d1e2f30-0000-4000-8000-0000000000a1",
+        "7d1e2f30-0000-4000-8000-0000000000a2",
+    )  # in line order
+    assert first.amount == Money.of("80.00", "EUR") == first.amount_in_base_currency
+    assert (first.day, first.voucher_number, first.account) == (
+        date(2025, 12, 3),
+        "25600001",
+        "4500",
+    )
+    assert first.project_ref == "P-300"  # the cost centre, not the Exact project GUID
+    assert first.text == "Reisbureau Noord B.V.: Train Amsterdam-Zwolle"
+    assert second.project_ref == ""
+    assert second.text == "Reisbureau Noord B.V.: Train tickets"  # the entry's description
+
+
+def test_a_foreign_currency_entry_has_its_amount_in_the_divisions_currency_too() -> None:
+    lines = [{"ID": "a", "AmountFC": 100, "AmountDC": 92.5, "CostCenter": "P-300"}]
+    (expense,) = mapping.expenses_of(entry(Currency="USD", PurchaseEntryLines=lines), "EUR")
+    assert expense.amount == Money.of("100", "USD")
+    assert expense.amount_in_base_currency == Money.of("92.50", "EUR")
+    without = [{"ID": "a", "AmountFC": 100}]
+    with pytest.raises(Permanent):
+        mapping.expenses_of(entry(Currency="USD", PurchaseEntryLines=without), "EUR")
+
+
+def test_a_credit_note_is_negative_and_rejected_entries_and_empty_lines_are_not_expenses() -> None:
+    credit = [{"ID": "c", "AmountFC": -25, "AmountDC": -25, "Description": "Refund"}]
+    (refund,) = mapping.expenses_of(entry(Type=31, PurchaseEntryLines=credit), "EUR")
+    assert refund.amount == Money.of("-25", "EUR")
+    assert mapping.expenses_of(entry(Status=mapping.REJECTED), "EUR") == []
+    empty = [{"ID": "z", "AmountFC": 0, "AmountDC": 0}]
+    assert mapping.expenses_of(entry(PurchaseEntryLines=empty), "EUR") == []
+
+
+def test_an_expense_text_is_the_supplier_and_description_within_what_the_hub_keeps() -> None:
+    assert mapping.expense_text("  Hotel  De Wereld ", "two nights") == (
+        "Hotel De Wereld: two nights"
+    )
+    assert mapping.expense_text("", "Parking") == "Parking"
+    long = mapping.expense_text("Supplier", "word " * 100)
+    assert len(long) <= mapping.MAX_EXPENSE_TEXT and long.startswith("Supplier: word")
+
+
+def test_modified_is_read_to_the_millisecond() -> None:
+    # Exact's local time written as if UTC: read back as a naive local time.
+    local = datetime(2025, 12, 3, 16, 20, 0, 123000, tzinfo=UTC).replace(tzinfo=None)
+    assert wire_datetime("/Date(1764778800123)/") == local
+    assert entry().Modified == local
+
+
+def test_the_expense_cursor_is_the_newest_modified_with_marks_of_the_entries_at_it() -> None:
+    older = entry(EntryID="e1", Modified="/Date(1764700000000)/")
+    newest = entry(EntryID="e2")
+    tied = entry(EntryID="e3")
+    cursor = expense_cursor(None, [older, newest, tied])
+    parsed = MarkedCursor.parse(cursor)
+    assert parsed is not None
+    assert parsed.floor == "2025-12-03T16:20:00.123"
+    assert parsed.marks == {entry_mark(newest), entry_mark(tied)}
+    # Read again from it: the same two come back (Modified ge …) and change nothing.
+    assert expense_cursor(parsed, [newest, tied]) == cursor
+    # Nothing read: the cursor stays; no cursor stays none.
+    assert expense_cursor(parsed, []) == cursor
+    assert expense_cursor(None, []) is None
+    # The entry changed again: a new mark, so it is news.
+    changed = entry(EntryID="e2", Modified="/Date(1764778800124)/")
+    assert entry_mark(changed) != entry_mark(newest)
+
+
+def test_a_cursor_keeps_as_many_marks_as_fit_the_hubs_column() -> None:
+    many = [entry(EntryID=f"e{n}") for n in range(40)]
+    text = expense_cursor(None, many)
+    assert text is not None and len(text) <= MAX_CURSOR
+    with pytest.raises(ValueError, match="floor"):
+        MarkedCursor("a|b").text()

@@ -236,7 +236,12 @@ def test_purchase_entries_hold_supplier_invoices_with_cost_centres_for_expense_i
     assert Decimal(str(entry["AmountFC"])) == Decimal("96.80")
     assert message(s.get(purchases)).startswith("Please add a $select")
     read = s.get(
-        purchases, **{"$select": "EntryID,PurchaseEntryLines", "$expand": "PurchaseEntryLines"}
+        purchases,
+        **{
+            "$select": "EntryID,PurchaseEntryLines",
+            "$expand": "PurchaseEntryLines",
+            "$filter": f"EntryID eq guid'{entry['EntryID']}'",  # the seed has entries too
+        },
     ).json()["d"]["results"]
     (stored,) = read[0]["PurchaseEntryLines"]["results"]
     assert (stored["CostCenter"], stored["CostCenterDescription"]) == ("100", "Algemeen")

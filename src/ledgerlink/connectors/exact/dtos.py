@@ -30,11 +30,25 @@ def wire_date(value: Any) -> Any:
     return value
 
 
+def wire_datetime(value: Any) -> Any:
+    """``/Date(1773100800123)/`` as a naive :class:`datetime` (Exact's local time, written as
+    if UTC, to the millisecond); other values unchanged."""
+    if isinstance(value, str):
+        found = _WIRE_DATE.fullmatch(value.strip())
+        if found is not None:
+            moment = _EPOCH + timedelta(milliseconds=int(found.group(1)))
+            return moment.replace(tzinfo=None)
+        if not value.strip():
+            return None
+    return value
+
+
 def _text(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
 ODataDate = Annotated[date | None, BeforeValidator(wire_date)]
+ODataDateTime = Annotated[datetime | None, BeforeValidator(wire_datetime)]
 Text = Annotated[str, BeforeValidator(_text)]
 
 
@@ -162,3 +176,36 @@ class ReceivableDto(ExactModel):
     Amount: Decimal = Decimal(0)
     CurrencyCode: Text = ""
     DueDate: ODataDate = None
+
+
+class PurchaseEntryLineDto(ExactModel):
+    """A line of a purchase entry (``purchaseentry/PurchaseEntryLines``, or expanded in the
+    entry): ``AmountFC``/``AmountDC`` exclude VAT, which is ``VATAmountFC``/``VATAmountDC``;
+    ``CostCenter`` is the cost centre's code, ``Project`` the GUID of an Exact project."""
+
+    ID: str
+    LineNumber: int | None = None
+    GLAccountCode: Text = ""
+    Description: Text = ""
+    AmountFC: Decimal = Decimal(0)
+    AmountDC: Decimal | None = None
+    VATAmountFC: Decimal | None = None
+    CostCenter: Text = ""
+    Project: str | None = None
+
+
+class PurchaseEntryDto(ExactModel):
+    """A purchase entry (a supplier's invoice, ``Type`` 30, or credit note, 31) with its
+    lines. ``Status`` 5 is rejected, 20 open, 50 processed; ``Modified`` changes with it."""
+
+    EntryID: str
+    EntryNumber: int | None = None
+    Type: int | None = None
+    Status: int | None = None
+    Supplier: str | None = None
+    SupplierName: Text = ""
+    Description: Text = ""
+    Currency: Text = ""
+    EntryDate: ODataDate = None
+    Modified: ODataDateTime = None
+    PurchaseEntryLines: list[PurchaseEntryLineDto] = []

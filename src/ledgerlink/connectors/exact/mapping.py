@@ -23,6 +23,16 @@ What is sent follows the reference integration (fact sheet Part 1, §1.3):
   Exact VAT code of the PSA's rate for the line (not in the reference integration: without it
   Exact charges the item's own rate, and a 9 % line would differ from the PSA's totals).
 
+Expense import (fact sheet §1.3, "Expense import (Exact → PSA)"): each line of a purchase
+entry (a supplier's invoice or credit note) with an amount is one expense, excluding VAT (the
+line's ``AmountFC``; ``AmountDC`` in the division's currency), a cost positive and a credit
+note's line negative as Exact signs them. The PSA project is the line's cost centre (the PSA
+project number is the cost centre in this integration, as on sales lines); an Exact
+``Project`` on the line is not read, as the integration uses no Exact projects. The sheet
+matches the supplier's name to a PSA customer; the neutral expense has no place for a
+customer, so the supplier's name leads the expense's text, with the line's description (the
+entry's when the line has none). Rejected entries (``Status`` 5) are not expenses.
+
 Limits are Exact's (the emulator's model, from picqer's docblocks); a text shown to people is
 shortened at a word (the whole text goes to the line's ``Notes``), an identifier that does not
 fit is refused with a :class:`~ledgerlink.connectors.contract.Permanent` naming what to fix.
@@ -38,6 +48,7 @@ from ledgerlink.connectors._kit.text import shorten_at_word
 from ledgerlink.connectors.contract import (
     ErpCustomer,
     ErpDocument,
+    ErpExpense,
     ErpProduct,
     FieldError,
     OutgoingDocument,
@@ -49,6 +60,8 @@ from ledgerlink.connectors.exact.dtos import (
     AccountDto,
     ContactDto,
     ItemDto,
+    PurchaseEntryDto,
+    PurchaseEntryLineDto,
     SalesInvoiceDto,
     SalesInvoiceLineDto,
     SalesInvoiceReadDto,
@@ -75,6 +88,9 @@ MAX_REMARKS = 1000
 MAX_LINE_DESCRIPTION = 60
 MAX_COST_CENTER = 8
 MAX_CONTACT_NAME = 50  # FirstName, LastName
+#: ``Status`` of a rejected purchase entry (20 open and 50 processed ones are imported).
+REJECTED = 5
+MAX_EXPENSE_TEXT = 255  # what the hub keeps of an imported expense's text
 
 
 # text rules ---------------------------------------------------------------------------------
@@ -441,3 +457,56 @@ def status_mark(update: StatusUpdate) -> str:
     remainder = update.remainder.amount if update.remainder is not None else ""
     text = f"{update.external_id}|{update.booked_number}|{remainder}"
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+# expense import -----------------------------------------------------------------------------
+
+
+def expense_text(supplier: str, description: str) -> str:
+    """An imported expense's text: the supplier's name, then the description ("Reisbureau
+    Noord B.V.: Train tickets"), shortened at a word to what the hub keeps."""
+    text = ": ".join(part for part in (" ".join(supplier.split()), " ".join(description.split()))
+                     if part)  # fmt: skip
+    return shorten_at_word(text, MAX_EXPENSE_TEXT)
+
+
+def expense_of(
+    entry: PurchaseEntryDto, line: PurchaseEntryLineDto, base_currency: str
+) -> ErpExpense | None:
+    """One line of a purchase entry as an expense (see the module docstring); ``None`` for
+    a line without an amount."""
+    if not line.AmountFC:
+        return None
+    currency = entry.Currency.strip() or base_currency
+    amount = Money.of(line.AmountFC, currency)
+    if line.AmountDC is not None:
+        base = Money.of(line.AmountDC, base_currency)
+    elif currency == base_currency:
+        base = amount
+    else:
+        raise Permanent(
+            f"Exact Online sent purchase entry {entry.EntryNumber} without its amount in "
+            f"{base_currency}",
+            hint="This is unexpected of Exact; report it.",
+        )
+    if entry.EntryDate is None:
+        raise Permanent(f"Exact Online sent purchase entry {entry.EntryNumber} without a date")
+    return ErpExpense(
+        external_id=line.ID,
+        day=entry.EntryDate,
+        amount=amount,
+        amount_in_base_currency=base,
+        text=expense_text(entry.SupplierName, line.Description or entry.Description),
+        voucher_number=str(entry.EntryNumber) if entry.EntryNumber is not None else "",
+        project_ref=line.CostCenter.strip(),
+        account=line.GLAccountCode.strip(),
+    )
+
+
+def expenses_of(entry: PurchaseEntryDto, base_currency: str) -> list[ErpExpense]:
+    """The expenses of a purchase entry, in line order: none for a rejected entry."""
+    if entry.Status == REJECTED:
+        return []
+    lines = sorted(entry.PurchaseEntryLines, key=lambda line: line.LineNumber or 0)
+    found = (expense_of(entry, line, base_currency) for line in lines)
+    return [expense for expense in found if expense is not None]

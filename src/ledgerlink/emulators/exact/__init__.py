@@ -25,7 +25,9 @@ sheet's Part 2):
   processed, immutable then; lines inline), ``salesinvoice/SalesInvoiceLines``,
   ``salesinvoice/PrintedSalesInvoices`` (process), ``read/financial/ReceivablesList`` (one
   row per open item; part payments add rows; gone when paid), ``purchaseentry/PurchaseEntries``
-  and ``…/PurchaseEntryLines`` (supplier invoices with cost centres, for expense import).
+  and ``…/PurchaseEntryLines`` (supplier invoices and credit notes with cost centres, for
+  expense import: amounts in the division's currency by ``Rate``, ``Modified`` to the
+  millisecond, PUT of the header and DELETE; three seeded, one on project P-300's cost centre).
 * **Sync**: ``sync/CRM/Accounts``, ``sync/Logistics/Items``, ``sync/SalesInvoice/SalesInvoices``
   (``Timestamp`` Int64 row versions, ``$select`` mandatory, 1000 a page) and ``sync/Deleted``.
 * **Rate limits** per app × division: 60 a minute and 5,000 a day, fixed windows, with

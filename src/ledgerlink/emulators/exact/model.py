@@ -381,7 +381,8 @@ RESOURCES: dict[str, Resource] = {
             path="purchaseentry/PurchaseEntries",
             entity="PurchaseEntry",
             key="EntryID",
-            methods=frozenset({"GET", "POST"}),
+            # Exact's endpoint list: GET, POST, PUT and DELETE (entries are not immutable).
+            methods=frozenset({"GET", "POST", "PUT", "DELETE"}),
             needs_select=True,  # picqer#34: a PurchaseEntries read without $select is refused
             lines="PurchaseEntryLines",
             line_resource="purchaseentry/PurchaseEntryLines",
@@ -401,12 +402,22 @@ RESOURCES: dict[str, Resource] = {
                 "AmountFC": D,
                 "AmountDC": D,
                 "VATAmountFC": D,
+                "VATAmountDC": D,
+                "Rate": D,
                 "PurchaseEntryLines": Edm.LINES,
                 **_AUDIT,
             },
             required=frozenset({"Supplier", "Journal"}),
             read_only=frozenset(
-                {"EntryID", "EntryNumber", "SupplierName", "Status", "AmountDC", "VATAmountFC"}
+                {
+                    "EntryID",
+                    "EntryNumber",
+                    "SupplierName",
+                    "Status",
+                    "AmountDC",
+                    "VATAmountFC",
+                    "VATAmountDC",
+                }
             )
             | _AUDIT_RO,
             lengths={"Description": 255, "YourRef": 50},
@@ -423,7 +434,9 @@ RESOURCES: dict[str, Resource] = {
                 "GLAccountCode": S,
                 "Description": S,
                 "AmountFC": D,
+                "AmountDC": D,
                 "VATAmountFC": D,
+                "VATAmountDC": D,
                 "VATCode": S,
                 "VATPercentage": D,
                 "CostCenter": S,
@@ -439,6 +452,8 @@ RESOURCES: dict[str, Resource] = {
                     "EntryID",
                     "LineNumber",
                     "GLAccountCode",
+                    "AmountDC",
+                    "VATAmountDC",
                     "CostCenterDescription",
                     "VATPercentage",
                     "Division",

@@ -38,7 +38,9 @@ PURCHASES, PURCHASE_LINES = "purchaseentry/PurchaseEntries", "purchaseentry/Purc
 
 
 def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")  # noqa: DTZ005 - Exact's local time
+    # Exact's local time, to the millisecond as its /Date(ms)/ values carry it (a change a
+    # moment after another has a later Modified, which a Modified cursor relies on).
+    return datetime.now().isoformat(timespec="milliseconds")  # noqa: DTZ005
 
 
 def _money(value: Decimal) -> Decimal:
@@ -259,7 +261,7 @@ def _create_invoice(division: Division, values: Record) -> Record:
 # purchase entries (the supplier invoices expense import reads) ---------------------------------
 
 
-def _purchase_line(division: Division, raw: Any, number: int) -> Record:
+def _purchase_line(division: Division, raw: Any, number: int, rate: Decimal) -> Record:
     values = accept(RESOURCES[PURCHASE_LINES], raw, creating=True)
     account = division.table("financial/GLAccounts").get(values["GLAccount"])
     if account is None:
@@ -273,22 +275,30 @@ def _purchase_line(division: Division, raw: Any, number: int) -> Record:
     if center is not None and found is None:
         raise ExactError(400, f"Cost center {center} does not exist.")
     amount = _money(values["AmountFC"])
+    vat_amount = _money(amount * vat["Percentage"])
     return {
         **values,
         "LineNumber": number,
         "GLAccountCode": account["Code"],
         "AmountFC": amount,
-        "VATAmountFC": _money(amount * vat["Percentage"]),
+        "AmountDC": _money(amount * rate),
+        "VATAmountFC": vat_amount,
+        "VATAmountDC": _money(vat_amount * rate),
         "VATCode": vat["Code"],
         "VATPercentage": vat["Percentage"],
         "CostCenterDescription": found["Description"] if found else None,
     }
 
 
-def _create_purchase(division: Division, values: Record) -> Record:
-    supplier = division.table(ACCOUNTS).get(values["Supplier"])
+def _supplier(division: Division, key: str) -> Record:
+    supplier = division.table(ACCOUNTS).get(key)
     if supplier is None or not supplier.get("IsSupplier"):
-        raise ExactError(400, f"Supplier: {values['Supplier']} is not a supplier.")
+        raise ExactError(400, f"Supplier: {key} is not a supplier.")
+    return supplier
+
+
+def _create_purchase(division: Division, values: Record) -> Record:
+    supplier = _supplier(division, values["Supplier"])
     journal = _find(division, "financial/Journals", "Code", values["Journal"])
     if journal is None or journal["Type"] != 22:
         raise ExactError(400, f"Journal {values['Journal']} is not a purchase journal.")
@@ -297,12 +307,19 @@ def _create_purchase(division: Division, values: Record) -> Record:
         raise ExactError(400, texts.UNKNOWN_CURRENCY.format(currency=currency))
     day = _day(values.get("EntryDate"), division.settings.current_date())
     _check_period(division, day)
+    # AmountDC = AmountFC x Rate (inferred: picqer's docblock says only "Currency exchange
+    # rate"); the emulator has no rate table, so a foreign currency without a Rate books at 1.
+    rate = values.get("Rate") or Decimal(1)
+    if currency == division.currency:
+        rate = Decimal(1)
     raw_lines = values.pop("PurchaseEntryLines", None) or []
     if not isinstance(raw_lines, list):
         raise ExactError(400, "Error converting value for property 'PurchaseEntryLines'.")
-    lines = [_purchase_line(division, raw, n) for n, raw in enumerate(raw_lines, start=1)]
+    lines = [_purchase_line(division, raw, n, rate) for n, raw in enumerate(raw_lines, start=1)]
     net = sum((line["AmountFC"] for line in lines), Decimal("0.00"))
     vat = sum((line["VATAmountFC"] for line in lines), Decimal("0.00"))
+    net_dc = sum((line["AmountDC"] for line in lines), Decimal("0.00"))
+    vat_dc = sum((line["VATAmountDC"] for line in lines), Decimal("0.00"))
     sequence = division.next_number(f"entry:{journal['Code']}:{day.year}")
     entry = _new(
         division,
@@ -316,9 +333,11 @@ def _create_purchase(division: Division, values: Record) -> Record:
             "EntryNumber": _entry_number(day, journal["Code"], sequence),
             "EntryDate": day.isoformat() + "T00:00:00",
             "DueDate": (day + timedelta(days=30)).isoformat() + "T00:00:00",
+            "Rate": rate,
             "AmountFC": net + vat,
-            "AmountDC": net + vat,
+            "AmountDC": net_dc + vat_dc,
             "VATAmountFC": vat,
+            "VATAmountDC": vat_dc,
         },
     )
     for line in lines:
@@ -363,6 +382,14 @@ def update(division: Division, resource: Resource, key: str, document: Any) -> N
         if "InvoiceDate" in values:
             today = division.settings.current_date()
             _check_period(division, _day(values["InvoiceDate"], today))
+    if resource.path == PURCHASES:
+        # A PUT changes the header only; its lines are not needed (Exact's endpoint notes).
+        values.pop("PurchaseEntryLines", None)
+        if "Supplier" in values:
+            values["SupplierName"] = _supplier(division, values["Supplier"])["Name"]
+        if "EntryDate" in values:
+            today = division.settings.current_date()
+            _check_period(division, _day(values["EntryDate"], today))
     if resource.path == ACCOUNTS:
         _account_rules(division, values, own=key)
     record.update(values)
@@ -380,6 +407,10 @@ def delete(division: Division, resource: Resource, key: str) -> None:
         lines = division.table(LINES)
         for line_key in [k for k, line in lines.items() if line["InvoiceID"] == key]:
             del lines[line_key]
+    if resource.path == PURCHASES:
+        purchase_lines = division.table(PURCHASE_LINES)
+        for line_key in [k for k, line in purchase_lines.items() if line["EntryID"] == key]:
+            del purchase_lines[line_key]
     del division.table(resource.path)[key]
     entity_type = ENTITY_TYPES.get(resource.path)
     if entity_type is not None:

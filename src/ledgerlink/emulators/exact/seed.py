@@ -1,7 +1,10 @@
 """Seed data: a Dutch company (EUR) with the set-up the integration expects — items
 (divisible ones for hours and one that is not), G/L accounts, VAT codes, a sales journal with
-variable currency and one without, a cost centre, two customers, a contact, the user and two
-employees — plus a Belgian sister division and one the user has no access to.
+variable currency and one without, cost centres (one general, one for the sample PSA's project
+P-300), two customers, a supplier with three purchase entries of December 2025 (expense
+import: a travel invoice on P-300, a hotel invoice with a general and an unallocated line, a
+credit note on P-300), a contact, the user and two employees — plus a Belgian sister division
+and one the user has no access to.
 
 IDs are UUID5 of the division and the record's code, so every run seeds the same GUIDs.
 """
@@ -12,6 +15,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from ledgerlink.emulators.exact import rules
+from ledgerlink.emulators.exact.model import RESOURCES
 from ledgerlink.emulators.exact.state import Division, Record
 
 __all__ = ["MAIN", "NO_ACCESS", "SISTER", "USER_ID", "divisions", "seed_id"]
@@ -96,7 +101,10 @@ def _reference(code: int) -> dict[str, dict[str, Record]]:
             code,
             "hrm/Costcenters",
             "ID",
-            [{"Code": "100", "Description": "Algemeen", "Active": True}],
+            [
+                {"Code": "100", "Description": "Algemeen", "Active": True},
+                {"Code": "P-300", "Description": "Van Dijk Installaties", "Active": True},
+            ],
         ),
         "users/Users": {
             USER_ID: {
@@ -237,7 +245,81 @@ def _division(code: int, description: str, country: str, **extra: Any) -> Divisi
     for table in tables.values():
         for record in table.values():
             division.stamp(record)
+    if extra.get("customers", True):
+        _purchases(division)
     return division
+
+
+def _purchases(division: Division) -> None:
+    """The supplier's purchase entries, entered in Exact as on the day each says (their
+    ``Created``/``Modified``); entry numbers from the purchase journal's 2025 counter."""
+    code = division.code
+    supplier = seed_id(code, "Accounts", "3001".rjust(18))
+    travel = seed_id(code, "GLAccounts", "4500")
+    entries: list[tuple[str, dict[str, Any]]] = [
+        (
+            "2025-12-03T16:20:00",
+            {
+                "EntryDate": "2025-12-03",
+                "Description": "Train tickets",
+                "YourRef": "RN-25-1180",
+                "PurchaseEntryLines": [
+                    _purchase_line(travel, "80.00", "2", "P-300", "Train Amsterdam-Zwolle"),
+                ],
+            },
+        ),
+        (
+            "2025-12-10T11:05:00",
+            {
+                "EntryDate": "2025-12-10",
+                "Description": "Hotel, two nights",
+                "YourRef": "RN-25-1207",
+                "PurchaseEntryLines": [
+                    _purchase_line(travel, "240.00", "2", "100", "Hotel De Wereld, 2 nights"),
+                    _purchase_line(travel, "35.50", "1", None, "Parking"),
+                ],
+            },
+        ),
+        (
+            "2025-12-17T09:40:00",
+            {
+                "Type": 31,
+                "EntryDate": "2025-12-17",
+                "Description": "Refund cancelled ticket",
+                "YourRef": "RN-25-1233",
+                "PurchaseEntryLines": [
+                    _purchase_line(travel, "-25.00", "2", "P-300", "Cancelled return ticket"),
+                ],
+            },
+        ),
+    ]
+    resource = RESOURCES[rules.PURCHASES]
+    for moment, document in entries:
+        entry = rules.create(
+            division, resource, {"Supplier": supplier, "Journal": "60", **document}
+        )
+        for record in (entry, *_lines_of(division, entry["EntryID"])):
+            if "Created" in record:
+                record.update(Created=moment, Modified=moment)
+
+
+def _purchase_line(
+    account: str, amount: str, vat: str, center: str | None, text: str
+) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "GLAccount": account,
+        "AmountFC": Decimal(amount),
+        "VATCode": vat,
+        "Description": text,
+    }
+    if center is not None:
+        line["CostCenter"] = center
+    return line
+
+
+def _lines_of(division: Division, entry_id: str) -> list[Record]:
+    lines = division.table(rules.PURCHASE_LINES).values()
+    return [line for line in lines if line["EntryID"] == entry_id]
 
 
 def divisions() -> list[Division]:
