@@ -25,6 +25,7 @@ from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.cli.serve import agents_app, serve
+from ledgerlink.cli.users import users_app
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
@@ -65,6 +66,7 @@ app.add_typer(expenses.expenses_app, name="expenses")
 app.add_typer(emulate_app, name="emulate")
 app.add_typer(host_app, name="host")
 app.add_typer(agents_app, name="agents")
+app.add_typer(users_app, name="users")
 app.command()(serve)
 app.command()(integration.worker)
 

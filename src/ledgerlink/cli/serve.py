@@ -1,9 +1,12 @@
-"""``ledgerlink serve`` and ``ledgerlink agents``: the hub's HTTPS endpoint, where FinancialHost
-agents fetch their work, and what the hub knows of its agents."""
+"""``ledgerlink serve`` and ``ledgerlink agents``: the hub's HTTPS endpoint — the web console,
+and the relay where FinancialHost agents fetch their work — and what the hub knows of its
+agents."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +16,14 @@ import uvicorn
 from rich.text import Text
 
 from ledgerlink.cli.context import UserError, state_of
-from ledgerlink.cli.integration import secrets_of
+from ledgerlink.cli.integration import engine_of, secrets_of, workers_of
 from ledgerlink.cli.render import Column, Grid
+from ledgerlink.domain.transfers import Transfer, TransferStatus
 from ledgerlink.store.relay import Agent, RelayStore
+from ledgerlink.sync.transfers import Progress
+from ledgerlink.sync.workflows import Workers
 from ledgerlink.web.app import create_app
+from ledgerlink.web.console import ConsoleOptions
 
 agents_app = typer.Typer(no_args_is_help=True, help="FinancialHost agents that call this hub.")
 
@@ -34,8 +41,9 @@ def serve(
 ) -> None:
     """Serve the hub's endpoints until stopped.
 
-    The FinancialHost agent relay is under /agent/v1. HTTPS with --tls-cert/--tls-key;
-    --behind-proxy for a reverse proxy on the same machine that terminates TLS."""
+    The web console is at / (users: 'ledgerlink users add'), the FinancialHost agent relay
+    under /agent/v1. HTTPS with --tls-cert/--tls-key; --behind-proxy for a reverse proxy on
+    the same machine that terminates TLS (the console's cookies are Secure either way)."""
     state = state_of(ctx)
     state.database.ensure_ready()
     if behind_proxy:
@@ -43,18 +51,53 @@ def serve(
             raise UserError("--behind-proxy serves plain HTTP, so only on loopback")
     elif tls_cert is None or tls_key is None:
         raise UserError("give --tls-cert and --tls-key (agents call the hub over HTTPS only)")
-    app = create_app(state.database, secrets_of(state))
-    scheme = "http" if behind_proxy else "https"
-    typer.echo(f"ledgerlink hub on {scheme}://{host}:{port} (agents: /agent/v1)")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=None if behind_proxy else str(tls_cert),
-        ssl_keyfile=None if behind_proxy else str(tls_key),
-        log_level="warning",
-        proxy_headers=behind_proxy,
+    engine = engine_of(state)
+    runner = _QueueOnDemand(lambda: workers_of(state, engine))
+    app = create_app(
+        state.database, secrets_of(state), console=ConsoleOptions(engine=engine, runner=runner)
     )
+    scheme = "http" if behind_proxy else "https"
+    typer.echo(f"ledgerlink hub on {scheme}://{host}:{port} (console: /, agents: /agent/v1)")
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=None if behind_proxy else str(tls_cert),
+            ssl_keyfile=None if behind_proxy else str(tls_key),
+            log_level="warning",
+            proxy_headers=behind_proxy,
+        )
+    finally:
+        runner.stop()
+        engine.connectors.close()
+
+
+class _QueueOnDemand:
+    """The console's runner: the durable queue (DBOS workers, as 'transfers run' uses),
+    started at the first transfer a user starts — a server nobody transfers from never
+    becomes a worker."""
+
+    def __init__(self, make: Callable[[], Workers]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._workers: Workers | None = None
+
+    def run(
+        self, transfers: Sequence[Transfer], *, progress: Progress | None = None
+    ) -> dict[int, TransferStatus]:
+        with self._lock:
+            if self._workers is None:
+                workers = self._make()
+                workers.start()
+                self._workers = workers
+        return self._workers.run(transfers, progress=progress)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._workers is not None:
+                self._workers.stop()
+                self._workers = None
 
 
 @agents_app.command("list")

@@ -29,6 +29,7 @@ from ledgerlink.store.repositories import (
     ProjectRepository,
     TimeRegistrationRepository,
 )
+from ledgerlink.store.users import UserRepository, WebSessionRepository
 
 
 class UnitOfWork:
@@ -52,6 +53,8 @@ class UnitOfWork:
     cursors: CursorRepository
     erp_expenses: ErpExpenseRepository
     expense_exports: ExpenseExportRepository
+    users: UserRepository
+    web_sessions: WebSessionRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -74,6 +77,8 @@ class UnitOfWork:
         self.cursors = CursorRepository(self.session)
         self.erp_expenses = ErpExpenseRepository(self.session)
         self.expense_exports = ExpenseExportRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.web_sessions = WebSessionRepository(self.session)
         return self
 
     def __exit__(

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from ledgerlink.store.database import Database
 from ledgerlink.store.relay import RelayStore
 from ledgerlink.sync.agents import AgentKeys
+from ledgerlink.sync.engine import Engine
+from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.web.console import ConsoleOptions, install_console
 from ledgerlink.web.relay import relay_router
 
 
-def create_app(database: Database, secrets: SecretBox) -> FastAPI:
-    """The hub's endpoints: the FinancialHost agent relay under ``/agent/v1``."""
+def create_app(
+    database: Database, secrets: SecretBox, *, console: ConsoleOptions | None = None
+) -> FastAPI:
+    """The hub's endpoints: the FinancialHost agent relay under ``/agent/v1``, ``/health``
+    and the web console (sign-in, transfer table, integration log)."""
+    options = console or ConsoleOptions()
+    engine = options.engine or Engine(
+        database, ConnectorProvider(secrets, environment=hub_environment(database, secrets))
+    )
     relay = RelayStore(database)
-    app = FastAPI(title="ledgerlink hub", docs_url=None, redoc_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        web.jobs.close()
+
+    app = FastAPI(title="ledgerlink hub", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.include_router(relay_router(relay, AgentKeys(relay, secrets)))
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    web = install_console(app, engine, options)
     return app
