@@ -140,3 +140,16 @@ def test_starting_several_refuses_a_draft_by_name_and_starts_none(
     (started,) = hub.engine.start_transfers(hub.connection_id, [require_id(first)])
     (again,) = hub.engine.start_transfers(hub.connection_id, [require_id(first)])
     assert (again.id, again.workflow_id) == (started.id, started.workflow_id)  # still pending
+
+
+def test_a_deferred_batch_waits_once_and_goes_on_as_a_batch(hub: Hub, database: Database) -> None:
+    """Without the queue, the thread sleeps the ERP's wait once for the whole batch, not once
+    per deferred document."""
+    documents = _documents(hub, database)
+    hub.erp.fail("create_document", Transient("fake ERP: window full", retry_after=42.0))
+    statuses = transfer_documents(
+        hub.engine, DirectRunner(hub.engine), hub.connection_id, [require_id(d) for d in documents]
+    )
+    assert set(statuses.values()) == {TransferStatus.SUCCESSFUL}
+    assert hub.waits == [42.0]
+    assert all(hub.documents(d) == 1 for d in documents)

@@ -388,14 +388,35 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
     ) -> dict[int, TransferStatus]:
         """:meth:`transfer_now` for several transfers, in the order given, ``batch`` at a time
-        (:meth:`run_batch`); ``progress(done, total)`` after each batch."""
+        (:meth:`run_batch`); ``progress(done, total)`` after each batch. When the ERP defers a
+        batch, this thread waits once (the longest wait asked) and runs what was deferred as
+        the batch's next run — unless the wait is longer than ``max_wait``: then they fail."""
         statuses: dict[int, TransferStatus] = {}
         for start in range(0, len(transfer_ids), batch):
-            for transfer_id, result in self.run_batch(transfer_ids[start : start + batch]).items():
-                statuses[transfer_id] = self._resume(transfer_id, result, max_wait=max_wait)
+            chunk, run = list(transfer_ids[start : start + batch]), 1
+            while chunk:
+                waits: dict[int, float] = {}
+                for transfer_id, result in self.run_batch(chunk, run=run).items():
+                    if result.deferred:
+                        waits[transfer_id] = result.resume_after or 0.0
+                    else:
+                        statuses[transfer_id] = result.status
+                if not waits:
+                    break
+                wait = max(waits.values())
+                if wait > max_wait:
+                    for transfer_id in waits:
+                        statuses[transfer_id] = self.abandon(
+                            transfer_id,
+                            f"the ERP asked to wait {_seconds(wait)}; transfer the document "
+                            "again later",
+                        )
+                    break
+                self._sleep(wait)
+                chunk, run = list(waits), run + 1
             if progress is not None:
                 progress(len(statuses), len(transfer_ids))
-        return statuses
+        return {i: statuses[i] for i in transfer_ids}
 
     def _resume(self, transfer_id: int, result: RunResult, *, max_wait: float) -> TransferStatus:
         run = 1
