@@ -13,6 +13,7 @@ from ledgerlink.sync.agents import AgentKeys
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.web.api import PREFIX, ApiServices, build_api
 from ledgerlink.web.console import ConsoleOptions, install_console
 from ledgerlink.web.relay import relay_router
 
@@ -35,6 +36,7 @@ def create_app(
 
     app = FastAPI(title="ledgerlink hub", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.include_router(relay_router(relay, AgentKeys(relay, secrets)))
+    app.mount(PREFIX, build_api(ApiServices(database=database, engine=engine)))
 
     @app.get("/health")
     def health() -> dict[str, str]:
