@@ -104,8 +104,7 @@ def build_console(database: Database, tmp_path: Path, **options: object) -> Cons
             runner=DirectRunner(hub.engine),
             passwords=CHEAP,
             failed_sign_in_delay=0,
-            background=lambda work: work(),  # the transfer runs before the answer
-            **options,  # type: ignore[arg-type]
+            **{"background": lambda work: work(), **options},  # type: ignore[arg-type]
         ),
     )
     return Console(app, hub, database)
