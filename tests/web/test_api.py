@@ -381,7 +381,7 @@ def test_the_same_key_with_another_body_is_409(api: Api) -> None:
 
 def test_keys_are_per_user_and_refusals_are_kept_but_not_403(api: Api) -> None:
     url = f"{PREFIX}/legal-entities/NORDLYS/customers"
-    key = {"Idempotency-Key": "shared"}
+    key = {"Idempotency-Key": "one-key-two-users"}
     bad = {**CUSTOMER, "country": "XX"}
     assert_problem(api.client.post(url, json=bad, headers={**api.as_(Role.ADMIN), **key}), 422)
     replay = api.client.post(url, json=bad, headers={**api.as_(Role.ADMIN), **key})
