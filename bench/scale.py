@@ -85,7 +85,7 @@ from ledgerlink.sync import connections
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
+from ledgerlink.sync.workflows import ROUND_STREAMS, Submitter, WorkerOptions, Workers
 
 BENCH = Path(__file__).resolve().parent
 README = BENCH / "README.md"
@@ -754,7 +754,9 @@ def measure(args: argparse.Namespace, workers: int) -> Run:
                 if args.warm:
                     queue = Queue(admin, system_schema, WorkerOptions(system_url, system_schema))
                     post = Posting(setup, waiting)
-                    observed = fleet.warm(sampler, queue, post, pulls=3 * args.connections)
+                    observed = fleet.warm(
+                        sampler, queue, post, pulls=len(ROUND_STREAMS) * args.connections
+                    )
                 else:
                     observed = fleet.cold(sampler)
             observed.report = emulators.ask("report")
