@@ -69,6 +69,27 @@ class SetupField:
         return self.flags or (f"--{self.name.replace('_', '-')}",)
 
 
+def oauth_app_fields(app: str) -> tuple[SetupField, SetupField]:
+    """The two setup fields every OAuth2 ERP asks for: the registered app's client id (a
+    setting) and its client secret (a credential); ``app`` names the app, e.g. "The Fortnox
+    app"."""
+    return (
+        SetupField(
+            name="client_id",
+            label=f"{app}'s client id.",
+            target=FieldTarget.SETTING,
+            required=True,
+        ),
+        SetupField(
+            name="client_secret",
+            label=f"{app}'s client secret.",
+            target=FieldTarget.CREDENTIAL,
+            secret=True,
+            required=True,
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class GrantRequest:
     """Where to send the user to grant access (and the state to expect back)."""

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterator, Sequence
 from datetime import date, timedelta
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx2
 import structlog
 from pydantic import BaseModel
 
 from ledgerlink.connectors._kit.http import Timeouts, build_client
+from ledgerlink.connectors._kit.lifecycle import Closable, ClosesClients
 from ledgerlink.connectors._kit.limiter import (
     LimiterKey,
     RateLimiter,
@@ -125,7 +125,7 @@ class EconomicAuth(httpx2.Auth):
         yield request
 
 
-class EconomicConnector:
+class EconomicConnector(ClosesClients):
     """Connector for one e-conomic agreement (see the module docstring).
 
     Implements ``Connector``, ``CustomerSync``, ``ContactPush``, ``EmployeePush``,
@@ -168,20 +168,8 @@ class EconomicConnector:
         self._log = structlog.get_logger("ledgerlink.connectors.economic")
 
     # lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _closing(self) -> Sequence[Closable | None]:
+        return (self._client,)
 
     # plumbing -----------------------------------------------------------------------------
     def _get(self, model: type[_M], path: str) -> _M:

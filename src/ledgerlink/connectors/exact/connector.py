@@ -48,10 +48,9 @@ entry's lines are read from ``purchaseentry/PurchaseEntryLines`` by its ``EntryI
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -59,6 +58,7 @@ from pydantic import BaseModel
 
 from ledgerlink.connectors._kit.cursor import MarkedCursor, mark
 from ledgerlink.connectors._kit.http import Timeouts, build_client
+from ledgerlink.connectors._kit.lifecycle import Closable, ClosesClients
 from ledgerlink.connectors._kit.limiter import (
     LimiterKey,
     RateLimiter,
@@ -206,7 +206,7 @@ def expense_cursor(since: MarkedCursor | None, entries: Iterable[PurchaseEntryDt
     return MarkedCursor.of(floor, marks).text()
 
 
-class ExactConnector:
+class ExactConnector(ClosesClients):
     """Connector for one Exact Online division (see the module docstring). Implements
     ``Connector``, ``CustomerSync``, ``ContactPush``, ``ProductImport``, ``InvoicePush``,
     ``StatusPull``, ``ExpenseImport`` and ``Preview``; employees and projects raise
@@ -248,22 +248,8 @@ class ExactConnector:
         self._base_currency: str | None = None
 
     # lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the HTTP clients."""
-        self._client.close()
-        if self._oauth is not None:
-            self._oauth.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _closing(self) -> Sequence[Closable | None]:
+        return (self._client, self._oauth)
 
     # plumbing -----------------------------------------------------------------------------
     def _path(self, resource: str) -> str:

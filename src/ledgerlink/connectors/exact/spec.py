@@ -19,6 +19,7 @@ from ledgerlink.connectors.spec import (
     CredentialKind,
     FieldTarget,
     SetupField,
+    oauth_app_fields,
 )
 
 #: Exact's access tokens live 600 s (fact sheet §2.2) when an answer does not say.
@@ -65,19 +66,7 @@ SPEC = ConnectorSpec(
     display_name="Exact Online",
     credential_kind=CredentialKind.OAUTH2,
     setup=(
-        SetupField(
-            name="client_id",
-            label="The Exact Online app's client id (App Center registration).",
-            target=FieldTarget.SETTING,
-            required=True,
-        ),
-        SetupField(
-            name="client_secret",
-            label="The Exact Online app's client secret.",
-            target=FieldTarget.CREDENTIAL,
-            secret=True,
-            required=True,
-        ),
+        *oauth_app_fields("The Exact Online app"),
         SetupField(
             name="division",
             label="The Exact division (company code) to transfer into; connecting with one the "

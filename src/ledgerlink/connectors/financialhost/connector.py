@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx2
 from pydantic import ValidationError as SchemaError
 
+from ledgerlink.connectors._kit.lifecycle import Closable, ClosesClients
 from ledgerlink.connectors._kit.retry import RetryPolicy, call_with_retries
 from ledgerlink.connectors.contract import (
     Batch,
@@ -205,7 +205,7 @@ def signed_client(
     )
 
 
-class FinancialHostConnector:
+class FinancialHostConnector(ClosesClients):
     """Connector for one FinancialHost and the NAV or Visma company behind it (see the module
     docstring). Implements the whole :class:`~ledgerlink.connectors.contract.ErpConnector`;
     what the ERP cannot do (:func:`capabilities_for`) raises Permanent. :meth:`changes` reads
@@ -267,20 +267,8 @@ class FinancialHostConnector:
         )
 
     # lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the HTTPS client."""
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _closing(self) -> Sequence[Closable | None]:
+        return (self._client,)
 
     # plumbing -----------------------------------------------------------------------------
     def _send(self, operation: str, request: ops.WireModel, *, write: bool) -> WireAnswer:

@@ -43,8 +43,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -53,6 +52,7 @@ import structlog
 from pydantic import BaseModel
 
 from ledgerlink.connectors._kit.http import Timeouts, build_client
+from ledgerlink.connectors._kit.lifecycle import Closable, ClosesClients
 from ledgerlink.connectors._kit.limiter import (
     LimiterKey,
     RateLimiter,
@@ -211,7 +211,7 @@ def parse_status_cursor(cursor: str | None) -> tuple[str | None, frozenset[str]]
     return since, frozenset(filter(None, marks.split(",")))
 
 
-class FortnoxConnector(FortnoxExpenseExport):
+class FortnoxConnector(FortnoxExpenseExport, ClosesClients):
     """Connector for one Fortnox company (see the module docstring). Implements
     ``Connector``, ``CustomerSync``, ``ProjectPush``, ``ProductImport``, ``InvoicePush``,
     ``StatusPull``, ``ExpenseImport`` and ``Preview``; contacts and employees are not
@@ -248,22 +248,8 @@ class FortnoxConnector(FortnoxExpenseExport):
         self._log = structlog.get_logger("ledgerlink.connectors.fortnox")
 
     # lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the HTTP clients."""
-        self._client.close()
-        if self._oauth is not None:
-            self._oauth.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _closing(self) -> Sequence[Closable | None]:
+        return (self._client, self._oauth)
 
     # plumbing -----------------------------------------------------------------------------
     def _get(

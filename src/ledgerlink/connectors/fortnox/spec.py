@@ -23,6 +23,7 @@ from ledgerlink.connectors.spec import (
     CredentialKind,
     FieldTarget,
     SetupField,
+    oauth_app_fields,
 )
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -76,19 +77,7 @@ SPEC = ConnectorSpec(
     display_name="Fortnox",
     credential_kind=CredentialKind.OAUTH2,
     setup=(
-        SetupField(
-            name="client_id",
-            label="The Fortnox app's client id.",
-            target=FieldTarget.SETTING,
-            required=True,
-        ),
-        SetupField(
-            name="client_secret",
-            label="The Fortnox app's client secret.",
-            target=FieldTarget.CREDENTIAL,
-            secret=True,
-            required=True,
-        ),
+        *oauth_app_fields("The Fortnox app"),
         SetupField(
             name="scopes",
             label="Scopes to ask for, space-separated.",
