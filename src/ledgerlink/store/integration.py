@@ -542,6 +542,18 @@ class TransferRepository:
         self._session.flush()
         return [_transfer(row, with_steps=False) for row in rows]
 
+    def count_finished(self, transfer_ids: Sequence[int]) -> int:
+        """How many of the transfers are no longer pending."""
+        if not transfer_ids:
+            return 0
+        found = self._session.scalar(
+            select(func.count()).where(
+                TransferRow.id.in_(sorted(set(transfer_ids))),
+                TransferRow.status != TransferStatus.PENDING.value,
+            )
+        )
+        return int(found or 0)
+
     def pending(self) -> list[Transfer]:
         """Transfers not finished (without their steps), oldest first."""
         rows = self._session.scalars(

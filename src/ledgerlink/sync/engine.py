@@ -531,6 +531,11 @@ class Engine:
         message = "; ".join(f"{o.kind.value}: {o.message}" for o in failed)
         return _Finished(ctx, outcomes, status, message, RunResult(status, message=message))
 
+    def finished_among(self, transfer_ids: Sequence[int]) -> int:
+        """How many of the transfers are no longer pending (one query)."""
+        with self.uow() as uow:
+            return uow.transfers.count_finished(transfer_ids)
+
     def status_of(self, transfer_id: int) -> TransferStatus:
         """The transfer's status as the integration log has it."""
         with self.uow() as uow:

@@ -393,7 +393,11 @@ class Workers:
                     results[transfer_id] = TransferStatus(output)
                 del pending[transfer_id]
             if progress is not None:
-                progress(len(results), len(workflows))
+                # A batch's workflow answers when its last transfer is done; the log shows
+                # each one as it ends (one more query, only while a batch runs).
+                in_batches = [t for t, flow in pending.items() if flow.startswith("batch:")]
+                ended = self.engine.finished_among(in_batches) if in_batches else 0
+                progress(len(results) + ended, len(workflows))
             if pending:
                 time.sleep(0.05)
         return results
