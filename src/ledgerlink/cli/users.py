@@ -118,6 +118,33 @@ def users_set_role(
     state.console.print(f"user '{user.name}' is now {user.role.value}")
 
 
+@users_app.command("set-locale")
+def users_set_locale(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name.")],
+    locale: Annotated[
+        str,
+        typer.Argument(
+            help="da, sv, nl or en: how amounts and dates read; '' = the browser's language."
+        ),
+    ],
+    time_zone: Annotated[
+        str | None,
+        typer.Option(
+            "--time-zone", help="IANA time zone for times, e.g. Europe/Copenhagen; '' = UTC."
+        ),
+    ] = None,
+) -> None:
+    """Set the language the console formats a user's amounts and dates in (and their time
+    zone)."""
+    state = state_of(ctx)
+    user = users.set_formats(_uow(state), name, locale=locale, time_zone=time_zone)
+    language = user.locale or "the browser's language"
+    state.console.print(
+        f"user '{user.name}' reads the console in {language}, times in {user.time_zone or 'UTC'}"
+    )
+
+
 @users_app.command("disable")
 def users_disable(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")]

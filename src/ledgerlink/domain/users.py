@@ -85,3 +85,7 @@ class User:
     locked_until: datetime | None = None
     created_at: datetime | None = None
     last_sign_in: datetime | None = None
+    #: How the console formats their pages: da/sv/nl/en (None: the browser's language) and an
+    #: IANA time zone (None: UTC).
+    locale: str | None = None
+    time_zone: str | None = None

@@ -32,6 +32,8 @@ def _user(row: UserRow) -> User:
         locked_until=_aware(row.locked_until),
         created_at=_aware(row.created_at),
         last_sign_in=_aware(row.last_sign_in),
+        locale=row.locale,
+        time_zone=row.time_zone,
     )
 
 
@@ -58,7 +60,8 @@ class UserRepository:
         return user
 
     def save(self, user: User) -> User:
-        """Write back what may change: role, password hash, active, the sign-in counters."""
+        """Write back what may change: role, password hash, active, the sign-in counters,
+        locale and time zone."""
         row = self._row(require_id(user))
         row.role = user.role.value
         row.password_hash = user.password_hash
@@ -66,6 +69,8 @@ class UserRepository:
         row.failed_sign_ins = user.failed_sign_ins
         row.locked_until = user.locked_until
         row.last_sign_in = user.last_sign_in
+        row.locale = user.locale
+        row.time_zone = user.time_zone
         self._session.flush()
         return user
 

@@ -31,7 +31,7 @@ from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import erp_title
-from ledgerlink.web import log_page, transfers_page
+from ledgerlink.web import formats, log_page, transfers_page
 from ledgerlink.web.auth import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -96,6 +96,7 @@ class Console:
         self.guard = Guard(self.uow)
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.globals["erp_title"] = erp_title
+        formats.install(self.templates.env)
         self.jobs = Jobs(
             engine, options.runner or transfers.DirectRunner(engine), options.background
         )
@@ -112,9 +113,17 @@ class Console:
         status_code: int = 200,
         **context: Any,
     ) -> HTMLResponse:
-        """Render a template with what the layout needs (user, CSRF token, permissions)."""
+        """Render a template with what the layout needs (user, CSRF token, permissions, the
+        reader's locale and time zone for the format filters)."""
+        user = principal.user if principal else None
+        reader = formats.preferences(
+            user.locale if user else None,
+            user.time_zone if user else None,
+            request.headers.get("accept-language"),
+        )
         values = {
-            "user": principal.user if principal else None,
+            **formats.context(reader),
+            "user": user,
             "csrf_token": principal.csrf_token if principal else "",
             "may_transfer": bool(principal and principal.user.role.may(Permission.TRANSFER)),
             "csrf_field": CSRF_FIELD,

@@ -23,6 +23,7 @@ from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
 from ledgerlink.domain.users import Role, User, check_password, user_name
 from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.web import formats
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -151,6 +152,20 @@ def set_password(uow: UowFactory, passwords: Passwords, name: str, password: str
         user.password_hash = password_hash
         work.users.save(user)
         work.web_sessions.delete_for_user(require_id(user))
+        work.commit()
+    return user
+
+
+def set_formats(uow: UowFactory, name: str, *, locale: str | None, time_zone: str | None) -> User:
+    """How the console formats a user's pages: ``locale`` one of da, sv, nl, en ("" = the
+    browser's language), ``time_zone`` an IANA name ("" = UTC); None leaves one as it is."""
+    with uow() as work:
+        user = _find(work, name)
+        if locale is not None:
+            user.locale = formats.locale_tag(locale) if locale else None
+        if time_zone is not None:
+            user.time_zone = formats.zone_name(time_zone) if time_zone else None
+        work.users.save(user)
         work.commit()
     return user
 
