@@ -31,6 +31,8 @@ ROUTES = (
     ("GET", "/log", Permission.READ),
     ("GET", "/log.csv", Permission.READ),
     ("GET", "/log/1/steps", Permission.READ),
+    ("GET", "/reconcile", Permission.READ),
+    ("GET", "/reconcile.csv", Permission.READ),
     ("POST", "/transfers/preview", Permission.TRANSFER),
     ("POST", "/transfers/transfer", Permission.TRANSFER),
     ("POST", "/transfers/ignore", Permission.TRANSFER),
@@ -145,7 +147,14 @@ def test_no_page_shows_a_credential_or_a_password(console: Console) -> None:
         pages.append(browser.http.get(job.headers["location"]))
         pages += [
             browser.http.get(path)
-            for path in ("/transfers?view=transferred", "/log", "/log.csv", "/log/1/steps")
+            for path in (
+                "/transfers?view=transferred",
+                "/log",
+                "/log.csv",
+                "/log/1/steps",
+                "/reconcile",
+                "/reconcile.csv",
+            )
         ]
         for answer in pages:
             assert answer.status_code == 200, (answer.request.url, answer.headers)

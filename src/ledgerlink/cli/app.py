@@ -24,6 +24,7 @@ from ledgerlink.cli import demo_erp, expenses, integration, render
 from ledgerlink.cli.context import Group, State, UserError, state_of
 from ledgerlink.cli.demo import run_demo
 from ledgerlink.cli.emulate import emulate_app
+from ledgerlink.cli.report import report_app
 from ledgerlink.cli.serve import agents_app, serve
 from ledgerlink.cli.users import users_app
 from ledgerlink.domain.billing import Grouping, RateSource
@@ -67,6 +68,7 @@ app.add_typer(emulate_app, name="emulate")
 app.add_typer(host_app, name="host")
 app.add_typer(agents_app, name="agents")
 app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 app.command()(serve)
 app.command()(integration.worker)
 

@@ -31,7 +31,7 @@ from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import erp_title
-from ledgerlink.web import formats, log_page, transfers_page
+from ledgerlink.web import dashboard_page, formats, log_page, reconcile_page, transfers_page
 from ledgerlink.web.auth import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -201,6 +201,8 @@ def install_console(app: FastAPI, engine: Engine, options: ConsoleOptions) -> Co
     _sign_in_routes(router, console)
     transfers_page.add_routes(router, console)
     log_page.add_routes(router, console)
+    dashboard_page.add_routes(router, console)
+    reconcile_page.add_routes(router, console)
     app.include_router(router)
     _error_pages(app, console)
     return console
@@ -279,10 +281,6 @@ def _sign_in_routes(router: APIRouter, console: Console) -> None:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True)
         return response
-
-    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, principal: Reader) -> HTMLResponse:
-        return console.page(request, "home.html", principal, connections=console.connections())
 
 
 def _error_pages(app: FastAPI, console: Console) -> None:

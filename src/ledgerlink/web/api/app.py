@@ -21,6 +21,7 @@ from ledgerlink.web.api.auth import Authenticator
 from ledgerlink.web.api.idempotency import idempotent_route
 from ledgerlink.web.api.problems import PROBLEM_JSON, Problem
 from ledgerlink.web.api.psa import psa_router
+from ledgerlink.web.api.reconciliation import reconciliation_router
 from ledgerlink.web.api.services import ApiServices
 from ledgerlink.web.api.transfers import transfers_router
 
@@ -29,7 +30,8 @@ PREFIX = "/api/v1"
 DESCRIPTION = """\
 PSA data in (customers, contacts, employees, projects, registrations, expenses; invoices
 drafted, posted and credited) with the same validation as the file import, and transfer state
-out (connections, the transfer table, the integration log; transfers started and queued).
+out (connections, the transfer table, the integration log, the reconciliation report;
+transfers started and queued).
 
 * **Authentication**: `Authorization: Bearer <API key>`; a key belongs to a user
   (`ledgerlink users api-key create NAME --user USER`) and the user's role applies: viewer
@@ -71,6 +73,7 @@ def build_api(services: ApiServices) -> FastAPI:
     common: dict[str, Any] = {"responses": _problem_responses()}
     api.include_router(psa_router(services, auth, route_class), **common)
     api.include_router(transfers_router(services, auth, route_class), **common)
+    api.include_router(reconciliation_router(services, auth, route_class), **common)
     # The Problem schema is referenced by every route's error answers.
     original = api.openapi
 
