@@ -520,6 +520,15 @@ def demo(
             "them); nothing is booked or paid on its behalf. Repeat for each value."
         ),
     ] = None,
+    keep_serving: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then keep the web console running (http://127.0.0.1, with the ERP's "
+            "emulator) until Ctrl+C; a one-time admin password is printed.",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="The web console's port.")] = 8000,
 ) -> None:
     """Rehearse the main job on the sample data.
 
@@ -548,6 +557,8 @@ def demo(
             if psa_only
             else partial(demo_erp.demo_erp, erp, projects=sample_projects(), given=given),
             company=demo_erp.company(erp),
+            serve=keep_serving,
+            port=port,
         )
     finally:
         database.dispose()
