@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,38 @@ def test_the_log_exports_what_it_shows_as_csv(page: Page, site: Site, tmp_path: 
     texts = [cell for r in rows for cell in (r["message"], r["ERP text"])]
     assert "'=1+1 Kunden mangler valuta" in texts, rows
     assert not any(cell.startswith("=") for r in rows for cell in r.values())
+
+
+# the reconciliation report ----------------------------------------------------------------------
+
+
+def test_the_reconciliation_lists_each_difference_and_downloads_as_csv(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    differs, unsent = numbers(site)
+    site.console.hub.erp.gross_difference = Decimal("5.00")  # the ERP rounds its own way
+    sign_in(page, site)
+    row(page, unsent).get_by_role("checkbox").uncheck()
+    page.get_by_role("button", name="Transfer", exact=True).click()
+    expect(page.get_by_text("Finished:")).to_be_visible()
+    nav(page, "Reconciliation")
+    page.get_by_label("Posted from").fill("2026-08-01")
+    page.get_by_label("to", exact=True).fill("2026-08-31")
+    page.get_by_role("button", name="Reconcile").click()
+    expect(page.get_by_role("status")).to_have_text("2 document(s) differ.")
+    differences = page.locator("tr.difference")
+    expect(differences).to_have_count(2)
+    expect(differences.filter(has_text=f"invoice {differs}")).to_contain_text("5.00")
+    expect(differences.filter(has_text=f"invoice {unsent}")).to_be_visible()
+    screenshot(page, "reconciliation")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    with saved.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(r["number"] for r in rows) == sorted([str(differs), str(unsent)])
+    # The difference's link opens its transaction in the integration log.
+    differences.filter(has_text=f"invoice {differs}").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/log\?connection=\d+&transaction=\d+"))
+    expect(page.locator("tr.row-partially_failed")).to_have_count(1)  # the totals differ
