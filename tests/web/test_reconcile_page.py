@@ -18,6 +18,7 @@ from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.users import Role
 from ledgerlink.store.api_keys import ApiKeyStore
 from ledgerlink.store.database import Database
+from ledgerlink.web import formats
 from tests.web.support import Console, build_console
 from tests.web.test_api import add_user
 
@@ -56,7 +57,11 @@ def test_the_page_lists_the_difference_with_a_link_to_its_log_csv_and_the_api_ag
             f'href="/transfers?connection={console.connection_id}&amp;view=non_transferred'
             f'&amp;q={unsent.number}"' in text
         )
-        assert "-5.00 DKK" in text  # amounts with their currency code
+        # Amounts in the reader's locale with their currency (English: its code).
+        assert formats.money(Decimal("-5.00"), "DKK") in text
+        assert "-DKK\xa05.00" in text
+        danish = browser.http.get("/reconcile", headers={"Accept-Language": "da-DK"})
+        assert "-5,00\xa0kr." in danish.text and "31.08.2026" in danish.text
         assert 'name="from" value="2026-08-01"' in text
         exported = browser.http.get(
             f"/reconcile.csv?connection={console.connection_id}&from=2026-08-01"
