@@ -38,8 +38,60 @@ ROUTES = (
     ("POST", "/transfers/ignore", Permission.TRANSFER),
     ("POST", "/transfers/unignore", Permission.TRANSFER),
     ("POST", "/transfers/resolve", Permission.TRANSFER),
+    ("GET", "/customers", Permission.READ),
+    ("GET", "/connections/1/customers", Permission.READ),
+    ("POST", "/connections/999/customers/link", Permission.TRANSFER),
+    ("POST", "/connections/999/customers/unlink", Permission.TRANSFER),
+    ("POST", "/connections/999/customers/import", Permission.TRANSFER),
+    ("GET", "/connections", Permission.ADMINISTER),
+    ("GET", "/connections/new?erp=economic", Permission.ADMINISTER),
+    ("POST", "/connections/new", Permission.ADMINISTER),
+    ("GET", "/connections/oauth/callback?state=x&code=y", Permission.ADMINISTER),
+    ("GET", "/connections/1/setup", Permission.ADMINISTER),
+    *(
+        ("POST", f"/connections/999/{step}", Permission.ADMINISTER)
+        for step in (
+            "verify",
+            "account",
+            "products",
+            "principles",
+            "customer-master",
+            "automatic",
+            "activate",
+            "reset",
+        )
+    ),
+    ("GET", "/users", Permission.ADMINISTER),
+    ("POST", "/users", Permission.ADMINISTER),
+    ("POST", "/users/nobody/role", Permission.ADMINISTER),
+    ("POST", "/users/nobody/disable", Permission.ADMINISTER),
+    ("POST", "/users/nobody/enable", Permission.ADMINISTER),
     ("POST", "/logout", Permission.READ),
 )
+#: The route of each walked path whose ids are not its route's parameters.
+TEMPLATES = {
+    "/connections/1/customers": "/connections/{connection_id}/customers",
+    "/connections/1/setup": "/connections/{connection_id}/setup",
+    **{
+        f"/connections/999/{tail}": f"/connections/{{connection_id}}/{tail}"
+        for tail in (
+            "customers/link",
+            "customers/unlink",
+            "customers/import",
+            "verify",
+            "account",
+            "products",
+            "principles",
+            "customer-master",
+            "automatic",
+            "activate",
+            "reset",
+        )
+    },
+    **{
+        f"/users/nobody/{tail}": f"/users/{{name}}/{tail}" for tail in ("role", "disable", "enable")
+    },
+}
 #: Served to anyone: the sign-in page, health, static files, the agents' relay (signed).
 OPEN = ("/login", "/health", "/static", "/agent/", "/api/")
 
@@ -63,6 +115,7 @@ def test_the_walk_covers_every_console_route(console: Console) -> None:
     }
     walked = {(m, p.split("?")[0].replace("nope", "{job_id}")) for m, p, _ in ROUTES}
     walked = {(m, "/log/{transfer_id}/steps" if p == "/log/1/steps" else p) for m, p in walked}
+    walked = {(m, TEMPLATES.get(p, p)) for m, p in walked}
     assert served == walked
 
 
@@ -139,6 +192,11 @@ def test_no_page_shows_a_credential_or_a_password(console: Console) -> None:
             for path in (
                 "/",
                 *(f"/transfers?view={v}" for v in ("non_transferred", "ignored", "attention")),
+                "/customers",
+                "/connections",
+                f"/connections/{console.connection_id}/setup",
+                "/connections/new?erp=economic",
+                "/users",
             )
         ]
         pages.append(browser.post("/transfers/preview", _form(console)))

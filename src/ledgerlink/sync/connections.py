@@ -10,10 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledgerlink.connectors._kit.oauth import OAuthClient
-from ledgerlink.connectors.contract import ConnectionInfo, ErpCustomer
-from ledgerlink.connectors.spec import TOKEN_REF, ConnectorSpec
+from ledgerlink.connectors.contract import (
+    Capabilities,
+    ConnectionInfo,
+    ConnectorError,
+    ErpCustomer,
+)
+from ledgerlink.connectors.registry import SPECS
+from ledgerlink.connectors.spec import TOKEN_REF, ConnectorSpec, FieldTarget, SetupField
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import ValidationError
+from ledgerlink.domain.errors import NotFoundError, ValidationError
 from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.parties import Address, Customer
 from ledgerlink.domain.transfers import (
@@ -29,7 +35,14 @@ from ledgerlink.store.tokens import TokenStore
 from ledgerlink.sync import table
 from ledgerlink.sync.agents import agent_of, enrol
 from ledgerlink.sync.engine import Engine
-from ledgerlink.sync.oauth import AuthorizationFailed, LoopbackReceiver, authorize_via_loopback
+from ledgerlink.sync.oauth import (
+    AuthorizationFailed,
+    LoopbackReceiver,
+    PendingAuthorization,
+    authorize_via_loopback,
+    begin_authorization,
+    complete_authorization,
+)
 from ledgerlink.sync.registry import erp_title
 from ledgerlink.sync.secrets import SecretBox, SecretKeyError
 
@@ -44,10 +57,12 @@ def connect(
     settings: dict[str, Any],
     customer_master: CustomerMaster | None = None,
     automatic_transfer: bool | None = None,
+    active: bool | None = None,
 ) -> tuple[Connection, ConnectionInfo]:
     """Verify the credentials against the ERP, then store the connection (credentials
     encrypted). Nothing is stored if the ERP refuses them. A connection through a FinancialHost
-    agent enrols the agent first: the verification travels through it."""
+    agent enrols the agent first: the verification travels through it. ``active`` False: the
+    integration stays disabled until it is activated (the web console's setup)."""
     connector = engine.connectors.build(erp, credentials, settings)
     try:
         agent_id = agent_of(settings)
@@ -74,6 +89,8 @@ def connect(
             connection.customer_master = customer_master
         if automatic_transfer is not None:
             connection.automatic_transfer = automatic_transfer
+        if active is not None:
+            connection.active = active
         connection.account_id = info.account_id
         connection.company_name = info.company_name
         connection.verified_at = datetime.now(UTC)
@@ -103,10 +120,8 @@ def connect_with_oauth(
     Connecting again replaces the connection's tokens: the earlier grant's are deleted."""
     if spec.oauth is None:
         raise ValidationError(f"{spec.display_name} does not connect with OAuth2")
-    credentials, settings = spec.split(values)
     credential_id = f"{spec.name}:{uuid.uuid4().hex}"
     store = TokenStore(engine.database, secrets)
-    replaced = _token_ref(engine, secrets, legal_entity_id, spec.name)
     with OAuthClient(spec.oauth(values)) as client:
         try:
             authorize_via_loopback(
@@ -119,6 +134,37 @@ def connect_with_oauth(
             )
         except AuthorizationFailed as error:
             raise ValidationError(f"{spec.display_name} was not connected: {error}") from None
+    return _connect_granted(
+        engine,
+        secrets,
+        spec,
+        values,
+        credential_id,
+        legal_entity_id=legal_entity_id,
+        extra_settings=extra_settings,
+        customer_master=customer_master,
+        automatic_transfer=automatic_transfer,
+    )
+
+
+def _connect_granted(
+    engine: Engine,
+    secrets: SecretBox,
+    spec: ConnectorSpec,
+    values: Mapping[str, str],
+    credential_id: str,
+    *,
+    legal_entity_id: int,
+    extra_settings: Mapping[str, Any] | None = None,
+    customer_master: CustomerMaster | None = None,
+    automatic_transfer: bool | None = None,
+    active: bool | None = None,
+) -> tuple[Connection, ConnectionInfo]:
+    """:func:`connect` with the tokens just stored under ``credential_id``; on failure the
+    tokens are deleted, on success the connection's earlier ones."""
+    credentials, settings = spec.split(values)
+    store = TokenStore(engine.database, secrets)
+    replaced = _token_ref(engine, secrets, legal_entity_id, spec.name)
     try:
         connected = connect(
             engine,
@@ -129,6 +175,7 @@ def connect_with_oauth(
             settings={**settings, **(extra_settings or {})},
             customer_master=customer_master,
             automatic_transfer=automatic_transfer,
+            active=active,
         )
     except Exception:
         store.delete(credential_id)
@@ -136,6 +183,59 @@ def connect_with_oauth(
     if replaced and replaced != credential_id:
         store.delete(replaced)
     return connected
+
+
+def begin_oauth_connect(
+    spec: ConnectorSpec, values: Mapping[str, str], *, redirect_uri: str
+) -> PendingAuthorization:
+    """Start connecting an OAuth2 ERP from a web page: the ERP's authorize URL to send the
+    browser to, with the state (and PKCE verifier) to keep until the redirect arrives at
+    ``redirect_uri`` (:func:`finish_oauth_connect`)."""
+    if spec.oauth is None:
+        raise ValidationError(f"{spec.display_name} does not connect with OAuth2")
+    try:
+        config = spec.oauth(values)
+    except KeyError as error:
+        raise ValidationError(f"{spec.display_name} needs {error.args[0]} to connect") from None
+    with OAuthClient(config) as client:
+        return begin_authorization(
+            client,
+            credential_id=f"{spec.name}:{uuid.uuid4().hex}",
+            redirect_uri=redirect_uri,
+        )
+
+
+def finish_oauth_connect(
+    engine: Engine,
+    secrets: SecretBox,
+    spec: ConnectorSpec,
+    values: Mapping[str, str],
+    *,
+    pending: PendingAuthorization,
+    callback: Mapping[str, str],
+    legal_entity_id: int,
+    active: bool | None = None,
+) -> tuple[Connection, ConnectionInfo]:
+    """Finish :func:`begin_oauth_connect` with the redirect's query: check the state, trade
+    the code for tokens (kept in the token store), then verify and store the connection as
+    :func:`connect_with_oauth` does. Nothing is kept if any of it fails."""
+    if spec.oauth is None:
+        raise ValidationError(f"{spec.display_name} does not connect with OAuth2")
+    store = TokenStore(engine.database, secrets)
+    with OAuthClient(spec.oauth(values)) as client:
+        try:
+            complete_authorization(client, store, pending, callback)
+        except (AuthorizationFailed, ConnectorError) as error:
+            raise ValidationError(f"{spec.display_name} was not connected: {error}") from None
+    return _connect_granted(
+        engine,
+        secrets,
+        spec,
+        values,
+        pending.credential_id,
+        legal_entity_id=legal_entity_id,
+        active=active,
+    )
 
 
 def _token_ref(engine: Engine, secrets: SecretBox, legal_entity_id: int, erp: str) -> str | None:
@@ -406,3 +506,271 @@ def _link_customer(
     uow.external_keys.link(connection_id, EntityType.CUSTOMER, require_id(local), erp.external_id)
     if erp.number not in report.created:
         report.linked.append(erp.number)
+
+
+# the console's setup steps ----------------------------------------------------------------------
+
+
+def verify(
+    engine: Engine,
+    secrets: SecretBox,
+    connection_id: int,
+    *,
+    settings: Mapping[str, Any] | None = None,
+) -> tuple[Connection, ConnectionInfo]:
+    """Verify the stored credentials again (with ``settings`` changed, e.g. another division
+    or company: kept only if the ERP accepts them) and record what the ERP said."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+    if not connection.credentials:
+        raise ValidationError(
+            f"{connection.describe()} has no credentials: connect it first (the setup's first step)"
+        )
+    try:
+        credentials = secrets.open(connection.credentials)
+    except SecretKeyError:
+        raise ValidationError(
+            f"{connection.describe()}'s credentials were sealed with another key: connect again"
+        ) from None
+    return connect(
+        engine,
+        secrets,
+        legal_entity_id=connection.legal_entity_id,
+        erp=connection.erp,
+        credentials=credentials,
+        settings={**connection.settings, **(settings or {})},
+    )
+
+
+def reset(engine: Engine, secrets: SecretBox, connection_id: int) -> Connection:
+    """Forget a connection's credentials (and its OAuth2 tokens) and disable it, so its setup
+    starts again from connecting. Settings, product numbers, principles, customer links and
+    the transfer history are kept."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+    token_ref = _token_ref(engine, secrets, connection.legal_entity_id, connection.erp)
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        connection.credentials = ""
+        connection.verified_at = None
+        connection.active = False
+        connection.automatic_transfer = False
+        connection.account_id = ""
+        connection.company_name = ""
+        uow.connections.save(connection)
+        uow.commit()
+    if token_ref:
+        TokenStore(engine.database, secrets).delete(token_ref)
+    return connection
+
+
+def _spec_of(erp: str) -> ConnectorSpec | None:
+    return SPECS.get(erp)
+
+
+def account_setting(spec: ConnectorSpec | None) -> SetupField | None:
+    """The setting that picks what the credentials open (a division, a company) where the
+    spec has one: the setting named as the spec's ``account_label``."""
+    if spec is None:
+        return None
+    return next((f for f in spec.fields(FieldTarget.SETTING) if f.name == spec.account_label), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SetupStep:
+    """One step of a connection's setup, a check mark when ``done``. ``required`` steps must
+    be done before the integration can be activated; ``summary`` says what is set."""
+
+    name: str
+    title: str
+    done: bool
+    summary: str
+    required: bool = True
+
+
+def setup_steps(engine: Engine, connection_id: int) -> list[SetupStep]:
+    """The setup steps of a connection as its ERP's spec has them (the company/division step
+    only where the spec has a setting named as what the credentials open; product numbers
+    only where the ERP has them), each with whether it is done."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        products = len(uow.product_numbers.list(connection_id))
+    spec = _spec_of(connection.erp)
+    connected = bool(connection.credentials)
+    label = spec.account_label if spec else "account"
+    capabilities: Capabilities | None = None
+    if connected:
+        capabilities = engine.connectors(connection).capabilities
+    elif spec is not None:
+        capabilities = spec.capabilities
+    verified = connection.verified_at is not None
+    steps = [
+        SetupStep(
+            "connect",
+            "Connection established",
+            connected,
+            "credentials stored" if connected else "not connected",
+        ),
+        SetupStep(
+            "verify",
+            "Connection verified",
+            connected and verified,
+            f"{label} {connection.account_id} · {connection.company_name}"
+            if connected and verified
+            else "not verified",
+        ),
+    ]
+    account_field = account_setting(spec)
+    if account_field is not None:
+        chosen = str(connection.settings.get(account_field.name) or "")
+        steps.append(
+            SetupStep(
+                "account",
+                f"{label.capitalize()} chosen",
+                bool(chosen),
+                f"{label} {chosen}" if chosen else f"no {label} chosen",
+            )
+        )
+    if capabilities is None or capabilities.product_import:
+        steps.append(
+            SetupStep(
+                "products",
+                "Product numbers imported",
+                products > 0,
+                f"{products} product numbers" if products else "none imported",
+            )
+        )
+    rows = show_principles(engine, connection_id)
+    missing = [r.kind for r in rows if r.kind != "default" and (not r.number or not r.imported)]
+    steps += [
+        SetupStep(
+            "principles",
+            "Product-number principles and defaults",
+            not missing,
+            f"missing or not imported: {', '.join(missing)}" if missing else "every line kind set",
+        ),
+        SetupStep(
+            "customer_master",
+            "Customer master",
+            True,
+            f"customer master: {connection.customer_master.value}",
+        ),
+        SetupStep(
+            "automatic",
+            "Automatic transfer",
+            True,
+            "automatic when posted" if connection.automatic_transfer else "manual",
+        ),
+        SetupStep(
+            "activate",
+            "Integration active",
+            connection.active,
+            "active" if connection.active else "Integration disabled",
+            required=False,
+        ),
+    ]
+    return steps
+
+
+def customer_master_modes(engine: Engine, connection: Connection) -> frozenset[CustomerMaster]:
+    """The customer master modes the connection's ERP supports (its connector's capabilities
+    once connected, else its spec's)."""
+    if connection.credentials:
+        return engine.connectors(connection).capabilities.customer_master_modes
+    spec = _spec_of(connection.erp)
+    return spec.capabilities.customer_master_modes if spec else frozenset({CustomerMaster.PSA})
+
+
+def set_customer_master(engine: Engine, connection_id: int, mode: CustomerMaster) -> Connection:
+    """Choose who creates customers, among the modes the ERP supports."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+    modes = customer_master_modes(engine, connection)
+    if mode not in modes:
+        supported = ", ".join(sorted(m.value for m in modes))
+        raise ValidationError(
+            f"{erp_title(connection.erp)} supports customer master {supported}, not {mode.value}"
+        )
+    return configure(engine, connection_id, customer_master=mode)
+
+
+def activate(engine: Engine, connection_id: int, *, active: bool = True) -> Connection:
+    """Activate the integration once every setup step is done (or disable it again)."""
+    if active:
+        missing = [s.title for s in setup_steps(engine, connection_id) if s.required and not s.done]
+        if missing:
+            raise ValidationError(
+                f"the integration cannot be activated yet: {'; '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not done"
+            )
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        connection.active = active
+        uow.connections.save(connection)
+        uow.commit()
+    return connection
+
+
+# customers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLink:
+    """A PSA customer and the ERP customer it is linked to on a connection (``""``: not
+    linked)."""
+
+    customer: Customer
+    external_id: str
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.external_id)
+
+
+def customer_links(engine: Engine, connection_id: int) -> list[CustomerLink]:
+    """The connection's legal entity's customers, each with its link state."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        customers = uow.customers.list(connection.legal_entity_id)
+        keys = uow.external_keys.for_type(connection_id, EntityType.CUSTOMER)
+    return [
+        CustomerLink(c, keys[require_id(c)].external_id if require_id(c) in keys else "")
+        for c in customers
+    ]
+
+
+def link_customer(
+    engine: Engine, connection_id: int, customer_number: str, erp_number: str = ""
+) -> ErpCustomer:
+    """Link a PSA customer to the ERP customer with ``erp_number`` (default: the same
+    number), found by searching the ERP; nothing is sent to the ERP."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        customer = uow.customers.by_number(connection.legal_entity_id, customer_number)
+    if customer is None:
+        raise NotFoundError(f"there is no customer {customer_number}")
+    wanted = erp_number.strip() or customer.number
+    found = engine.connectors(connection).find_customer(wanted)
+    if found is None:
+        raise NotFoundError(
+            f"{erp_title(connection.erp)} has no customer {wanted}: give the number the "
+            f"customer has in {erp_title(connection.erp)}, or import customers"
+        )
+    with engine.uow() as uow:
+        uow.external_keys.link(
+            connection_id, EntityType.CUSTOMER, require_id(customer), found.external_id
+        )
+        uow.commit()
+    return found
+
+
+def unlink_customer(engine: Engine, connection_id: int, customer_number: str) -> bool:
+    """Break a PSA customer's link on the connection (the next transfer searches again)."""
+    with engine.uow() as uow:
+        connection = uow.connections.get(connection_id)
+        customer = uow.customers.by_number(connection.legal_entity_id, customer_number)
+        if customer is None:
+            raise NotFoundError(f"there is no customer {customer_number}")
+        removed = uow.external_keys.unlink(connection_id, EntityType.CUSTOMER, require_id(customer))
+        uow.commit()
+    return removed

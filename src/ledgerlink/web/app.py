@@ -49,6 +49,6 @@ def create_app(
     app.include_router(relay_router(relay, AgentKeys(relay, secrets)))
     app.mount(PREFIX, build_api(ApiServices(database=database, engine=engine, submitter=submitter)))
     app.include_router(serving_router(database, metrics or HubMetrics(database)))
-    web = install_console(app, engine, options)
+    web = install_console(app, engine, options, secrets=secrets)
     name_console_users(app, web.uow)
     return app

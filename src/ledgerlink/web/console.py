@@ -31,7 +31,17 @@ from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import erp_title
-from ledgerlink.web import dashboard_page, formats, log_page, reconcile_page, transfers_page
+from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.web import (
+    customers_page,
+    dashboard_page,
+    formats,
+    log_page,
+    reconcile_page,
+    setup_page,
+    transfers_page,
+    users_page,
+)
 from ledgerlink.web.auth import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -192,8 +202,11 @@ def _safe_next(target: str) -> str:
     return "/"
 
 
-def install_console(app: FastAPI, engine: Engine, options: ConsoleOptions) -> Console:
-    """Add the console's routes, static files and error pages to ``app``."""
+def install_console(
+    app: FastAPI, engine: Engine, options: ConsoleOptions, *, secrets: SecretBox | None = None
+) -> Console:
+    """Add the console's routes, static files and error pages to ``app`` (the connection
+    setup's only with ``secrets``, which seal the credentials it stores)."""
     console = Console(engine, options)
     app.state.console_guard = console.guard
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -203,6 +216,10 @@ def install_console(app: FastAPI, engine: Engine, options: ConsoleOptions) -> Co
     log_page.add_routes(router, console)
     dashboard_page.add_routes(router, console)
     reconcile_page.add_routes(router, console)
+    customers_page.add_routes(router, console)
+    users_page.add_routes(router, console)
+    if secrets is not None:
+        setup_page.add_routes(router, console, secrets)
     app.include_router(router)
     _error_pages(app, console)
     return console
