@@ -166,6 +166,7 @@ def test_totals_are_grouped_by_status_customer_and_currency_never_mixed() -> Non
         ReconcileStatus.BOOKED: dkk("240.00"),
     }
     assert customers["C2", "DKK"].by_status == {ReconcileStatus.NOT_SENT: dkk("50.00")}
+    assert customers["C2", "DKK"].amounts.remainder is None  # nothing the ERP told
 
 
 def test_an_empty_period_agrees_and_a_backwards_one_is_refused() -> None:

@@ -141,7 +141,7 @@ class Amounts:
     psa_gross: Money
     erp_gross: Money  # the ERP's gross of those in the ERP (in this currency)
     difference: Money  # psa_gross − erp_gross
-    remainder: Money  # the ERP's open amounts, where known
+    remainder: Money | None  # the ERP's open amounts; None: balancing told none of them
 
     @classmethod
     def zero(cls, currency: str) -> Amounts:
@@ -152,7 +152,7 @@ class Amounts:
             psa_gross=nothing,
             erp_gross=nothing,
             difference=nothing,
-            remainder=nothing,
+            remainder=None,
         )
 
     def plus(self, line: DocumentLine) -> Amounts:
@@ -161,7 +161,10 @@ class Amounts:
         nothing = Money.zero(self.currency)
         held = line.status is not ReconcileStatus.DELETED
         erp = line.erp_gross if held and line.erp_gross is not None else nothing
-        remainder = line.remainder if held and line.remainder is not None else nothing
+        known = line.remainder if held else None
+        remainder = self.remainder
+        if known is not None and known.currency == self.currency:
+            remainder = known if remainder is None else remainder + known
         psa_gross = self.psa_gross + line.facts.psa_gross
         erp_gross = self.erp_gross + (erp if erp.currency == self.currency else nothing)
         return Amounts(
@@ -170,8 +173,7 @@ class Amounts:
             psa_gross=psa_gross,
             erp_gross=erp_gross,
             difference=psa_gross - erp_gross,
-            remainder=self.remainder
-            + (remainder if remainder.currency == self.currency else nothing),
+            remainder=remainder,
         )
 
 

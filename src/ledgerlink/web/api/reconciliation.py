@@ -36,7 +36,9 @@ class AmountsOut(BaseModel):
     psa_gross: str = Field(description=_DECIMAL)
     erp_gross: str = Field(description="The ERP's gross of those in the ERP. " + _DECIMAL)
     difference: str = Field(description="PSA gross − ERP gross. " + _DECIMAL)
-    remainder: str = Field(description="The ERP's open amounts, where known. " + _DECIMAL)
+    remainder: str | None = Field(
+        description="The ERP's open amounts, where balancing told them (null: of none). " + _DECIMAL
+    )
 
     @classmethod
     def of(cls, amounts: reconcile.Amounts) -> AmountsOut:
@@ -46,7 +48,7 @@ class AmountsOut(BaseModel):
             psa_gross=str(amounts.psa_gross.amount),
             erp_gross=str(amounts.erp_gross.amount),
             difference=str(amounts.difference.amount),
-            remainder=str(amounts.remainder.amount),
+            remainder=_amount(amounts.remainder),
         )
 
 
