@@ -42,7 +42,7 @@ from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.transfers import DirectRunner
-from ledgerlink.sync.workflows import WorkerOptions
+from ledgerlink.sync.workflows import WorkerOptions, Workers
 from ledgerlink.web.access_log import json_logger, safe_query, served
 from ledgerlink.web.app import create_app
 from ledgerlink.web.console import ConsoleOptions
@@ -226,6 +226,28 @@ def test_queue_depth_is_zero_before_any_worker_made_the_queue(tmp_path: Path) ->
     assert depth() == 0
     assert not (tmp_path / "wf.db").exists()  # a scrape creates nothing
     depth.close()
+
+
+def test_queue_depth_is_read_from_dbos_with_workers_here_and_from_its_database_without(
+    database: Database, tmp_path: Path
+) -> None:
+    hub = build_hub(database, tmp_path, FakeErp())
+    options = WorkerOptions(system_database_url=f"sqlite:///{tmp_path / 'wf.db'}")
+    depth = QueueDepth(options)
+    metrics = HubMetrics(database, queue_depth=depth)
+    workers = Workers(hub.engine, options)
+    workers.start()
+    try:
+        hub.erp.fail("create_document", Transient("fake ERP: daily cap", retry_after=3600))
+        transfer = hub.engine.start_transfer(hub.connection_id, require_id(hub.invoices[0]))
+        assert workers.run([transfer], follow=0) == {require_id(transfer): TransferStatus.PENDING}
+        with_workers = _sample(metrics.render()[0].decode(), "ledgerlink_queue_depth")
+    finally:
+        workers.stop()
+    # This process no longer runs DBOS: the same number from the system database.
+    without = _sample(metrics.render()[0].decode(), "ledgerlink_queue_depth")
+    depth.close()
+    assert with_workers == without == 1  # the deferred run, delayed an hour
 
 
 # /health -----------------------------------------------------------------------------------
