@@ -7,6 +7,7 @@ the API's transfers handed to the queue; 'serve''s options refused in one line; 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -30,9 +31,12 @@ from typer.testing import CliRunner
 
 from ledgerlink.cli.app import app as cli
 from ledgerlink.cli.serve import QueueOnDemand, count_erp_requests, listening_of
+from ledgerlink.connectors._kit.errors import ErrorTable
 from ledgerlink.connectors._kit.http import build_client
 from ledgerlink.connectors._kit.limiter import LimiterKey, Window
-from ledgerlink.connectors.contract import Permanent, Transient
+from ledgerlink.connectors._kit.requestor import Requestor
+from ledgerlink.connectors._kit.retry import RetryPolicy
+from ledgerlink.connectors.contract import Permanent, Transient, Uncertain
 from ledgerlink.connectors.testing import FakeErp
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.transfers import Transfer, TransferStatus
@@ -179,18 +183,30 @@ def test_erp_requests_are_counted_by_status_from_the_http_clients_log(
 ) -> None:
     metrics = HubMetrics(database)
     saved = structlog.get_config()
-    answers = iter([200, 429, 200])
+    answers: Iterator[int | None] = iter([200, 429, 200, None])
+
+    def erp(request: httpx2.Request) -> httpx2.Response:
+        status = next(answers)
+        if status is None:
+            raise httpx2.ReadTimeout("no answer", request=request)
+        return httpx2.Response(status, json={})
+
     try:
         count_erp_requests(metrics, verbose=False)
-        transport = httpx2.MockTransport(lambda _request: httpx2.Response(next(answers)))
-        with build_client(
-            base_url="https://erp.test", auth=None, transport=transport, erp="fortnox"
-        ) as client:
-            for _ in range(3):
-                client.get("/3/invoices", params={"access_token": "never-logged"})
-        structlog.get_logger("ledgerlink.http").bind(erp="fortnox").warning(
-            "http.failed", method="POST", url="/3/invoices", error="ReadTimeout"
+        # The connectors' own requestor and client, sending once each (no retry).
+        requestor = Requestor(
+            client=build_client(
+                base_url="https://erp.test",
+                auth=None,
+                transport=httpx2.MockTransport(erp),
+                erp="fortnox",
+            ),
+            errors=ErrorTable(erp="fortnox"),
+            retry=RetryPolicy(attempts=1),
         )
+        for _ in range(4):
+            with contextlib.suppress(Transient, Uncertain):
+                requestor.request("GET", "/3/invoices", params={"access_token": "not-logged"})
     finally:
         structlog.configure(**saved)
     page = metrics.render()[0].decode()
