@@ -47,6 +47,7 @@ from ledgerlink.web.auth import Admin
 
 if TYPE_CHECKING:
     from ledgerlink.web.console import Console
+    from ledgerlink.web.users import Principal
 
 _T = TypeVar("_T")
 
@@ -272,6 +273,11 @@ def _connect_routes(router: APIRouter, console: Console, secrets: SecretBox) -> 
     engine = console.engine
     grants = Grants()
 
+    def to_erp(request: Request, principal: Principal, spec: ConnectorSpec, url: str) -> Response:
+        # A page that goes on to the ERP, not a redirect: the console's CSP allows forms to
+        # submit only to itself, and browsers apply that to a redirect after a submission.
+        return console.page(request, "grant.html", principal, erp=spec.display_name, url=url)
+
     @router.post("/connections/new", include_in_schema=False)
     async def connect(request: Request, principal: Admin) -> Response:
         form = await request.form()
@@ -297,7 +303,7 @@ def _connect_routes(router: APIRouter, console: Console, secrets: SecretBox) -> 
         if spec.credential_kind is CredentialKind.OAUTH2:
             pending = connections.begin_oauth_connect(spec, values, redirect_uri=callback)
             grants.keep(pending.state, replace(grant, pending=pending))
-            return RedirectResponse(pending.url, status_code=303)
+            return to_erp(request, principal, spec, pending.url)
         credentials, settings = spec.split(values)
         flow = spec.authorize
         if flow is not None and not credentials.get(flow.credential):
@@ -309,7 +315,7 @@ def _connect_routes(router: APIRouter, console: Console, secrets: SecretBox) -> 
             except ValueError as error:
                 raise ValidationError(f"{spec.display_name}: {error}") from None
             grants.keep(key, replace(grant, state=asked.state))
-            return RedirectResponse(asked.url, status_code=303)
+            return to_erp(request, principal, spec, asked.url)
         connection, info = await run_in_threadpool(
             erp_call,
             lambda: connections.connect(
