@@ -1,4 +1,4 @@
-"""The dashboard (issue 14 item 2): the pure pieces (setup gaps, the chart, what a rate-limit
+"""The dashboard (issue 14 item 2): the pure pieces (the chart, what a rate-limit
 budget can tell, an agent's heartbeat), and the page over the engine's hub and the fake ERP on
 both databases: the connection's state, counts per view, a failed document needing attention,
 the chart's bars, setup not complete, a FinancialHost agent's heartbeat."""
@@ -13,8 +13,7 @@ import pytest
 
 from ledgerlink.connectors.contract import Permanent
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.invoices import LineKind
-from ledgerlink.domain.transfers import Connection, ProductNumberPrinciples, TransferStatus
+from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferStatus
 from ledgerlink.domain.users import Role
 from ledgerlink.store.database import Database
 from ledgerlink.store.ratelimits import RateLimitRecord
@@ -25,7 +24,6 @@ from ledgerlink.web.dashboard_page import (
     agent_state,
     budget_lines,
     chart_of,
-    setup_gaps,
 )
 from tests.web.support import Console, build_console
 
@@ -34,24 +32,6 @@ MICROS = 1_000_000
 
 
 # the pure pieces ------------------------------------------------------------------------------
-
-
-def _connection(principles: ProductNumberPrinciples) -> Connection:
-    return Connection(legal_entity_id=1, erp="fake", credentials="", principles=principles)
-
-
-def test_setup_is_incomplete_without_product_numbers_or_a_principle_for_every_line_kind() -> None:
-    none = _connection(ProductNumberPrinciples())
-    gaps = setup_gaps(none, products=[], needs_products=True)
-    assert gaps[0] == "no product numbers imported"
-    assert "work, expense, travel, mileage, product lines and no default" in gaps[1]
-    assert setup_gaps(none, products=[], needs_products=False)[0].startswith("no product-number")
-    some = _connection(ProductNumberPrinciples(by_kind={LineKind.WORK: "W"}, default="GONE"))
-    assert setup_gaps(some, products=["W", "EXP"], needs_products=True) == (
-        "product number(s) GONE not among the imported ones",
-    )
-    ready = _connection(ProductNumberPrinciples(default="EXP"))
-    assert setup_gaps(ready, products=["EXP"], needs_products=True) == ()
 
 
 def test_the_chart_stacks_each_days_outcomes_over_thirty_days() -> None:
@@ -177,9 +157,11 @@ def test_an_agent_connection_without_principles_shows_setup_missing_and_its_hear
     relay.seen("nav-agent-7", heartbeat={"version": "2.0", "erp_reachable": True})
     with console.client(Role.VIEWER) as browser:
         text = browser.http.get("/").text
+    # The setup wizard's rule (sync.connections.setup_steps): principles are a required step.
     assert "Disabled until setup is complete" in text
-    assert "no product-number principle for work" in text
+    assert "Product-number principles and defaults: missing or not imported: work" in text
     assert "Integration active" not in text
+    assert "An admin completes the setup" in text  # a viewer is not sent to the wizard
     assert "FinancialHost agent" in text
     assert "<code>nav-agent-7</code> (version 2.0)" in text
     assert "Heartbeats arriving" in text

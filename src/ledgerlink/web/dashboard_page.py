@@ -4,15 +4,17 @@ counts per transfer view, the documents needing attention, a chart of transfers 
 outcome over the last 30 days (inline SVG drawn here, no script), the rate-limit budget used
 today, and for a FinancialHost connection its agent's last heartbeat.
 
-Reading (:func:`dashboard`) is kept apart from the pure pieces (:func:`setup_gaps`,
-:func:`chart_of`, :func:`budget_lines`, :func:`agent_state`) that decide what is shown.
+Whether setup is complete is the setup wizard's own rule (:func:`ledgerlink.sync.connections.
+setup_steps`: the steps an integration needs before it can be activated). Reading
+(:func:`dashboard`) is kept apart from the pure pieces (:func:`chart_of`,
+:func:`budget_lines`, :func:`agent_state`) that decide what is shown.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,13 +26,12 @@ from sqlalchemy import select
 from ledgerlink.connectors.registry import spec_for
 from ledgerlink.connectors.spec import CredentialKind
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import ValidationError
-from ledgerlink.domain.invoices import LineKind
+from ledgerlink.domain.errors import LedgerlinkError, ValidationError
 from ledgerlink.domain.transfers import Connection, TransferStatus, TransferView
 from ledgerlink.store.ratelimits import RateLimitRecord, RateLimitStore
 from ledgerlink.store.relay import Agent, RelayStore
 from ledgerlink.store.tables import RateLimitRow, TransferRow
-from ledgerlink.sync import table
+from ledgerlink.sync import connections, table
 from ledgerlink.sync.agents import agent_of
 from ledgerlink.web.auth import Reader
 
@@ -61,31 +62,6 @@ VIEWS = (
 
 
 # the pure pieces --------------------------------------------------------------------------------
-
-
-def setup_gaps(
-    connection: Connection, *, products: Sequence[str], needs_products: bool
-) -> tuple[str, ...]:
-    """What keeps a connection from transferring (empty when its setup is complete): product
-    numbers not imported (when its ERP has them), a line kind without a product-number
-    principle and no default, a principle naming a number the ERP does not have — the rules
-    a transfer would fail on (``ProductNumberPrinciples.product_for``, ``connections
-    configure``)."""
-    gaps = []
-    if needs_products and not products:
-        gaps.append("no product numbers imported")
-    principles = connection.principles
-    kinds = [k for k in LineKind if k is not LineKind.TEXT]
-    missing = [k.value for k in kinds if not (principles.by_kind.get(k) or principles.default)]
-    if missing:
-        gaps.append(f"no product-number principle for {', '.join(missing)} lines and no default")
-    known = set(products)
-    if known:
-        named = {*(principles.by_kind.get(k, "") for k in kinds), principles.default} - {""}
-        unknown = sorted(named - known)
-        if unknown:
-            gaps.append(f"product number(s) {', '.join(unknown)} not among the imported ones")
-    return tuple(gaps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,13 +299,6 @@ class EntityBoard:
     connections: list[ConnectionBoard] = field(default_factory=list)
 
 
-def _needs_products(erp: str) -> bool:
-    try:
-        return spec_for(erp).capabilities.product_import
-    except ValidationError:  # an ERP outside the product's table (a test's fake): assume so
-        return True
-
-
 def _is_financialhost(connection: Connection) -> bool:
     if agent_of(connection.settings):
         return True
@@ -337,6 +306,15 @@ def _is_financialhost(connection: Connection) -> bool:
         return spec_for(connection.erp).credential_kind is CredentialKind.FINANCIALHOST
     except ValidationError:
         return False
+
+
+def setup_gaps(console: Console, connection_id: int) -> tuple[str, ...]:
+    """The setup steps an integration needs that are not done yet (empty: complete)."""
+    try:
+        steps = connections.setup_steps(console.engine, connection_id)
+    except LedgerlinkError as error:  # e.g. credentials sealed with another key
+        return (f"the connection cannot be checked: {error}",)
+    return tuple(f"{s.title}: {s.summary}" for s in steps if s.required and not s.done)
 
 
 def _board(
@@ -348,7 +326,6 @@ def _board(
         now.date() - timedelta(days=CHART_DAYS - 1), datetime.min.time(), tzinfo=UTC
     )
     with console.uow() as uow:
-        products = [p.number for p in uow.product_numbers.list(connection_id)]
         # The chart needs two columns of a month's transfers, not the transfers themselves.
         started = uow.session.execute(
             select(TransferRow.started_at, TransferRow.status).where(
@@ -380,7 +357,7 @@ def _board(
     )
     return ConnectionBoard(
         connection=view,
-        gaps=setup_gaps(connection, products=products, needs_products=_needs_products(view.erp)),
+        gaps=setup_gaps(console, connection_id),
         counts=dict(counts),
         attention=tuple(
             AttentionRow(
@@ -406,11 +383,11 @@ def dashboard(console: Console, now: datetime) -> list[EntityBoard]:
     views = console.connections()
     with console.uow() as uow:
         entities = uow.legal_entities.list()
-        connections = {require_id(c): c for c in uow.connections.list()}
-    per_erp = Counter(c.erp for c in connections.values())
+        stored = {require_id(c): c for c in uow.connections.list()}
+    per_erp = Counter(c.erp for c in stored.values())
     boards = {require_id(e): EntityBoard(e.code, e.name) for e in entities}
     for view in views:
-        connection = connections[view.id]
+        connection = stored[view.id]
         board = boards.get(connection.legal_entity_id)
         if board is None:
             continue
