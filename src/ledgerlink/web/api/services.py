@@ -16,8 +16,9 @@ from ledgerlink.sync.transfers import Submitting
 
 @dataclass(frozen=True, kw_only=True)
 class ApiServices:
-    """``submitter`` puts started transfers on the durable queue; without one (or when the
-    queue is not there yet) a worker's next round starts them."""
+    """``submitter`` puts started transfers on the durable queue (``ledgerlink serve`` hands
+    the queue this process joins at the first transfer, so they start at once); without one
+    (or when the queue cannot be reached) a worker's next round starts them."""
 
     database: Database
     engine: Engine
