@@ -389,6 +389,7 @@ def test_fortnox_connects_through_the_consoles_own_oauth_callback(hub: Hub, fort
         # Connecting again replaces the tokens; the stored client secret is kept.
         form = hub.get(browser, f"/connections/new?erp=fortnox&legal_entity={hub.entity_id}")
         assert 'placeholder="stored"' in form
+        assert f'<code id="redirect-uri">{CALLBACK}</code>' in form
         again = browser.post(
             "/connections/new",
             {

@@ -262,6 +262,7 @@ def _form_routes(router: APIRouter, console: Console, secrets: SecretBox) -> Non
             principal,
             spec=spec,
             oauth=spec.credential_kind is CredentialKind.OAUTH2,
+            callback=str(request.url_for("oauth_callback")),
             fields=form_fields(spec, connection, stored),
             entities=entities,
             entity_id=entity_id,
