@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,11 +28,20 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from ledgerlink.connectors.contract import Permanent
+from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.users import Role
 from ledgerlink.emulators._kit.serve import running
+from ledgerlink.emulators.economic import EconomicEmulator
+from ledgerlink.psa import invoicing
+from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
+from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.sync.secrets import SecretBox
+from ledgerlink.web.app import create_app
 from ledgerlink.web.auth import SESSION_COOKIE
-from tests.web.support import PASSWORD, Console, build_console
+from ledgerlink.web.console import ConsoleOptions
+from ledgerlink.web.users import add_user
+from tests.web.support import CHEAP, PASSWORD, Console, build_console
 
 pytestmark = pytest.mark.e2e
 
@@ -110,7 +120,9 @@ def page(browser: Browser) -> Iterator[Page]:
         yield opened
 
 
-def sign_in(page: Page, site: Site, role: Role = Role.FINANCE, at: str = "/transfers") -> None:
+def sign_in(
+    page: Page, site: Site | Hub, role: Role = Role.FINANCE, at: str = "/transfers"
+) -> None:
     """Open ``at``, be sent to the sign-in page, sign in and land back on ``at``."""
     page.goto(site.path(at))
     expect(page).to_have_url(re.compile(r"/login\?next="))
@@ -172,7 +184,7 @@ def test_sign_in_refuses_a_wrong_password_then_lands_on_the_page_asked_for(
 def test_a_transfer_shows_its_progress_until_it_has_finished(page: Page, site: Site) -> None:
     first, second = numbers(site)
     # The ERP takes a while over the second document: the page polls meanwhile.
-    site.console.hub.erp.slow_document(f"LL-NORDLYS-{second}", 3)
+    site.console.hub.erp.slow_document(f"LL-NORDLYS-{second}", 2)
     sign_in(page, site)
     expect(row(page, first).get_by_role("checkbox")).to_be_checked()  # pre-selected
     expect(row(page, second).get_by_role("checkbox")).to_be_checked()
@@ -298,6 +310,110 @@ def test_the_log_exports_what_it_shows_as_csv(page: Page, site: Site, tmp_path: 
     texts = [cell for r in rows for cell in (r["message"], r["ERP text"])]
     assert "'=1+1 Kunden mangler valuta" in texts, rows
     assert not any(cell.startswith("=") for r in rows for cell in r.values())
+
+
+# the setup wizard against the e-conomic emulator ------------------------------------------------
+
+APP_SECRET, GRANT_TOKEN = "app-secret-browser", "grant-token-browser"
+
+
+@dataclass
+class Hub:
+    """The console with the product's own connector table (no fake ERP), the sample data with
+    one posted invoice, and the e-conomic emulator on loopback."""
+
+    url: str
+    economic_url: str
+    emulator: EconomicEmulator
+    invoice: int
+
+    def path(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def hub(tmp_path: Path, sqlite_template: Path) -> Iterator[Hub]:
+    shutil.copy(sqlite_template, tmp_path / "ledgerlink.db")
+    database = Database(f"sqlite:///{tmp_path / 'ledgerlink.db'}")
+    uow = UnitOfWork(database)
+    entity, _ = load_sample_data(uow)
+    draft = invoicing.draft_invoice(
+        uow,
+        invoicing.DraftRequest(
+            legal_entity_id=require_id(entity),
+            project_number="P-101",
+            period=(date(2026, 8, 1), date(2026, 8, 31)),
+            invoice_date=date(2026, 8, 31),
+        ),
+    )
+    posted = invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 8, 31))
+    add_user(lambda: UnitOfWork(database), CHEAP, "admin", Role.ADMIN, PASSWORD)
+    secrets = SecretBox.from_key_file(tmp_path / "secret.key", create=True)
+    app = create_app(
+        database,
+        secrets,
+        console=ConsoleOptions(
+            passwords=CHEAP,
+            failed_sign_in_delay=0,
+            secure_cookies=False,
+            background=_in_a_thread,
+        ),
+    )
+    emulator = EconomicEmulator(app_secret_token=APP_SECRET, agreement_grant_token=GRANT_TOKEN)
+    with running(emulator.app) as economic_url, running(app) as url:
+        assert posted.number is not None
+        yield Hub(url, economic_url, emulator, posted.number)
+    database.dispose()
+
+
+def check(page: Page, step: str) -> Locator:
+    """The check mark of a setup step."""
+    return page.locator(f"#step-{step} .check")
+
+
+def test_the_setup_wizard_connects_e_conomic_step_by_step_and_a_transfer_follows(
+    page: Page, hub: Hub
+) -> None:
+    sign_in(page, hub, Role.ADMIN, at="/connections")
+    page.get_by_role("link", name="Add e-conomic").click()
+    page.locator('input[name="app_secret_token"]').fill(APP_SECRET)
+    page.locator('input[name="agreement_grant_token"]').fill(GRANT_TOKEN)
+    page.locator('input[name="base_url"]').fill(hub.economic_url)
+    page.get_by_role("button", name="Connect and verify").click()
+    expect(page.get_by_role("status")).to_contain_text("connected to e-conomic")
+    expect(
+        page.locator(".badge").get_by_text("✔ Connection established", exact=True)
+    ).to_be_visible()
+    expect(page.locator(".badge").get_by_text("Integration disabled", exact=True)).to_be_visible()
+    expect(check(page, "connect")).to_have_class(re.compile(r"\bdone\b"))
+    expect(check(page, "verify")).to_have_class(re.compile(r"\bdone\b"))
+    expect(check(page, "products")).not_to_have_class(re.compile(r"\bdone\b"))
+    expect(page.get_by_role("button", name="Activate")).to_be_disabled()
+    page.get_by_role("button", name=re.compile("^Import product numbers")).click()
+    expect(page.get_by_role("status")).to_contain_text("product numbers imported")
+    expect(check(page, "products")).to_have_class(re.compile(r"\bdone\b"))
+    page.get_by_label("Product number of default lines").select_option("WORK-DEV")
+    page.get_by_role("button", name="Save the principles").click()
+    expect(check(page, "principles")).to_have_class(re.compile(r"\bdone\b"))
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator(".badge").get_by_text("✔ Integration active", exact=True)).to_be_visible()
+    expect(page.locator(".setup-steps .check:not(.done)")).to_have_count(0)
+    screenshot(page, "setup")
+    # The connection now takes the posted invoice to e-conomic.
+    nav(page, "Transfer table")
+    expect(row(page, hub.invoice).get_by_role("checkbox")).to_be_checked()
+    page.get_by_role("button", name="Transfer", exact=True).click()
+    expect(page.get_by_text("Finished:")).to_be_visible()
+    expect(page.locator("#progress .status.successful")).to_have_count(1)
+    page.get_by_role("link", name="Back to the transfer table").click()
+    page.get_by_role("link", name=re.compile(r"^Transferred")).click()
+    expect(row(page, hub.invoice)).to_be_visible()
+    drafts = [
+        e
+        for e in hub.emulator.journal.entries
+        if e.method == "POST" and e.path.endswith("/invoices/drafts") and e.status == 201
+    ]
+    assert drafts, "e-conomic got no draft invoice"
 
 
 # the reconciliation report ----------------------------------------------------------------------
