@@ -1,6 +1,7 @@
 """The web console in a real browser (issue 14 item 10): Debian's Chromium driven by Playwright
 against the console served by uvicorn on loopback, over the engine's hub (the sample data, two
-posted invoices, a connection to the fake ERP; tests/sync/test_engine.py ``build_hub``).
+posted invoices, a connection to the fake ERP; tests/sync/test_engine.py ``build_hub``), and for
+the setup wizard over the product's own connector table and the e-conomic emulator.
 
 Each test gets its own database and server; the browser is one per module. The run writes the
 README's screenshots to docs/screenshots/.
@@ -184,7 +185,7 @@ def test_sign_in_refuses_a_wrong_password_then_lands_on_the_page_asked_for(
 def test_a_transfer_shows_its_progress_until_it_has_finished(page: Page, site: Site) -> None:
     first, second = numbers(site)
     # The ERP takes a while over the second document: the page polls meanwhile.
-    site.console.hub.erp.slow_document(f"LL-NORDLYS-{second}", 2)
+    site.console.hub.erp.slow_document(f"LL-NORDLYS-{second}", 3)
     sign_in(page, site)
     expect(row(page, first).get_by_role("checkbox")).to_be_checked()  # pre-selected
     expect(row(page, second).get_by_role("checkbox")).to_be_checked()
