@@ -504,6 +504,7 @@ def test_the_openapi_document_lists_every_route_with_its_schemas(api: Api) -> No
         "/invoices/{invoice_id}/credit",
         "/connections",
         "/connections/{connection_id}/documents",
+        "/connections/{connection_id}/reconciliation",
         "/connections/{connection_id}/transfers",
         "/connections/{connection_id}/transfers/{transfer_id}",
     }
