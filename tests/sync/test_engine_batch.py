@@ -17,6 +17,7 @@ from ledgerlink.domain.transfers import StepKind, StepStatus, TransferStatus
 from ledgerlink.psa import invoicing
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
+from ledgerlink.sync import automatic, connections
 from ledgerlink.sync.transfers import DirectRunner, transfer_documents
 from tests.sync.test_engine import Hub, build_hub, step
 
@@ -153,3 +154,23 @@ def test_a_deferred_batch_waits_once_and_goes_on_as_a_batch(hub: Hub, database: 
     assert set(statuses.values()) == {TransferStatus.SUCCESSFUL}
     assert hub.waits == [42.0]
     assert all(hub.documents(d) == 1 for d in documents)
+
+
+def test_a_disabled_connection_transfers_nothing_until_activated(hub: Hub) -> None:
+    first, _ = hub.invoices
+    connections.configure(hub.engine, hub.connection_id, automatic_transfer=True)
+    with hub.engine.uow() as uow:
+        connection = uow.connections.get(hub.connection_id)
+        connection.active = False
+        uow.connections.save(connection)
+        uow.commit()
+    for start in (
+        lambda: hub.engine.start_transfer(hub.connection_id, require_id(first)),
+        lambda: hub.engine.start_transfers(hub.connection_id, [require_id(first)]),
+    ):
+        with pytest.raises(ValidationError, match="is disabled: finish its setup and activate"):
+            start()
+    assert automatic.waiting_transfers(hub.engine) == []  # the worker round leaves it alone
+    assert hub.log(first) == []
+    connections.activate(hub.engine, hub.connection_id)
+    assert hub.transfer(first) is TransferStatus.SUCCESSFUL

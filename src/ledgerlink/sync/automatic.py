@@ -25,12 +25,13 @@ from ledgerlink.sync.engine import Engine
 
 
 def automatic_connections(engine: Engine, legal_entity_id: int | None = None) -> list[Connection]:
-    """Connections with automatic transfer on (of one legal entity, or all)."""
+    """Active connections with automatic transfer on (of one legal entity, or all)."""
     with engine.uow() as uow:
         return [
             c
             for c in uow.connections.list()
             if c.automatic_transfer
+            and c.active
             and (legal_entity_id is None or c.legal_entity_id == legal_entity_id)
         ]
 

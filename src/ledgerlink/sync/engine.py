@@ -276,7 +276,7 @@ class Engine:
         one whose transfer is still pending gets that transfer back.
         """
         with self.uow() as uow:
-            connection = uow.connections.get(connection_id)
+            connection = _active(uow.connections.get(connection_id))
             invoice = uow.invoices.head(invoice_id)
             if not invoice.status.is_posted:
                 raise ValidationError(f"{invoice.describe()} is not posted; post it first")
@@ -316,7 +316,7 @@ class Engine:
         (a handful of statements for all); the transfers in the order of ``invoice_ids``. A
         document that cannot be transferred is an error naming it, and nothing is started."""
         with self.uow() as uow:
-            connection = uow.connections.get(connection_id)
+            connection = _active(uow.connections.get(connection_id))
             heads = uow.invoices.heads(invoice_ids)
             keys = uow.external_keys.for_locals(
                 connection_id, [(EntityType.INVOICE, i) for i in invoice_ids]
@@ -1166,6 +1166,17 @@ def missing_products(erp: str, numbers: Collection[str], *, erp_text: str = "") 
         hint="Import product numbers ('ledgerlink sync products') and choose one "
         f"{erp_title(erp)} has with 'ledgerlink connections principles', or create it there.",
     )
+
+
+def _active(connection: Connection) -> Connection:
+    """The connection, if its integration is active; a disabled one (setup not finished, or
+    reset) transfers nothing."""
+    if not connection.active:
+        raise ValidationError(
+            f"{connection.describe()} is disabled: finish its setup and activate it on the "
+            "console's setup page ('ledgerlink serve', Connections)"
+        )
+    return connection
 
 
 def _same_name(a: str, b: str) -> bool:
