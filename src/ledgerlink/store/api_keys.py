@@ -1,7 +1,7 @@
 """API keys of console users and the ``Idempotency-Key`` answers of the JSON API (issue 14
 item 8).
 
-A key is ``llk_`` + 8 characters of prefix + ``_`` + 43 characters of secret, all from
+A key is ``llk_`` + 8 hex characters of prefix + ``_`` + 43 characters of secret from
 ``secrets.token_urlsafe`` (the secret alone is 256 bits). Only its SHA-256 is stored. A slow
 password hash (argon2, bcrypt) exists to make guessing a *low-entropy* secret from a stolen
 hash expensive; no amount of guessing finds a 256-bit random value, so a slow hash would buy
@@ -27,6 +27,8 @@ from ledgerlink.store.database import Database
 from ledgerlink.store.tables import ApiKeyRow, IdempotencyKeyRow, UserRow, utcnow
 
 KEY_MARK = "llk_"
+#: The characters after the mark that identify a key (its prefix, shown in lists).
+PREFIX_CHARACTERS = 8
 #: How long an ``Idempotency-Key`` and its answer are kept.
 IDEMPOTENCY_TTL = timedelta(hours=24)
 #: A key used again within this time does not write ``last_used_at`` again.
@@ -97,7 +99,8 @@ class ApiKeyStore:
             raise ValidationError(
                 f"name the key with 1 to {_MAX_NAME} printable characters (what it is for)"
             )
-        prefix = KEY_MARK + secrets.token_urlsafe(6)  # 8 characters
+        # Hex, not URL-safe base64: a prefix holding "_" could not be told from a whole key.
+        prefix = KEY_MARK + secrets.token_hex(PREFIX_CHARACTERS // 2)
         key = f"{prefix}_{secrets.token_urlsafe(32)}"
         with self._database.session() as session:
             user = self._user(session, user_name)
@@ -121,8 +124,9 @@ class ApiKeyStore:
     def revoke(self, prefix: str) -> ApiKey:
         """Revoke the key with this prefix (the whole key works too); revoking twice is fine."""
         wanted = prefix.strip()
-        if wanted.count("_") >= 2:  # the whole key: its prefix is what comes before its secret
-            wanted = wanted.rsplit("_", 1)[0]
+        whole = len(KEY_MARK) + PREFIX_CHARACTERS
+        if len(wanted) > whole:  # the whole key: its prefix is what comes before its secret
+            wanted = wanted[:whole]
         with self._database.session() as session:
             found = session.execute(
                 select(ApiKeyRow, UserRow.name)
