@@ -12,7 +12,7 @@ import typer
 from ledgerlink.cli.context import Group, UserError, state_of
 from ledgerlink.cli.integration import ConnectionOption, JsonOption, engine_of
 from ledgerlink.cli.integration import _connection as chosen_connection
-from ledgerlink.cli.render import Column, Grid, to_json
+from ledgerlink.cli.render import Column, Grid, step_text, to_json
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError
 from ledgerlink.domain.expense_exports import ExpenseExport
@@ -155,11 +155,7 @@ def _log_grid(exports: list[ExpenseExport]) -> Grid:
     for export in exports:
         first = True
         for step in export.steps:
-            text = step.message
-            if step.erp_text and step.erp_text not in text:
-                text += f" — ERP: {step.erp_text}"
-            if step.hint:
-                text += f" — {step.hint}"
+            text = step_text(step.message, step.erp_text, step.hint)
             grid.add_row(
                 str(export.id) if first else "",
                 str(export.expense_id) if first else "",

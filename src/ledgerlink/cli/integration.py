@@ -16,7 +16,7 @@ import typer
 from rich.progress import Progress
 
 from ledgerlink.cli.context import Group, State, UserError, state_of
-from ledgerlink.cli.render import Column, Grid
+from ledgerlink.cli.render import Column, Grid, step_text
 from ledgerlink.connectors._kit.requestor import decode_json, encode_json
 from ledgerlink.connectors._kit.retry import RetryPolicy
 from ledgerlink.connectors.contract import ConnectionInfo
@@ -777,11 +777,7 @@ def log_grid(transfers: list[Any], numbers: dict[int, int | None]) -> Grid:
     for transfer in transfers:
         first = True
         for step in transfer.steps:
-            text = step.message
-            if step.erp_text and step.erp_text not in text:
-                text += f" — ERP: {step.erp_text}"
-            if step.hint:
-                text += f" — {step.hint}"
+            text = step_text(step.message, step.erp_text, step.hint)
             grid.add_row(
                 str(transfer.id) if first else "",
                 str(numbers.get(transfer.invoice_id, "")) if first else "",

@@ -105,6 +105,14 @@ class Grid:
             yield record
 
 
+def step_text(message: str, erp_text: str, hint: str) -> str:
+    """A logged step as one line: what happened, the ERP's own text, what to do."""
+    text = message
+    if erp_text and erp_text not in text:
+        text += f" — ERP: {erp_text}"
+    return f"{text} — {hint}" if hint else text
+
+
 def amount(money: Money | None) -> str:
     return "" if money is None else f"{money.amount:,}"
 
