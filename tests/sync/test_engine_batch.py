@@ -110,6 +110,38 @@ def test_when_the_erp_defers_one_the_rest_of_the_batch_waits_unsent_and_goes_onc
     assert all(hub.documents(d) == 1 for d in documents)
 
 
+def test_documents_deferred_unsent_are_not_looked_up_when_they_go(
+    hub: Hub, database: Database
+) -> None:
+    """Only the document the ERP deferred may have reached it; the ones deferred with it
+    were never sent, so their start is taken back and the next run creates them at once."""
+    first, other = hub.invoices
+    assert hub.transfer(first) is TransferStatus.SUCCESSFUL
+    assert hub.transfer(other) is TransferStatus.SUCCESSFUL  # every reference linked
+    uow = UnitOfWork(database)
+    credits = []
+    for invoice in (first, other):
+        draft = invoicing.credit_invoice(uow, require_id(invoice), invoice_date=date(2026, 9, 1))
+        credits.append(
+            invoicing.post_invoice(uow, require_id(draft), posting_date=date(2026, 9, 1))
+        )
+    transfers = hub.engine.start_transfers(hub.connection_id, [require_id(c) for c in credits])
+    ids = [require_id(t) for t in transfers]
+    hub.erp.calls.clear()
+    hub.erp.fail("create_document", Transient("fake ERP: busy", retry_after=5.0))
+    assert {r.status for r in hub.engine.run_batch(ids).values()} == {TransferStatus.PENDING}
+    assert hub.erp.calls == ["create_document"]
+
+    hub.erp.calls.clear()
+    second = hub.engine.run_batch(ids, run=2)
+    assert set(second.values()) and {r.status for r in second.values()} == {
+        TransferStatus.SUCCESSFUL
+    }
+    # The deferred one is looked up (the ERP may have taken it); the unsent one is not.
+    assert hub.erp.calls == ["find_document", "create_document", "create_document"]
+    assert all(hub.documents(c) == 1 for c in credits)
+
+
 def test_an_unexpected_error_in_one_document_fails_only_that_one(
     hub: Hub, database: Database
 ) -> None:

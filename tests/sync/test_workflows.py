@@ -199,3 +199,31 @@ def test_a_deferral_in_a_batch_sends_the_rest_in_the_batchs_next_run_once(
     assert len(flows) == 2 and flows[1] == f"{flows[0]}/run-2"
     assert hub.erp.count("create_document") == len(documents) + 1  # the refused one again
     assert all(hub.documents(d) == 1 for d in documents)
+
+
+def test_transfers_queued_alone_behind_a_busy_connection_go_as_one_batch(
+    fake_hub: tuple[Hub, Workers], database: Database
+) -> None:
+    """Posted one by one while the connection's first transfer is still running, the next
+    four queue as four workflows; the first of them to run takes the other three along and
+    cancels their workflows before they reach the front, so they cost no run of their own.
+    Each document reaches the ERP once, in posting order, and waiting on any of the four
+    reports its outcome."""
+    hub, workers = fake_hub
+    documents = sorted([*hub.invoices, *_post_more(hub, database, 3)], key=lambda i: i.number or 0)
+    hub.erp.slow_document(f"LL-NORDLYS-{documents[0].number}", 0.8)
+    transfers = [hub.engine.start_transfer(hub.connection_id, require_id(d)) for d in documents]
+    first = workers.enqueue(transfers[0])
+    while "create_document" not in hub.erp.calls:  # it is sending (that takes 0.8 s)
+        time.sleep(0.01)
+    flows = {require_id(t): workers.enqueue(t).workflow_id for t in transfers[1:]}
+    flows[require_id(transfers[0])] = first.workflow_id
+    assert set(workers.wait(flows).values()) == {TransferStatus.SUCCESSFUL}
+
+    ended = {w.workflow_id: w.status for w in DBOS.list_workflows(workflow_ids=[*flows.values()])}
+    assert sorted(ended.values()) == ["CANCELLED"] * 3 + ["SUCCESS"] * 2, ended
+    assert hub.erp.count("create_document") == len(documents)
+    by_reference = {d["reference"]: int(d["id"]) for d in hub.erp.documents.values()}
+    erp_ids = [by_reference[f"LL-NORDLYS-{d.number}"] for d in documents]
+    assert erp_ids == sorted(erp_ids), f"ERP ids {erp_ids} for PSA numbers in posting order"
+    assert workers.settle_stranded() == []

@@ -413,13 +413,16 @@ def _transfer(row: TransferRow, *, with_steps: bool = True) -> Transfer:
 class RunRecord:
     """The outcome of one run of one transfer, as :meth:`TransferRepository.record_runs`
     writes it: ``status`` ``None`` for a deferred run; ``recorded``, the kinds of step that
-    already have a row."""
+    already have a row; ``unsent``, the kinds whose recorded start is taken back because the
+    run stopped before it reached the ERP (a batch deferred before this transfer's turn), so
+    the next run need not look the document up before it creates it."""
 
     transfer_id: int
     steps: Sequence[TransferStep]
     status: TransferStatus | None
     message: str
     recorded: Collection[StepKind]
+    unsent: Collection[StepKind] = ()
 
 
 class TransferRepository:
@@ -554,14 +557,20 @@ class TransferRepository:
         )
         return int(found or 0)
 
-    def pending(self) -> list[Transfer]:
-        """Transfers not finished (without their steps), oldest first."""
-        rows = self._session.scalars(
+    def pending(
+        self, connection_id: int | None = None, *, limit: int | None = None
+    ) -> list[Transfer]:
+        """Transfers not finished (without their steps), oldest first; of one connection
+        when ``connection_id`` is given; the first ``limit`` of them."""
+        query = (
             select(TransferRow)
             .where(TransferRow.status == TransferStatus.PENDING.value)
             .order_by(TransferRow.id)
+            .limit(limit)
         )
-        return [_transfer(row, with_steps=False) for row in rows]
+        if connection_id is not None:
+            query = query.where(TransferRow.connection_id == connection_id)
+        return [_transfer(row, with_steps=False) for row in self._session.scalars(query)]
 
     def by_workflow_id(self, workflow_id: str) -> Transfer | None:
         row = self._session.scalar(
@@ -649,8 +658,8 @@ class TransferRepository:
         self.record_runs([RunRecord(transfer_id, tuple(steps), status, message, recorded)])
 
     def record_runs(self, runs: Sequence[RunRecord]) -> None:
-        """:meth:`record_run` for several transfers at once: at most four statements for all
-        (new steps, changed steps, finished transfers, deferred ones)."""
+        """:meth:`record_run` for several transfers at once: at most five statements for all
+        (new steps, changed steps, finished transfers, deferred ones, starts taken back)."""
         now = utcnow()
 
         def values(step: TransferStep) -> dict[str, object]:
@@ -734,6 +743,22 @@ class TransferRepository:
                 .where(TransferRow.id == bindparam("row_id"))
                 .values(message=bindparam("message")),
                 deferred,
+            )
+        taken_back = [
+            {"step_transfer": run.transfer_id, "step_kind": kind.value}
+            for run in runs
+            for kind in run.unsent
+        ]
+        if taken_back:
+            connection.execute(
+                update(TransferStepRow)
+                .where(
+                    TransferStepRow.transfer_id == bindparam("step_transfer"),
+                    TransferStepRow.kind == bindparam("step_kind"),
+                    TransferStepRow.attempts > 0,
+                )
+                .values(attempts=TransferStepRow.attempts - 1),
+                taken_back,
             )
         self._session.expire_all()
 

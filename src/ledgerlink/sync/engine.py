@@ -176,6 +176,8 @@ class TransferContext:
     #: How often earlier runs started the invoice step (None: this run has not recorded its
     #: own start yet).
     earlier_invoice_attempts: int | None = None
+    #: Steps whose start this run recorded but never sent (see ``RunRecord.unsent``).
+    unsent: set[StepKind] = field(default_factory=set)
     links: list[tuple[EntityType, int, str]] = field(default_factory=list)
     #: The documents after this one in its batch (see ``Engine._begin_invoice``).
     later: list[TransferContext] = field(default_factory=list, repr=False)
@@ -468,6 +470,8 @@ class Engine:
                     {},
                     _Defer(waiting.error, f"{waiting.message} (an earlier document of this batch)"),
                 )
+                if ctx.earlier_invoice_attempts is not None:  # its start recorded, unsent
+                    ctx.unsent.add(StepKind.INVOICE)
             finished.append(self._conclude(ctx, outcomes, deferred, run))
         self._save_batch(finished)
         for done in finished:
@@ -829,6 +833,7 @@ class Engine:
                             status=done.status,
                             message=done.message,
                             recorded=set(done.ctx.recorded),
+                            unsent=set(done.ctx.unsent),
                         )
                         for done in finished
                     ]

@@ -56,6 +56,8 @@ class Runtime:
     launched: ClassVar[bool] = False
     #: Where the expense export reads receipts (None: this process exports no expenses).
     receipts: ClassVar[expense_export.ReceiptSource | None] = None
+    #: Whether a transfer's workflow takes the ones queued behind it along (``_run``).
+    fold: ClassVar[bool] = True
 
     @classmethod
     def require(cls) -> Engine:
@@ -72,9 +74,45 @@ _FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 
 
 @DBOS.step()
-def _run(transfer_id: int, run: int) -> tuple[str, float | None]:
-    result = Runtime.require().run_transfer(transfer_id, run=run)
-    return result.status.value, result.resume_after
+def _run(transfer_id: int, connection_id: int, run: int) -> tuple[str, float | None]:
+    """Run the transfer — on its first run together with the transfers of its connection
+    queued alone behind it (see :func:`_queued_alone`), as one batch. Those that finish have
+    their own workflows cancelled before they leave the queue: one run and one queue turn for
+    what was posted one by one while the connection was busy. A crash in between is safe:
+    the recovered step runs the same batch again and finds its finished transfers in the log;
+    a folded transfer whose workflow was not cancelled finds itself finished when it runs."""
+    engine = Runtime.require()
+    along = _queued_alone(engine, transfer_id, connection_id) if run == 1 else {}
+    results = engine.run_batch(sorted({transfer_id, *along}), run=run)
+    finished = [flow for other, flow in along.items() if results[other].resume_after is None]
+    if finished:
+        DBOS.cancel_workflows(finished)
+    own = results[transfer_id]
+    return own.status.value, own.resume_after
+
+
+def _queued_alone(engine: Engine, transfer_id: int, connection_id: int) -> dict[int, str]:
+    """The connection's pending transfers (oldest first, up to a batch) whose own workflow is
+    still waiting in the queue on its first run — transfer id → workflow id. Only while a
+    connection runs one transfer at a time (``per_connection`` 1): then none of them can have
+    started elsewhere, because this workflow holds the connection's turn."""
+    if not Runtime.fold:
+        return {}
+    with engine.uow() as uow:
+        waiting = uow.transfers.pending(connection_id, limit=BATCH)
+    others = {require_id(t): t.workflow_id for t in waiting if t.id != transfer_id}
+    if not others:
+        return {}
+    queued = {
+        w.workflow_id
+        for w in DBOS.list_workflows(
+            workflow_ids=list(others.values()),
+            status="ENQUEUED",
+            load_input=False,
+            load_output=False,
+        )
+    }
+    return {t: flow for t, flow in others.items() if flow in queued}
 
 
 @DBOS.workflow()
@@ -84,7 +122,7 @@ def transfer_workflow(transfer_id: int, connection_id: int, run: int = 1) -> str
     the transfer back to the queue — the next run is enqueued with the wait as its delay, so no
     worker thread sleeps through it. Returns the status, or ``deferred <wait> <next run's id>``.
     """
-    status, wait = _run(transfer_id, run)
+    status, wait = _run(transfer_id, connection_id, run)
     if wait is None:
         return status
     first = (DBOS.workflow_id or f"transfer-{transfer_id}").split(RUN_SEPARATOR)[0]
@@ -192,7 +230,7 @@ class WorkerOptions:
     system_database_schema: str | None = None
     per_connection: int = 1
     concurrency: int = 8
-    polling_interval: float = 0.05
+    polling_interval: float = 0.2
     #: how often a worker says it is alive and looks for dead workers to recover; a worker
     #: on another host not seen for ``stale_after`` is taken for dead.
     heartbeat: float = 15.0
@@ -217,6 +255,7 @@ class Workers:
         workers left, and keep saying this one is alive until :meth:`stop`."""
         receipts = self.options.receipts_dir
         Runtime.receipts = None if receipts is None else expense_export.ReceiptFiles(receipts)
+        Runtime.fold = self.options.per_connection == 1
         if Runtime.launched:
             Runtime.engine = self.engine
             return
