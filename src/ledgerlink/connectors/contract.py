@@ -223,6 +223,7 @@ class StatusUpdate:
     remainder: Money | None = None
     paid: bool = False
     due_date: date | None = None
+    booked_on: date | None = None  # the ERP's posting date of a booked document
 
 
 @dataclass(frozen=True, slots=True)

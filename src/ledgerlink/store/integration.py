@@ -807,6 +807,7 @@ class ErpDocumentState:
     gross: Money
     remainder: Money | None
     paid: bool
+    booked_on: date | None = None  # the ERP's posting date, once booked
 
 
 class ErpDocumentRepository:
@@ -915,6 +916,7 @@ class ErpDocumentRepository:
                 if row.remainder_minor is None
                 else Money.from_minor_units(row.remainder_minor, row.currency),
                 paid=row.paid,
+                booked_on=row.booked_on,
             )
             for row in rows
         }

@@ -406,6 +406,8 @@ class ErpDocumentRow(Base):
     gross_minor: Mapped[int] = mapped_column(BigInteger)
     remainder_minor: Mapped[int | None] = mapped_column(BigInteger)
     paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the ERP's posting date, once booked (from balancing)
+    booked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -583,6 +585,21 @@ class UserRow(Base):
     last_sign_in: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     locale: Mapped[str | None] = mapped_column(String(20), nullable=True)
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SavedFilterRow(Base):
+    """A user's named filter of a console page (``page``: e.g. ``transfers``, ``log``), kept
+    as the page's query string."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "page", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    page: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WebSessionRow(Base):
