@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session
 
+from ledgerlink.store.dashboard import DashboardRepository
 from ledgerlink.store.database import Database
 from ledgerlink.store.expense_exports import ExpenseExportRepository
 from ledgerlink.store.integration import (
@@ -55,6 +56,7 @@ class UnitOfWork:
     expense_exports: ExpenseExportRepository
     users: UserRepository
     web_sessions: WebSessionRepository
+    dashboard: DashboardRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -79,6 +81,7 @@ class UnitOfWork:
         self.expense_exports = ExpenseExportRepository(self.session)
         self.users = UserRepository(self.session)
         self.web_sessions = WebSessionRepository(self.session)
+        self.dashboard = DashboardRepository(self.session)
         return self
 
     def __exit__(

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from ledgerlink.connectors.registry import spec_for
 from ledgerlink.connectors.spec import CredentialKind
@@ -30,7 +29,6 @@ from ledgerlink.domain.errors import LedgerlinkError, ValidationError
 from ledgerlink.domain.transfers import Connection, TransferStatus, TransferView
 from ledgerlink.store.ratelimits import RateLimitRecord, RateLimitStore
 from ledgerlink.store.relay import Agent, RelayStore
-from ledgerlink.store.tables import RateLimitRow, TransferRow
 from ledgerlink.sync import connections, table
 from ledgerlink.sync.agents import agent_of
 from ledgerlink.web.auth import Reader
@@ -326,19 +324,8 @@ def _board(
         now.date() - timedelta(days=CHART_DAYS - 1), datetime.min.time(), tzinfo=UTC
     )
     with console.uow() as uow:
-        # The chart needs two columns of a month's transfers, not the transfers themselves.
-        started = uow.session.execute(
-            select(TransferRow.started_at, TransferRow.status).where(
-                TransferRow.connection_id == connection_id, TransferRow.started_at >= cutoff
-            )
-        ).all()
-        credentials = list(
-            uow.session.scalars(
-                select(RateLimitRow.credential)
-                .where(RateLimitRow.erp == connection.erp)
-                .order_by(RateLimitRow.credential)
-            )
-        )
+        started = uow.dashboard.transfer_outcomes(connection_id, since=cutoff)
+        credentials = uow.dashboard.budget_credentials(connection.erp)
     rows = table.transfer_table(engine, connection_id)
     counts: Counter[TransferView] = Counter(r.view for r in rows)
     needing = [r for r in rows if r.attention]
@@ -368,9 +355,7 @@ def _board(
             )
             for r in needing[:ATTENTION_SHOWN]
         ),
-        chart=chart_of(
-            ((moment, TransferStatus(status)) for moment, status in started), today=now.date()
-        ),
+        chart=chart_of(started, today=now.date()),
         budgets=tuple(budgets),
         shared_budget=shared,
         financialhost=financialhost,
