@@ -222,6 +222,9 @@ def test_a_posted_invoice_goes_to_exact_once_and_balancing_brings_it_back(world:
     (row,) = table.transfer_table(world.engine, world.connection_id)
     assert row.erp is not None
     assert (row.erp.status, row.erp.booked_number, row.erp.paid) == ("booked", str(number), False)
+    # Exact booked it on its InvoiceDate (the division's today when it was made).
+    assert made["InvoiceDate"].startswith("2026-08-31")
+    assert row.erp.booked_on == date(2026, 8, 31)
 
     gross = str(made["AmountFC"])
     httpx2.post(f"{admin}/payments", json={"amount": gross}, auth=ADMIN).raise_for_status()

@@ -171,6 +171,7 @@ def test_a_posted_invoice_goes_to_fortnox_once_and_balancing_brings_it_back(
     (row,) = table.transfer_table(world.engine, world.connection_id)
     assert row.erp is not None
     assert (row.erp.status, row.erp.booked_number, row.erp.paid) == ("booked", number, True)
+    assert row.erp.booked_on == date(2026, 8, 31)  # Fortnox booked it on its invoice date
     assert pulls.pull_balancing(world.engine, world.connection_id).read == 0
 
 

@@ -209,6 +209,7 @@ def read(**fields: object) -> InvoiceReadDto:
         "Balance": 1250,
         "Booked": True,
         "Cancelled": False,
+        "InvoiceDate": "2026-03-02",
         "DueDate": "2026-04-01",
         "FinalPayDate": "",
     }
@@ -226,15 +227,17 @@ def test_document_keeps_its_number_from_draft_to_booked() -> None:
 def test_balancing_reports_booked_paid_and_cancelled_not_drafts() -> None:
     open_ = mapping.status_update(read())
     assert open_ is not None
-    assert (open_.status, open_.paid, open_.due_date) == (
+    assert (open_.status, open_.paid, open_.due_date, open_.booked_on) == (
         PostingStatus.BOOKED,
         False,
         date(2026, 4, 1),
+        date(2026, 3, 2),  # booked on its invoice date
     )
     paid = mapping.status_update(read(Balance=0, FinalPayDate="2026-03-20"))
     assert paid is not None and paid.paid and paid.remainder is not None
     assert paid.remainder.is_zero()
     cancelled = mapping.status_update(read(Booked=False, Cancelled=True))
     assert cancelled is not None and cancelled.status is PostingStatus.DELETED
+    assert cancelled.booked_on is None  # never booked
     assert mapping.status_update(read(Booked=False)) is None
     assert mapping.status_fingerprint(read()) != mapping.status_fingerprint(read(Balance=0))

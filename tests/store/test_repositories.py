@@ -33,6 +33,7 @@ from tests.support import (
     sek,
 )
 
+from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ConflictError, ImmutableError, NotFoundError
 from ledgerlink.domain.invoices import (
     DocumentType,
@@ -44,6 +45,7 @@ from ledgerlink.domain.invoices import (
 )
 from ledgerlink.domain.money import Money
 from ledgerlink.domain.parties import Address, PaymentTerms, PaymentTermsKind
+from ledgerlink.domain.transfers import Connection
 from ledgerlink.domain.vat import VatCategory, VatTreatment
 from ledgerlink.domain.work import ExpenseType
 from ledgerlink.store.database import Database
@@ -992,3 +994,48 @@ def test_a_committed_unit_of_work_is_visible_to_plain_sql(database: Database, wo
             text("SELECT count(*) FROM customers WHERE number = 'C300'")
         ).scalar_one()
     assert count == 1
+
+
+# balancing ----------------------------------------------------------------------------------
+
+
+def test_update_status_records_the_posting_date_and_a_new_date_is_a_change(
+    database: Database, world: World
+) -> None:
+    invoice = new_invoice(world)
+    with UnitOfWork(database) as uow:
+        uow.invoices.add(invoice)
+        post(uow, invoice)
+        connection = uow.connections.save(
+            Connection(legal_entity_id=world.entity_id, erp="fake", credentials="")
+        )
+        uow.erp_documents.record(
+            require_id(connection),
+            require_id(invoice),
+            correlation="LL-1000",
+            external_id="7",
+            gross=dkk("2500.00"),
+        )
+        uow.commit()
+
+    def balance(booked_on: date | None) -> bool | None:
+        with UnitOfWork(database) as uow:
+            changed = uow.erp_documents.update_status(
+                require_id(connection),
+                "LL-1000",
+                status="booked",
+                booked_number="20017",
+                remainder=dkk("2500.00"),
+                paid=False,
+                booked_on=booked_on,
+            )
+            uow.commit()
+        return changed
+
+    # Booked as read before the posting date was: the date arriving later is news.
+    assert balance(None) is True
+    assert balance(date(2024, 4, 5)) is True
+    assert balance(date(2024, 4, 5)) is False
+    with UnitOfWork(database) as uow:
+        state = uow.erp_documents.for_connection(require_id(connection))[require_id(invoice)]
+    assert (state.status, state.booked_on) == ("booked", date(2024, 4, 5))

@@ -241,6 +241,10 @@ def test_balancing_brings_back_the_booked_number_remainder_and_paid_state(world:
     assert first_erp.booked_number == str(booked[0]["bookedInvoiceNumber"])
     assert second_erp.status == "booked" and not second_erp.paid
     assert second_erp.remainder == second.current_totals().gross
+    # The date e-conomic booked each with: the booked invoice's ``date``.
+    assert [first_erp.booked_on, second_erp.booked_on] == [
+        date.fromisoformat(b["date"]) for b in booked
+    ]
 
     # Incremental: the paid invoice is not read again; the open one is, until it is paid —
     # and reading what we know already changes nothing and is not counted as a change.

@@ -261,6 +261,7 @@ def test_a_seeded_difference_is_found_the_sides_agree_once_mended_and_statuses_g
             booked_number="20260042",
             remainder=Money.zero("DKK"),
             paid=True,
+            booked_on=date(2026, 8, 31),
         )
         uow.commit()
     report = _report(hub)

@@ -870,9 +870,11 @@ class ErpDocumentRepository:
         booked_number: str,
         remainder: Money | None,
         paid: bool,
+        booked_on: date | None,
     ) -> bool | None:
-        """Apply a balancing update: ``True`` if it changed what we knew, ``False`` if we knew
-        it already, ``None`` if the document is not one we sent."""
+        """Apply a balancing update (``booked_on``: the ERP's posting date, ``None`` while a
+        draft): ``True`` if it changed what we knew, ``False`` if we knew it already, ``None``
+        if the document is not one we sent."""
         row = self._session.scalar(
             select(ErpDocumentRow).where(
                 ErpDocumentRow.connection_id == connection_id,
@@ -882,11 +884,11 @@ class ErpDocumentRepository:
         if row is None:
             return None
         remainder_minor = None if remainder is None else remainder.minor_units
-        known = (row.status, row.booked_number, row.paid, row.remainder_minor)
-        if known == (status, booked_number, paid, remainder_minor):
+        known = (row.status, row.booked_number, row.paid, row.remainder_minor, row.booked_on)
+        if known == (status, booked_number, paid, remainder_minor, booked_on):
             return False
         row.status, row.booked_number, row.paid = status, booked_number, paid
-        row.remainder_minor = remainder_minor
+        row.remainder_minor, row.booked_on = remainder_minor, booked_on
         self._session.flush()
         return True
 

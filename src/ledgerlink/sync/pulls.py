@@ -1,6 +1,6 @@
-"""Periodic pulls per connection: balancing (ERP number, posting status, remainder, paid)
-and expense entries. Each batch is stored together with its cursor in one transaction, so a
-pull that dies halfway starts again where its last stored batch ended."""
+"""Periodic pulls per connection: balancing (ERP number, posting status and date, remainder,
+paid) and expense entries. Each batch is stored together with its cursor in one transaction,
+so a pull that dies halfway starts again where its last stored batch ended."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def pull_balancing(engine: Engine, connection_id: int) -> PullReport:
                     booked_number=update.booked_number,
                     remainder=update.remainder,
                     paid=update.paid,
+                    booked_on=update.booked_on,
                 )
                 if changed is None:
                     report.skipped += 1

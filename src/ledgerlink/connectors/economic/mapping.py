@@ -572,7 +572,8 @@ def erp_document_from_booked(dto: BookedInvoiceDto) -> ErpDocument:
 
 
 def status_from_booked(dto: BookedInvoiceDto) -> StatusUpdate:
-    """Balancing: a booked invoice is paid when its remainder is 0."""
+    """Balancing: a booked invoice is paid when its remainder is 0; its ``date`` is the date
+    e-conomic booked it with (the entries' date)."""
     number = str(dto.booked_invoice_number)
     remainder = _money(dto.remainder, dto.currency) if dto.remainder is not None else None
     return StatusUpdate(
@@ -584,6 +585,7 @@ def status_from_booked(dto: BookedInvoiceDto) -> StatusUpdate:
         remainder=remainder,
         paid=remainder is not None and remainder.is_zero(),
         due_date=dto.due_date,
+        booked_on=dto.date,
     )
 
 

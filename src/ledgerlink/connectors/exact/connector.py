@@ -139,7 +139,9 @@ ACCOUNT_FIELDS = (
     "AddressLine2,AddressLine3,Postcode,City,Country,SalesCurrency,Blocked,Modified"
 )
 ITEM_FIELDS = "ID,Code,Description,Unit,IsSalesItem,IsFractionAllowedItem"
-INVOICE_FIELDS = "InvoiceID,InvoiceNumber,Status,Type,Remarks,Currency,AmountFC,VATAmountFC,DueDate"
+INVOICE_FIELDS = (
+    "InvoiceID,InvoiceNumber,Status,Type,Remarks,Currency,AmountFC,VATAmountFC,InvoiceDate,DueDate"
+)
 PURCHASE_FIELDS = (
     "EntryID,EntryNumber,Type,Status,Supplier,SupplierName,Description,Currency,EntryDate,"
     "Modified,PurchaseEntryLines"

@@ -165,6 +165,8 @@ class SalesInvoiceReadDto(ExactModel):
     Currency: Text = ""
     AmountFC: Decimal | None = None
     VATAmountFC: Decimal | None = None
+    #: Once processed, the date Exact booked it on (processing books on the invoice date).
+    InvoiceDate: ODataDate = None
     DueDate: ODataDate = None
     Timestamp: int | None = None
 

@@ -435,8 +435,9 @@ def booked_number(dto: SalesInvoiceReadDto) -> str:
 
 def status_update(dto: SalesInvoiceReadDto, open_amount: Decimal | None) -> StatusUpdate | None:
     """Balancing of one invoice: processed with what is still open (``open_amount``, the
-    sum of its rows in the receivables list; ``None``: no row, fully paid); ``None`` for an
-    unprocessed one (nothing to report yet)."""
+    sum of its rows in the receivables list; ``None``: no row, fully paid) and the
+    ``InvoiceDate`` it was booked on; ``None`` for an unprocessed one (nothing to report
+    yet)."""
     if dto.Status != PROCESSED:
         return None
     remainder = _money(open_amount, dto.Currency)
@@ -449,6 +450,7 @@ def status_update(dto: SalesInvoiceReadDto, open_amount: Decimal | None) -> Stat
         remainder=remainder,
         paid=remainder.is_zero(),
         due_date=dto.DueDate,
+        booked_on=dto.InvoiceDate,
     )
 
 

@@ -130,6 +130,8 @@ class InvoiceReadDto(FortnoxModel):
     #: On a credit invoice the invoice it credits; on a credited invoice its credit invoice
     #: ("0" or "" when none).
     CreditInvoiceReference: Text = ""
+    #: Once booked, also the date of its voucher: Fortnox books an invoice on its invoice date.
+    InvoiceDate: OptionalDate = None
     DueDate: OptionalDate = None
     FinalPayDate: OptionalDate = None
 

@@ -426,8 +426,9 @@ def erp_document(dto: InvoiceReadDto) -> ErpDocument:
 
 
 def status_update(dto: InvoiceReadDto) -> StatusUpdate | None:
-    """Balancing: a booked invoice with its balance (paid when nothing is left), a cancelled
-    one as deleted; ``None`` for an unbooked draft (nothing to report yet)."""
+    """Balancing: a booked invoice with its balance (paid when nothing is left) and its
+    ``InvoiceDate`` (Fortnox books an invoice on its invoice date), a cancelled one as
+    deleted; ``None`` for an unbooked draft (nothing to report yet)."""
     if dto.Cancelled:
         status = PostingStatus.DELETED
     elif dto.Booked:
@@ -444,6 +445,7 @@ def status_update(dto: InvoiceReadDto) -> StatusUpdate | None:
         remainder=remainder,
         paid=dto.Booked and remainder is not None and remainder.is_zero(),
         due_date=dto.DueDate,
+        booked_on=dto.InvoiceDate if dto.Booked else None,
     )
 
 
