@@ -330,9 +330,11 @@ def test_status_update() -> None:
         remainder=Decimal("0"),
         paid=True,
         due_date=date(2026, 4, 1),
+        booked_on=date(2026, 3, 2),
     )
     update = mapping.status_update(record, currency="DKK")
     assert update.status is PostingStatus.BOOKED
+    assert update.booked_on == date(2026, 3, 2)
     assert update.booked_number == "20017"
     assert update.remainder == Money.zero("DKK")
     assert update.paid is True
@@ -342,6 +344,7 @@ def test_status_update() -> None:
     )
     assert draft.status is PostingStatus.DRAFT
     assert draft.gross is None and draft.remainder is None
+    assert draft.booked_on is None  # also what a host older than the field sends
 
 
 def test_erp_expense_in_its_currency_and_the_base_currency() -> None:

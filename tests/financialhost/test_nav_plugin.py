@@ -323,6 +323,8 @@ def test_statuses_report_posting_and_each_remaining_amount_change(nav: Nav) -> N
     assert status.correlation == "ll-inv-1"  # as sent, though NAV stores it upper-cased
     assert status.remainder == Decimal("5062.50")
     assert not status.paid
+    posted = next(r for r in nav.records(112) if r["No"] == posted_no)
+    assert status.booked_on == date.fromisoformat(posted["Posting_Date"][:10])
     unchanged = nav.plugin.statuses(first.cursor, 100)
     assert unchanged.items == ()
     nav.pay(posted_no, "1000")

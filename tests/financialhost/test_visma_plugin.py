@@ -501,9 +501,9 @@ def test_statuses_follow_booking_and_payments(plugin: VismaPlugin, company: Comp
     check(company.adk.AdkAdd(foreign), company.adk)
 
     page = plugin.statuses(None, 100)
-    assert [(s.correlation, s.status) for s in page.items] == [
-        ("ll:1:1:1", ops.DocumentStatus.DRAFT),
-        ("ll:1:2:1", ops.DocumentStatus.DRAFT),
+    assert [(s.correlation, s.status, s.booked_on) for s in page.items] == [
+        ("ll:1:1:1", ops.DocumentStatus.DRAFT, None),
+        ("ll:1:2:1", ops.DocumentStatus.DRAFT, None),
     ]
     assert page.cursor is not None
     assert page.more is False
@@ -519,6 +519,7 @@ def test_statuses_follow_booking_and_payments(plugin: VismaPlugin, company: Comp
         first.document_number,
     )
     assert (status.remainder, status.paid) == (Decimal("12375.00"), False)
+    assert status.booked_on == date(2026, 3, 2)  # in the ledger on its DOCUMENT_DATE1
 
     register_payment(company.path, number, 10000.0)
     partly = plugin.statuses(booked.cursor, 100)

@@ -192,6 +192,9 @@ class StatusRecord(WireModel):
     remainder: Amount | None = None
     paid: bool = False
     due_date: date | None = None
+    #: The ERP's posting date of a booked document. Optional: a host older than this field
+    #: sends none, and the hub then shows no date.
+    booked_on: date | None = None
 
 
 class ExpenseRecord(WireModel):

@@ -538,8 +538,8 @@ class FinancialHostConnector(ClosesClients):
 
     # StatusPull -----------------------------------------------------------------------------
     def statuses(self, cursor: str | None) -> Batch[StatusUpdate]:
-        """``statuses.read``: one page of number/status/remainder/paid changes since
-        ``cursor``."""
+        """``statuses.read``: one page of number/status/remainder/paid changes (with the
+        posting date of a booked document, from a host that sends it) since ``cursor``."""
         page = self._read("statuses.read", self._page(cursor), ops.StatusPage)
         base = self._base() if any(not r.currency for r in page.items) else ""
         return Batch(

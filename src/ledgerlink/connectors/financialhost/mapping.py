@@ -394,6 +394,7 @@ def status_update(record: ops.StatusRecord, *, currency: str) -> StatusUpdate:
         ),
         paid=record.paid,
         due_date=record.due_date,
+        booked_on=record.booked_on,
     )
 
 

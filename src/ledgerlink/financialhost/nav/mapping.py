@@ -295,7 +295,8 @@ def document_result(
 
 
 def status_record(header: Mapping[str, str], *, lcy_code: str, credit: bool) -> StatusRecord:
-    """A posted invoice or credit memo (OData entity, texts) as a booked status."""
+    """A posted invoice or credit memo (OData entity, texts) as a booked status, with its
+    ``Posting Date``."""
     sign = Decimal(-1) if credit else Decimal(1)
     return StatusRecord(
         correlation=header.get("External_Document_No", ""),
@@ -307,6 +308,7 @@ def status_record(header: Mapping[str, str], *, lcy_code: str, credit: bool) -> 
         remainder=parse_decimal(header.get("Remaining_Amount", "0")),
         paid=header.get("Closed", "false").lower() == "true",
         due_date=nav_date(header.get("Due_Date")),
+        booked_on=nav_date(header.get("Posting_Date")),
     )
 
 

@@ -113,6 +113,7 @@ HEAD_READ = (
     c.ADK_OOI_HEAD_DOCUMENT_NUMBER,
     c.ADK_OOI_HEAD_DOCUMENT_PRINTED,
     c.ADK_OOI_HEAD_DOCUMENT_CANCELLED,
+    c.ADK_OOI_HEAD_DOCUMENT_DATE1,
     c.ADK_OOI_HEAD_DOCUMENT_DATE2,
     c.ADK_OOI_HEAD_TYPE_OF_INVOICE,
     c.ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER,
@@ -124,7 +125,7 @@ HEAD_READ = (
     c.ADK_OOI_HEAD_VAT_AMOUNT,
     c.ADK_OOI_HEAD_TIMESTAMP,
 )
-HEAD_DATES = frozenset({c.ADK_OOI_HEAD_DOCUMENT_DATE2})
+HEAD_DATES = frozenset({c.ADK_OOI_HEAD_DOCUMENT_DATE1, c.ADK_OOI_HEAD_DOCUMENT_DATE2})
 
 SUPPLIER_INVOICE_READ = (
     c.ADK_SUP_INV_HEAD_GIVEN_NUMBER,
@@ -553,7 +554,9 @@ def status_record(
     """Number, state, remainder and paid state of a Visma invoice head.
 
     Booked means in the ledger (printed); the remainder is ``BALANCE``; paid is a booked invoice
-    whose balance is 0 or whose ``CUSTOMERPAYMENT`` amounts (``payments``) cover its total.
+    whose balance is 0 or whose ``CUSTOMERPAYMENT`` amounts (``payments``) cover its total. A
+    booked invoice's posting date is its invoice date ``DOCUMENT_DATE1``: Visma enters an
+    invoice in the ledger on that date.
     """
     sign = _psa_sign(record)
     total = _amount(record, c.ADK_OOI_HEAD_TOTAL_AMOUNT)
@@ -576,6 +579,7 @@ def status_record(
         remainder=sign * balance if booked else None,
         paid=booked and (balance == 0 or covered),
         due_date=_day(record, c.ADK_OOI_HEAD_DOCUMENT_DATE2),
+        booked_on=_day(record, c.ADK_OOI_HEAD_DOCUMENT_DATE1) if booked else None,
     )
 
 
