@@ -27,6 +27,7 @@ from ledgerlink.cli.emulate import emulate_app
 from ledgerlink.cli.report import report_app
 from ledgerlink.cli.serve import agents_app, serve
 from ledgerlink.cli.users import users_app
+from ledgerlink.cli.worker import worker
 from ledgerlink.domain.billing import Grouping, RateSource
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import LedgerlinkError, NotFoundError, ValidationError
@@ -70,7 +71,7 @@ app.add_typer(agents_app, name="agents")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
 app.command()(serve)
-app.command()(integration.worker)
+app.command()(worker)
 
 
 def _version(value: bool) -> None:

@@ -1,4 +1,5 @@
-"""Commands of the integration: connect, connections, sync (pulls), transfers, worker."""
+"""Commands of the integration: connect, connections, sync (pulls), transfers (the worker's
+command is in :mod:`ledgerlink.cli.worker`)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ from ledgerlink.sync import connections as setup
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider, erp_title, hub_environment
 from ledgerlink.sync.secrets import SecretBox
-from ledgerlink.sync.worker import run_worker
 from ledgerlink.sync.workflows import Submitter, WorkerOptions, Workers
 
 connect_app = typer.Typer(cls=Group, no_args_is_help=True, help="Connect a legal entity to an ERP.")
@@ -788,34 +788,6 @@ def log_grid(transfers: list[Any], numbers: dict[int, int | None]) -> Grid:
             )
             first = False
     return grid
-
-
-def worker(
-    ctx: typer.Context,
-    until_idle: Annotated[
-        bool, typer.Option(help="Stop when no transfer or pull is waiting (after recovering).")
-    ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 30,
-) -> None:
-    """Run transfers and pulls until stopped.
-
-    It recovers the transfers a stopped worker left, runs the transfers queued by posting,
-    and every round starts the transfers of posted documents of connections with automatic
-    transfer and pulls balancing and expenses."""
-    state = state_of(ctx)
-    engine = engine_of(state)
-    workers = workers_of(state, engine)
-    workers.start()
-    try:
-        run_worker(
-            engine,
-            workers,
-            until_idle=until_idle,
-            interval=interval,
-            on_idle=lambda: state.console.print("No transfers waiting; stopping."),
-        )
-    finally:
-        workers.stop()
 
 
 def transfer_on_posting(state: State, invoice: Invoice) -> str:

@@ -7,16 +7,23 @@ answers a ``SELECT 1`` (within :data:`HEALTH_TIMEOUT`); 200 when it does, 503 wh
 
 * **counted from the database at scrape time**, so the work of every worker process on every
   machine is in them: transfers and expense exports by outcome (the integration log), and the
-  durable queue's depth (DBOS's workflows waiting or running, read from its system database);
-* **counted in this process** (the help text says so): ERP requests by answer status (the
+  durable queue's depth (DBOS's workflows waiting or running, read from its system database).
+  ``ledgerlink serve`` alone serves these;
+* **counted in each process** (the help text says so): ERP requests by answer status (the
   connectors' HTTP client logs each answer; :meth:`HubMetrics.observe_log` counts the log
-  events) and the shared rate limiter's waits (:class:`MeteredLimiter`). Worker processes
-  started apart from ``ledgerlink serve`` are not in these.
+  events) and the shared rate limiter's waits (:class:`MeteredLimiter`). ``ledgerlink serve``
+  serves its own (its requests and those of the workers it runs); a ``ledgerlink worker``
+  started apart serves its own with ``--metrics-port`` (:func:`serve_process_metrics`, no
+  database-counted family there). Prometheus scrapes serve and each worker as separate
+  targets, and the sum over the targets counts every request once: the way Prometheus
+  expects separate processes to be watched.
 
-Who may read ``/metrics``: a scraper on this machine (a loopback peer whose request did not
-come through a proxy), or anyone sending an admin's API key (``Authorization: Bearer …``).
-The counts name ERPs and connections, not customers or documents, but they are still the
-business's activity, so they are not public.
+Who may read ``/metrics`` of ``serve``: a scraper on this machine (a loopback peer whose
+request did not come through a proxy), or anyone sending an admin's API key
+(``Authorization: Bearer …``). The counts name ERPs and connections, not customers or
+documents, but they are still the business's activity, so they are not public. A worker's
+endpoint has no sign-in: it listens on loopback unless ``--metrics-host`` says otherwise, and
+then the network (a firewall) must keep it to the scraper.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import sqlalchemy as sa
 from dbos import DBOSClient
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
@@ -171,15 +178,20 @@ class _IntegrationLog(Collector):
 class HubMetrics:
     """The hub's metrics: one registry per app (no module state), the collectors over the
     database, and this process's counters (fed by :meth:`observe_log` and
-    :class:`MeteredLimiter`)."""
+    :class:`MeteredLimiter`).
+
+    ``database``: the hub's, whose integration log (and ``queue_depth``) each scrape reads;
+    None in a worker started apart, whose endpoint has this process's counters alone (the
+    database's numbers are serve's, so a sum over the scrape targets counts nothing twice)."""
 
     def __init__(
-        self, database: Database, *, queue_depth: Callable[[], int | None] | None = None
+        self, database: Database | None, *, queue_depth: Callable[[], int | None] | None = None
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_IntegrationLog(database, queue_depth))
-        process = " Counted in this process only (the 'ledgerlink serve' process and the "
-        process += "workers it runs), not in worker processes started apart."
+        if database is not None:
+            self.registry.register(_IntegrationLog(database, queue_depth))
+        process = " Counted in this process only: 'ledgerlink serve' counts its own and its "
+        process += "workers', each 'ledgerlink worker --metrics-port' its own; sum the targets."
         self.erp_requests = Counter(
             "ledgerlink_erp_requests",
             "HTTP requests to ERPs by ERP and answer: the HTTP status, or the transport "
@@ -265,6 +277,28 @@ class MeteredLimiter:
     def defer(self, key: LimiterKey, seconds: float) -> None:
         self._metrics.rate_limit_server_pauses.labels(key.erp).inc()
         self.inner.defer(key, seconds)
+
+
+class MetricsEndpoint:
+    """One process's counters of ``metrics`` served over HTTP on ``host``:``port`` (0: a free
+    port) by prometheus_client's own server, in a daemon thread, until :meth:`close`. What
+    ``ledgerlink worker --metrics-port`` serves; an ``OSError`` when the port cannot be had."""
+
+    def __init__(self, metrics: HubMetrics, *, host: str, port: int) -> None:
+        self._server, self._thread = start_http_server(port, addr=host, registry=metrics.registry)
+
+    @property
+    def url(self) -> str:
+        """Where a scraper finds the metrics (any path answers; ``/metrics`` by convention)."""
+        address = self._server.server_address
+        host = str(address[0])
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{address[1]}/metrics"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
 
 
 def _loopback(host: str) -> bool:
