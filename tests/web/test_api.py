@@ -425,7 +425,7 @@ def test_transfers_start_queued_with_where_to_poll_and_the_table_and_log_follow(
     finance = api.as_(Role.FINANCE)
     listed = api.client.get(f"{PREFIX}/connections", headers=api.as_(Role.VIEWER)).json()
     assert [c["erp"] for c in listed] == ["fake"] and "credentials" not in listed[0]
-    table = api.client.get(f"{base}/documents", headers=api.as_(Role.VIEWER)).json()
+    table = api.client.get(f"{base}/documents", headers=api.as_(Role.VIEWER)).json()["items"]
     assert {r["view"] for r in table} == {"non_transferred"} and len(table) == 2
     number = table[0]["number"]
 
@@ -444,14 +444,15 @@ def test_transfers_start_queued_with_where_to_poll_and_the_table_and_log_follow(
     assert polled.json()["status"] == TransferStatus.SUCCESSFUL.value
     assert {s["status"] for s in polled.json()["steps"]} <= {"successful", "skipped"}
 
-    views = {r["number"]: r for r in api.client.get(f"{base}/documents", headers=finance).json()}
+    rows = api.client.get(f"{base}/documents", headers=finance).json()["items"]
+    views = {r["number"]: r for r in rows}
     assert views[number]["view"] == "transferred" and views[number]["erp_draft"]
     transferred = api.client.get(
         f"{base}/documents", params={"view": "transferred"}, headers=finance
-    ).json()
+    ).json()["items"]
     assert [r["number"] for r in transferred] == [number]
     log = api.client.get(f"{base}/transfers", params={"number": number}, headers=finance).json()
-    assert [t["id"] for t in log] == [transfer["id"]]
+    assert [t["id"] for t in log["items"]] == [transfer["id"]] and log["next"] is None
 
     # asking again gives the successful transfer back and queues nothing
     again = api.client.post(f"{base}/transfers", json={"numbers": [number]}, headers=finance)
@@ -473,14 +474,14 @@ def test_a_failed_transfer_shows_the_erp_s_text_in_the_log(api: Api) -> None:
         and started.headers["location"] == f"/api/v1/connections/{connection}/transfers"
     )
     api.hub.engine.transfer_many(ids)
-    log = api.client.get(f"{base}/transfers", headers=api.as_(Role.VIEWER)).json()
+    log = api.client.get(f"{base}/transfers", headers=api.as_(Role.VIEWER)).json()["items"]
     failed = [t for t in log if t["status"] == "failed"]
     assert failed
     step = next(s for s in failed[0]["steps"] if s["status"] == "failed")
     assert "VAT code 99" in step["erp_text"] + step["message"] and step["hint"]
     attention = api.client.get(
         f"{base}/documents", params={"view": "attention"}, headers=api.as_(Role.VIEWER)
-    ).json()
+    ).json()["items"]
     assert attention and attention[0]["attention"] == "failed"
 
 
@@ -505,6 +506,10 @@ def test_the_openapi_document_lists_every_route_with_its_schemas(api: Api) -> No
         "/invoices/{invoice_id}/credit",
         "/connections",
         "/connections/{connection_id}/documents",
+        "/connections/{connection_id}/documents/ignore",
+        "/connections/{connection_id}/documents/unignore",
+        "/connections/{connection_id}/documents/resolve",
+        "/connections/{connection_id}/documents/preview",
         "/connections/{connection_id}/reconciliation",
         "/connections/{connection_id}/transfers",
         "/connections/{connection_id}/transfers/{transfer_id}",

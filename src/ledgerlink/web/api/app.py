@@ -17,6 +17,7 @@ from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.sync.transfers import Submitting
 from ledgerlink.web.api import problems
+from ledgerlink.web.api.actions import actions_router
 from ledgerlink.web.api.auth import Authenticator
 from ledgerlink.web.api.idempotency import idempotent_route
 from ledgerlink.web.api.problems import PROBLEM_JSON, Problem
@@ -73,6 +74,7 @@ def build_api(services: ApiServices) -> FastAPI:
     common: dict[str, Any] = {"responses": _problem_responses()}
     api.include_router(psa_router(services, auth, route_class), **common)
     api.include_router(transfers_router(services, auth, route_class), **common)
+    api.include_router(actions_router(services, auth, route_class), **common)
     api.include_router(reconciliation_router(services, auth, route_class), **common)
     # The Problem schema is referenced by every route's error answers.
     original = api.openapi

@@ -299,9 +299,13 @@ class TransferRowOut(BaseModel):
     view: TransferView
     attention: str = Field(description="What needs a user ('' when nothing).")
     erp_draft: str = Field(description="The ERP's id of the draft ('' before a transfer).")
-    erp_number: str
-    erp_status: str
-    remainder: str | None
+    erp_number: str = Field(description="The ERP's number of the booked document ('' before).")
+    erp_status: str = Field(description="The ERP's posting status, as balancing last read it.")
+    erp_posting_date: date | None = Field(
+        description="The ERP's posting date of the booked document (null: not booked, or the "
+        "ERP has not told it)."
+    )
+    remainder: str | None = Field(description="The ERP's open amount (decimal string).")
     paid: bool
     last_transfer_id: int | None
     last_transfer_status: TransferStatus | None
@@ -326,6 +330,7 @@ class TransferRowOut(BaseModel):
             erp_draft=row.external_id,
             erp_number=erp.booked_number if erp else "",
             erp_status=erp.status if erp else "",
+            erp_posting_date=erp.booked_on if erp else None,
             remainder=None if erp is None or erp.remainder is None else str(erp.remainder.amount),
             paid=bool(erp and erp.paid),
             last_transfer_id=latest.id if latest else None,
@@ -409,3 +414,82 @@ class TransfersStartedOut(BaseModel):
         description="True: on the durable queue now; false: a worker's next round starts them."
     )
     transfers: list[TransferOut]
+
+
+class TransferRowPage(BaseModel):
+    """A page of the transfer table (ordered by document number)."""
+
+    items: list[TransferRowOut]
+    limit: int = Field(description="The page size asked for (or the default).")
+    next: str | None = Field(
+        description="The path and query of the following page; null on the last page."
+    )
+
+
+class TransferPage(BaseModel):
+    """A page of the integration log (newest transfer first)."""
+
+    items: list[TransferOut]
+    limit: int = Field(description="The page size asked for (or the default).")
+    next: str | None = Field(
+        description="The path and query of the following page; null on the last page."
+    )
+
+
+# actions on selected documents ------------------------------------------------------------------
+
+DocumentNumber = Annotated[int, Field(ge=1, le=2**53)]
+
+
+class DocumentsIn(_Record):
+    """The numbers of posted documents of the connection's legal entity."""
+
+    numbers: list[DocumentNumber] = Field(min_length=1, max_length=1000)
+
+
+class PreviewIn(_Record):
+    """The numbers of posted documents to preview (at most 100 at a time)."""
+
+    numbers: list[DocumentNumber] = Field(min_length=1, max_length=100)
+
+
+class DocumentsChangedOut(BaseModel):
+    """What an action changed, and the documents' rows of the transfer table after it."""
+
+    changed: int = Field(description="How many documents the action changed.")
+    documents: list[TransferRowOut]
+
+
+class PlannedRequestOut(BaseModel):
+    """A request a transfer would send to the ERP, exactly (it is not sent)."""
+
+    method: str
+    path: str = Field(description="The ERP API's path, relative to the connection's base URL.")
+    purpose: str
+    body: str | None = Field(
+        description="The body exactly as it would be sent (JSON text; amounts as the ERP wants "
+        "them); null: no body."
+    )
+
+
+class PreviewStepOut(BaseModel):
+    """One step of a previewed transfer: what it would do, and its requests."""
+
+    step: StepKind
+    summary: str
+    requests: list[PlannedRequestOut]
+
+
+class DocumentPreviewOut(BaseModel):
+    """What a transfer of one document would do, step by step."""
+
+    invoice_id: int
+    number: int | None
+    title: str
+    steps: list[PreviewStepOut]
+
+
+class PreviewOut(BaseModel):
+    """The previews of the documents asked for: nothing was sent, nothing recorded."""
+
+    documents: list[DocumentPreviewOut]

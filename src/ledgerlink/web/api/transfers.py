@@ -3,11 +3,12 @@ transfers of selected documents (queued for the workers: 202, with where to poll
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledgerlink.domain.entity import require_id
@@ -20,22 +21,47 @@ from ledgerlink.store.api_keys import Caller
 from ledgerlink.sync import table, transfers
 from ledgerlink.sync.engine import Engine
 from ledgerlink.web.api.auth import Authenticator
+from ledgerlink.web.api.pagination import (
+    DEFAULT_LIMIT,
+    LINK_HEADER,
+    Cursor,
+    Limit,
+    cursor_parts,
+    next_link,
+)
 from ledgerlink.web.api.schemas import (
     ConnectionOut,
     TransferOut,
+    TransferPage,
     TransferRequestIn,
     TransferRowOut,
+    TransferRowPage,
     TransfersStartedOut,
 )
 from ledgerlink.web.api.services import ApiServices
 
 ConnectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 TransferId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+T = TypeVar("T")
 _FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # no control characters (PostgreSQL: no NUL)
 
 
 def transfer_href(connection_id: int, transfer_id: int) -> str:
     return f"/api/v1/connections/{connection_id}/transfers/{transfer_id}"
+
+
+def documents_named(engine: Engine, connection_id: int, work: Callable[[], T]) -> T:
+    """``work``'s answer; a document it does not find (the connection was checked first) is a
+    404 that says where the numbers are."""
+    with engine.uow() as uow:
+        uow.connections.get(connection_id)
+    try:
+        return work()
+    except NotFoundError as error:
+        raise NotFoundError(
+            f"{error}; GET /api/v1/connections/{connection_id}/documents lists the posted "
+            "documents and their numbers"
+        ) from None
 
 
 def _described(engine: Engine, connection_id: int, found: list[Transfer]) -> list[TransferOut]:
@@ -68,9 +94,9 @@ def _connections(engine: Engine) -> list[ConnectionOut]:
         ]
 
 
-def _table(
+def _rows(
     engine: Engine, connection_id: int, customer: str | None, where: table.TableFilter
-) -> list[TransferRowOut]:
+) -> list[table.TransferRow]:
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
         if customer:
@@ -78,10 +104,63 @@ def _table(
             if found is None:
                 raise NotFoundError(f"there is no customer {customer}")
             where = replace(where, customer_id=found.id)
-    return [TransferRowOut.of(r) for r in table.transfer_table(engine, connection_id, where)]
+    return table.transfer_table(engine, connection_id, where)
 
 
-def _log(engine: Engine, connection_id: int, number: int | None, limit: int) -> list[TransferOut]:
+#: Where an unnumbered row would sort (posted documents have numbers; the store puts any
+#: without one last).
+_NO_NUMBER = 2**63
+
+
+def _table_key(row: table.TransferRow) -> tuple[int, int]:
+    """The table's order: document number, then id (as the store lists them)."""
+    number = row.invoice.number
+    return (_NO_NUMBER if number is None else number, require_id(row.invoice))
+
+
+def _table_page(
+    engine: Engine,
+    connection_id: int,
+    *,
+    customer: str | None,
+    where: table.TableFilter,
+    after: tuple[int, ...] | None,
+    limit: int,
+) -> tuple[list[TransferRowOut], str | None]:
+    """A page of the table after the row keyed ``after``, and the cursor of the following
+    page (None: this is the last). The table is built whole by the use-case (its views need
+    every document's transfers), so a page is a slice of it by key."""
+    rows = sorted(_rows(engine, connection_id, customer, where), key=_table_key)
+    if after is not None:
+        rows = [r for r in rows if _table_key(r) > after]
+    page = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        number, invoice_id = _table_key(page[-1])
+        following = f"{number}.{invoice_id}"
+    return [TransferRowOut.of(r) for r in page], following
+
+
+#: A bound on the rows a log page reads (a cursor's count is the client's to send).
+_MAX_WINDOW = 2**31
+
+
+def _log_page(
+    engine: Engine,
+    connection_id: int,
+    *,
+    number: int | None,
+    before: tuple[int, ...] | None,
+    limit: int,
+) -> tuple[list[TransferOut], str | None]:
+    """A page of the log (newest first): the transfers older than the cursor's, and the cursor
+    of the following page (None: this is the last).
+
+    The cursor is the last transfer answered and how many transfers were at or above it then.
+    ``integration_log`` reads the newest ones first and takes no lower bound, so a page reads
+    that many plus a page and keeps those below the cursor; when transfers started since push
+    the page out of that window, the window doubles until it holds the page or the whole log.
+    """
     invoice_id = None
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
@@ -90,8 +169,20 @@ def _log(engine: Engine, connection_id: int, number: int | None, limit: int) -> 
             if found is None:
                 raise NotFoundError(f"there is no document {number}")
             invoice_id = found.id
-    logged = table.integration_log(engine, connection_id, invoice_id=invoice_id, limit=limit)
-    return _described(engine, connection_id, logged)
+    below, seen = before if before is not None else (None, 0)
+    window = min(seen, _MAX_WINDOW) + limit + 1
+    while True:
+        logged = table.integration_log(engine, connection_id, invoice_id=invoice_id, limit=window)
+        older = [t for t in logged if below is None or require_id(t) < below]
+        if len(older) > limit or len(logged) < window or window >= _MAX_WINDOW:
+            break
+        window = min(2 * window, _MAX_WINDOW)
+    page = older[:limit]
+    following = None
+    if len(older) > limit:
+        last = require_id(page[-1])
+        following = f"{last}.{sum(1 for t in logged if require_id(t) >= last)}"
+    return _described(engine, connection_id, page), following
 
 
 def _one(engine: Engine, connection_id: int, transfer_id: int) -> TransferOut:
@@ -104,10 +195,26 @@ def _one(engine: Engine, connection_id: int, transfer_id: int) -> TransferOut:
 
 
 def _start(services: ApiServices, connection_id: int, numbers: list[int]) -> TransfersStartedOut:
+    """Start the documents' transfers and put them on the durable queue: the API answers 202
+    with each transfer's href, and does not run them the way the console's jobs do.
+
+    Why: a transfer can take minutes (an ERP's rate limit, a ``Retry-After`` deferral, a slow
+    FinancialHost agent), longer than an HTTP client, proxy or load balancer holds a request
+    open. The console's jobs live in one server process's memory (their id means nothing after
+    a restart or to another process), while a started transfer is a row anyone may poll: its
+    href, the log and the table show its state from the moment it starts, whichever worker runs
+    it. A client that retries the POST (with the same Idempotency-Key it gets the same transfer
+    ids; without one, a pending or successful transfer is given back, not started again) cannot
+    send a document twice. The same use-cases run as in the console: ``select_documents``
+    picks the documents and the engine starts them; the queue (the console's own runner under
+    ``ledgerlink serve``) sends them.
+    """
     engine = services.engine
-    with engine.uow() as uow:
-        uow.connections.get(connection_id)
-    selected = transfers.select_documents(engine, connection_id, numbers or None)
+    selected = documents_named(
+        engine,
+        connection_id,
+        lambda: transfers.select_documents(engine, connection_id, numbers or None),
+    )
     if not selected:
         raise ValidationError(
             "nothing to transfer: every posted document is transferred or ignored"
@@ -135,10 +242,15 @@ def transfers_router(
 
     @router.get(
         "/{connection_id}/documents",
-        response_model=list[TransferRowOut],
+        response_model=TransferRowPage,
         summary="The transfer table: posted documents and where each stands in the ERP",
+        description="Ordered by document number, a page at a time: follow `next` (or the "
+        "`Link` header) until it is null.",
+        responses={200: {"headers": LINK_HEADER}},
     )
     async def transfer_table(
+        request: Request,
+        response: Response,
         connection_id: ConnectionId,
         *,
         view: Annotated[list[TransferView] | None, Query(description="Repeat for several.")] = None,
@@ -149,8 +261,11 @@ def transfers_router(
         posted_from: date | None = None,
         posted_to: date | None = None,
         text: Annotated[str, Query(max_length=200, pattern=_FREE_TEXT)] = "",
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
         _caller: Caller = read,
-    ) -> list[TransferRowOut]:
+    ) -> TransferRowPage:
+        after = cursor_parts(cursor, 2)
         period = None
         if posted_from or posted_to:
             period = (posted_from or date.min, posted_to or date.max)
@@ -160,22 +275,44 @@ def transfers_router(
             period=period,
             text=plain_text(text, "text"),
         )
-        return await run_in_threadpool(_table, engine, connection_id, customer, where)
+        items, following = await run_in_threadpool(
+            _table_page,
+            engine,
+            connection_id,
+            customer=customer,
+            where=where,
+            after=after,
+            limit=limit,
+        )
+        return TransferRowPage(
+            items=items, limit=limit, next=next_link(request, response, following)
+        )
 
     @router.get(
         "/{connection_id}/transfers",
-        response_model=list[TransferOut],
+        response_model=TransferPage,
         summary="The integration log: transfers (newest first) with their steps",
+        description="Newest first, a page at a time: follow `next` (or the `Link` header) "
+        "until it is null. Transfers started while a client walks the log do not shift it.",
+        responses={200: {"headers": LINK_HEADER}},
     )
     async def integration_log(
+        request: Request,
+        response: Response,
         connection_id: ConnectionId,
+        *,
         number: Annotated[
             int | None, Query(ge=1, le=2**53, description="Only this document (its number).")
         ] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
         _caller: Caller = read,
-    ) -> list[TransferOut]:
-        return await run_in_threadpool(_log, engine, connection_id, number, limit)
+    ) -> TransferPage:
+        before = cursor_parts(cursor, 2)
+        items, following = await run_in_threadpool(
+            _log_page, engine, connection_id, number=number, before=before, limit=limit
+        )
+        return TransferPage(items=items, limit=limit, next=next_link(request, response, following))
 
     @router.get(
         "/{connection_id}/transfers/{transfer_id}",
