@@ -523,6 +523,16 @@ def test_the_openapi_document_lists_every_route_with_its_schemas(api: Api) -> No
     problem = store["responses"]["422"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
     assert "bearer" in str(document["components"]["securitySchemes"]).lower()
+    for listed in ("documents", "transfers"):
+        page = paths[f"/connections/{{connection_id}}/{listed}"]["get"]
+        limit = next(p for p in page["parameters"] if p["name"] == "limit")["schema"]
+        assert (limit["default"], limit["maximum"]) == (50, 500)
+        assert "cursor" in {p["name"] for p in page["parameters"]}
+        assert "Link" in page["responses"]["200"]["headers"]
+        schema = page["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert {"items", "limit", "next"} <= set(
+            document["components"]["schemas"][schema.rsplit("/", 1)[1]]["properties"]
+        )
 
 
 def test_every_key_is_revoked_by_its_prefix_or_by_the_whole_key(api: Api) -> None:

@@ -32,7 +32,8 @@ DESCRIPTION = """\
 PSA data in (customers, contacts, employees, projects, registrations, expenses; invoices
 drafted, posted and credited) with the same validation as the file import, and transfer state
 out (connections, the transfer table, the integration log, the reconciliation report;
-transfers started and queued).
+transfers started and queued; selected documents ignored, let in again, resolved and
+previewed, as in the console).
 
 * **Authentication**: `Authorization: Bearer <API key>`; a key belongs to a user
   (`ledgerlink users api-key create NAME --user USER`) and the user's role applies: viewer
@@ -40,6 +41,10 @@ transfers started and queued).
 * **Idempotency**: send `Idempotency-Key` on a POST; the same key and request again get the
   first answer again (`Idempotent-Replayed: true`), the same key with another request a 409.
   Keys are kept 24 hours per user.
+* **Pages**: the transfer table and the integration log answer `{"items", "limit", "next"}`;
+  `limit` is 50 unless given, at most 500; follow `next` (also a `Link: <…>; rel="next"`
+  header) until it is null. The cursor in it is a key, so rows added meanwhile are neither
+  repeated nor skipped.
 * **Errors** are RFC 9457 problem details (`application/problem+json`); a refused record
   lists each field's problem under `errors`.
 * **Amounts** are decimal strings (`"1234.50"`), never JSON numbers.

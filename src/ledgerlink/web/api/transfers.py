@@ -1,5 +1,6 @@
-"""Transfer state out: connections, the transfer table, the integration log; and starting
-transfers of selected documents (queued for the workers: 202, with where to poll)."""
+"""Transfer state out: connections, the transfer table and the integration log (a page at a
+time, :mod:`.pagination`); and starting transfers of selected documents (queued for the
+workers: 202, with where to poll — :func:`_start` says why)."""
 
 from __future__ import annotations
 
