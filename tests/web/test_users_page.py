@@ -3,6 +3,8 @@ twice), changes a role, disables and enables; never their own; no hash is ever s
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,83 @@ def test_an_admin_cannot_lock_themselves_out_and_an_unknown_user_is_not_found(
             assert "signed in as" in answer.text
         assert browser.post("/users/nobody/enable").status_code == 404
     assert _users(console)["admin"] == ("admin", True)
+
+
+# language and time zone (issue 14 item 9) ------------------------------------------------------
+
+
+def _formats(console: Console, name: str) -> tuple[str | None, str | None]:
+    (user,) = [u for u in list_users(lambda: UnitOfWork(console.database)) if u.name == name]
+    return user.locale, user.time_zone
+
+
+def test_the_admin_sets_a_user_s_language_and_time_zone_and_their_pages_follow(
+    console: Console,
+) -> None:
+    with console.client(Role.ADMIN) as admin:
+        page = admin.http.get("/users")
+        assert 'aria-label="Language of finance"' in page.text
+        assert '<datalist id="time-zones">' in page.text and '"Europe/Copenhagen"' in page.text
+        answer = admin.post(
+            "/users/formats",
+            {"name": "Finance", "locale": "da", "time_zone": "Europe/Copenhagen"},
+        )
+        assert answer.status_code == 303
+        page = admin.http.get(answer.headers["location"])
+        assert "finance reads the console in Dansk, times in Europe/Copenhagen" in page.text
+        assert '<option value="da" selected>Dansk</option>' in page.text
+        assert 'value="Europe/Copenhagen"' in page.text
+    assert _formats(console, "finance") == ("da", "Europe/Copenhagen")
+    with console.client(Role.FINANCE) as finance:
+        mine = finance.http.get("/users/me", headers={"Accept-Language": "en"})
+    assert "1.234,50\xa0kr." in mine.text
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d[.:]\d\d[.:]\d\d CES?T", mine.text), mine.text
+
+
+def test_every_user_sets_their_own_from_the_page_header(console: Console) -> None:
+    with console.client(Role.VIEWER) as viewer:
+        home = viewer.http.get("/")
+        assert 'href="/users/me"' in home.text  # the user name in the header
+        assert viewer.http.get("/users").status_code == 403  # the users page stays the admin's
+        answer = viewer.post("/users/me", {"locale": "sv", "time_zone": "Europe/Stockholm"})
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/users/me?")
+        page = viewer.http.get(answer.headers["location"])
+        assert "Your pages now read in Svenska, times in Europe/Stockholm" in page.text
+        assert "1\xa0234,50\xa0DKK" in page.text  # Swedish numbers; crowns named by their code
+        assert _formats(console, "viewer") == ("sv", "Europe/Stockholm")
+        # A field left out stays as it is; an empty one is the default again.
+        assert viewer.post("/users/me", {"time_zone": ""}).status_code == 303
+        assert _formats(console, "viewer") == ("sv", None)
+        assert viewer.post("/users/me", {"locale": ""}).status_code == 303
+        page = viewer.http.get("/users/me", headers={"Accept-Language": "nl"})
+        assert "€\xa0" not in page.text and "DKK\xa0" in page.text  # the browser's: Dutch
+    assert _formats(console, "viewer") == (None, None)
+
+
+def test_a_bad_time_zone_or_language_is_one_line_and_changes_nothing(console: Console) -> None:
+    with console.client(Role.ADMIN) as admin:
+        for path, form, says in (
+            ("/users/me", {"time_zone": "Mars/Olympus_Mons"}, "is not a time zone: use an IANA"),
+            ("/users/formats", {"name": "viewer", "time_zone": "CEST"}, "is not a time zone"),
+            ("/users/formats", {"name": "viewer", "locale": "de"}, "use one of da, sv, nl, en"),
+            ("/users/formats", {"name": "nobody", "locale": "da"}, "there is no user 'nobody'"),
+        ):
+            answer = admin.post(path, form)
+            assert answer.status_code in (400, 404), form
+            (alert,) = re.findall(r'<p class="notice bad" role="alert">([^<]*)</p>', answer.text)
+            assert says in html.unescape(alert) and "\n" not in alert.strip(), alert
+    assert _formats(console, "admin") == (None, None)
+    assert _formats(console, "viewer") == (None, None)
+
+
+def test_formats_change_only_with_the_session_s_csrf_token_and_only_an_admin_sets_another_s(
+    console: Console,
+) -> None:
+    with console.client(Role.FINANCE) as finance:
+        forged = finance.http.post("/users/me", data={"locale": "nl"})
+        assert forged.status_code == 403
+        others = finance.post("/users/formats", {"name": "viewer", "locale": "nl"})
+        assert others.status_code == 403
+    assert _formats(console, "finance") == (None, None)
+    assert _formats(console, "viewer") == (None, None)

@@ -1,5 +1,7 @@
 """The users page (issue 14 item 1, for admins): the console's users with their role and
-state; add a user (the password typed twice), change a role, disable or enable.
+state; add a user (the password typed twice), change a role, disable or enable, and set the
+language and time zone a user's pages are formatted in (item 9). And every user's own page,
+``/users/me`` (the user name in the page header links to it), where they set their own.
 
 The rules live in :mod:`ledgerlink.web.users` (``ledgerlink users`` calls the same); this
 module reads the forms and renders the list. An admin may not disable or demote the user
@@ -8,17 +10,20 @@ they are signed in as, so a console always keeps the admin who is using it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
+from zoneinfo import available_timezones
 
+from babel import Locale
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledgerlink.domain.errors import ValidationError
-from ledgerlink.domain.users import MIN_PASSWORD_LENGTH, Role, user_name
-from ledgerlink.web import users
-from ledgerlink.web.auth import Admin
+from ledgerlink.domain.users import MIN_PASSWORD_LENGTH, Role, User, user_name
+from ledgerlink.web import formats, users
+from ledgerlink.web.auth import Admin, Reader
 
 if TYPE_CHECKING:
     from ledgerlink.web.console import Console
@@ -38,9 +43,58 @@ def _not_yourself(principal: Principal, name: str, what: str) -> None:
         raise ValidationError(f"you cannot {what} the user you are signed in as; another admin can")
 
 
+#: The regions whose IANA zones the time-zone field suggests (any IANA name is accepted).
+_AREAS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
+def languages() -> list[tuple[str, str]]:
+    """The console's languages as a user picks them: (tag, the language's own name)."""
+    return [
+        (tag, (Locale.parse(babel).language_name or tag).capitalize())
+        for tag, babel in formats.LOCALES.items()
+    ]
+
+
+def zone_suggestions() -> list[str]:
+    """UTC and the IANA zones of the inhabited regions, sorted: the time-zone field's list."""
+    return ["UTC", *sorted(z for z in available_timezones() if z.startswith(_AREAS))]
+
+
+def formats_said(user: User) -> str:
+    """How a user's pages read, in words: their language and time zone."""
+    names = dict(languages())
+    language = names.get(user.locale or "", "the browser's language")
+    return f"{language}, times in {user.time_zone or 'UTC'}"
+
+
+async def _formats_form(request: Request) -> tuple[str | None, str | None]:
+    """The form's ``locale`` and ``time_zone``: a field left out leaves that one as it is, an
+    empty one is the default again (the browser's language, UTC). Read from the form itself:
+    FastAPI's ``Form()`` would make an empty field the same as a missing one."""
+    form = await request.form()
+
+    def field(name: str) -> str | None:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else None
+
+    return field("locale"), field("time_zone")
+
+
 def add_routes(router: APIRouter, console: Console) -> None:
-    def done(message: str) -> Response:
-        return RedirectResponse(f"/users?{urlencode({'done': message})}", status_code=303)
+    def done(message: str, where: str = "/users") -> Response:
+        return RedirectResponse(f"{where}?{urlencode({'done': message})}", status_code=303)
+
+    zones = zone_suggestions()
 
     @router.get("/users", response_class=HTMLResponse, include_in_schema=False)
     def users_page(request: Request, principal: Admin) -> HTMLResponse:
@@ -51,8 +105,42 @@ def add_routes(router: APIRouter, console: Console) -> None:
             users=users.list_users(console.uow),
             roles=list(Role),
             min_length=MIN_PASSWORD_LENGTH,
+            languages=languages(),
+            zones=zones,
             done=request.query_params.get("done", ""),
         )
+
+    @router.post("/users/formats", include_in_schema=False)
+    async def set_formats(
+        request: Request, principal: Admin, name: Annotated[str, Form()] = ""
+    ) -> Response:
+        locale, time_zone = await _formats_form(request)
+        changed = await run_in_threadpool(
+            lambda: users.set_formats(console.uow, name, locale=locale, time_zone=time_zone)
+        )
+        return done(f"{changed.name} reads the console in {formats_said(changed)}")
+
+    @router.get("/users/me", response_class=HTMLResponse, include_in_schema=False)
+    def my_page(request: Request, principal: Reader) -> HTMLResponse:
+        return console.page(
+            request,
+            "users_me.html",
+            principal,
+            now=datetime.now(UTC),
+            languages=languages(),
+            zones=zones,
+            done=request.query_params.get("done", ""),
+        )
+
+    @router.post("/users/me", include_in_schema=False)
+    async def set_my_formats(request: Request, principal: Reader) -> Response:
+        locale, time_zone = await _formats_form(request)
+        changed = await run_in_threadpool(
+            lambda: users.set_formats(
+                console.uow, principal.user.name, locale=locale, time_zone=time_zone
+            )
+        )
+        return done(f"Your pages now read in {formats_said(changed)}", "/users/me")
 
     @router.post("/users", include_in_schema=False)
     async def add(
