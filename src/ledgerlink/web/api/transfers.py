@@ -103,7 +103,9 @@ def _rows(
         if customer:
             found = uow.customers.by_number(connection.legal_entity_id, customer)
             if found is None:
-                raise NotFoundError(f"there is no customer {customer}")
+                raise NotFoundError(
+                    f"there is no customer {customer}; give a customer_number of the table's rows"
+                )
             where = replace(where, customer_id=found.id)
     return table.transfer_table(engine, connection_id, where)
 
@@ -168,7 +170,10 @@ def _log_page(
         if number is not None:
             found = uow.invoices.by_number(connection.legal_entity_id, number)
             if found is None:
-                raise NotFoundError(f"there is no document {number}")
+                raise NotFoundError(
+                    f"there is no document {number}; GET /api/v1/connections/{connection_id}"
+                    "/documents lists the posted documents and their numbers"
+                )
             invoice_id = found.id
     below, seen = before if before is not None else (None, 0)
     window = min(seen, _MAX_WINDOW) + limit + 1
