@@ -20,6 +20,7 @@ from ledgerlink.store.integration import (
     ProductNumberRepository,
     TransferRepository,
 )
+from ledgerlink.store.integration_log import IntegrationLogRepository
 from ledgerlink.store.repositories import (
     ContactRepository,
     CustomerRepository,
@@ -30,6 +31,7 @@ from ledgerlink.store.repositories import (
     ProjectRepository,
     TimeRegistrationRepository,
 )
+from ledgerlink.store.saved_filters import SavedFilterRepository
 from ledgerlink.store.users import UserRepository, WebSessionRepository
 
 
@@ -50,12 +52,14 @@ class UnitOfWork:
     external_keys: ExternalKeyRepository
     product_numbers: ProductNumberRepository
     transfers: TransferRepository
+    integration_log: IntegrationLogRepository
     erp_documents: ErpDocumentRepository
     cursors: CursorRepository
     erp_expenses: ErpExpenseRepository
     expense_exports: ExpenseExportRepository
     users: UserRepository
     web_sessions: WebSessionRepository
+    saved_filters: SavedFilterRepository
     dashboard: DashboardRepository
 
     def __init__(self, database: Database) -> None:
@@ -75,12 +79,14 @@ class UnitOfWork:
         self.external_keys = ExternalKeyRepository(self.session)
         self.product_numbers = ProductNumberRepository(self.session)
         self.transfers = TransferRepository(self.session)
+        self.integration_log = IntegrationLogRepository(self.session)
         self.erp_documents = ErpDocumentRepository(self.session)
         self.cursors = CursorRepository(self.session)
         self.erp_expenses = ErpExpenseRepository(self.session)
         self.expense_exports = ExpenseExportRepository(self.session)
         self.users = UserRepository(self.session)
         self.web_sessions = WebSessionRepository(self.session)
+        self.saved_filters = SavedFilterRepository(self.session)
         self.dashboard = DashboardRepository(self.session)
         return self
 

@@ -6,8 +6,8 @@ un-ignore, resolve."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import ValidationError
@@ -15,11 +15,13 @@ from ledgerlink.domain.invoices import DocumentType, Invoice, InvoiceStatus
 from ledgerlink.domain.transfers import (
     EntityType,
     Transfer,
+    TransferStatus,
     TransferView,
     attention,
     transfer_view,
 )
 from ledgerlink.store.integration import ErpDocumentState
+from ledgerlink.store.integration_log import LogSearch
 from ledgerlink.sync.engine import Engine
 
 POSTED = (InvoiceStatus.POSTED, InvoiceStatus.PARTIALLY_CREDITED, InvoiceStatus.CREDITED)
@@ -130,9 +132,85 @@ def resolve(engine: Engine, connection_id: int, invoice_ids: Sequence[int]) -> i
     return len(invoice_ids)
 
 
-def integration_log(
-    engine: Engine, connection_id: int, *, invoice_id: int | None = None, limit: int = 50
-) -> list[Transfer]:
-    """Transactions (newest first) with their steps."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogFilter:
+    """What the integration log is narrowed to (issue 14 item 4); an empty field narrows
+    nothing. ``period``: the days (UTC) the transactions started, both included. ``text`` is
+    found case-insensitively in the transaction number, the document ("invoice 1001"), the
+    customer, the messages, and the steps' ERP text, hint and ERP id. ``statuses``: the
+    transactions' statuses shown (none given: all)."""
+
+    transaction_id: int | None = None
+    invoice_id: int | None = None
+    period: tuple[date, date] | None = None
+    text: str = ""
+    statuses: Sequence[TransferStatus] = ()
+
+    def __post_init__(self) -> None:
+        if self.period is not None and self.period[0] > self.period[1]:
+            first, last = self.period
+            raise ValidationError(
+                f"the period ends ({last.isoformat()}) before it starts ({first.isoformat()}): "
+                "swap the dates"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A transaction of the log (with its steps) and the document it carried."""
+
+    transfer: Transfer
+    document: str  # e.g. "invoice 1001"
+    number: int | None
+    customer: str  # the customer's number and name
+
+
+def _search(where: LogFilter) -> LogSearch:
+    started_from = started_before = None
+    if where.period is not None:
+        first, last = where.period
+        if first > date.min:
+            started_from = datetime.combine(first, time.min, UTC)
+        if last < date.max:
+            started_before = datetime.combine(last + timedelta(days=1), time.min, UTC)
+    return LogSearch(
+        transfer_id=where.transaction_id,
+        invoice_id=where.invoice_id,
+        started_from=started_from,
+        started_before=started_before,
+        text=where.text.strip(),
+        statuses=tuple(where.statuses),
+    )
+
+
+def log_entries(
+    engine: Engine, connection_id: int, where: LogFilter = LogFilter(), *, limit: int = 50
+) -> list[LogEntry]:
+    """The connection's newest ``limit`` transactions that pass ``where`` (newest first),
+    each with its steps and the document and customer it was for."""
     with engine.uow() as uow:
-        return uow.transfers.list(connection_id, invoice_id=invoice_id, limit=limit)
+        found = uow.integration_log.search(connection_id, _search(where), limit=limit)
+    return [
+        LogEntry(
+            transfer=f.transfer,
+            document=f.document,
+            number=f.number,
+            customer=f"{f.customer_number} {f.customer_name}",
+        )
+        for f in found
+    ]
+
+
+def integration_log(
+    engine: Engine,
+    connection_id: int,
+    *,
+    invoice_id: int | None = None,
+    limit: int = 50,
+    where: LogFilter = LogFilter(),
+) -> list[Transfer]:
+    """Transactions (newest first) with their steps: the newest ``limit`` that pass
+    ``where`` (and are of ``invoice_id`` when given)."""
+    if invoice_id is not None:
+        where = replace(where, invoice_id=invoice_id)
+    return [e.transfer for e in log_entries(engine, connection_id, where, limit=limit)]

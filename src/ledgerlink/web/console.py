@@ -38,6 +38,7 @@ from ledgerlink.web import (
     formats,
     log_page,
     reconcile_page,
+    saved_filters,
     setup_page,
     transfers_page,
     users_page,
@@ -218,6 +219,7 @@ def install_console(
     reconcile_page.add_routes(router, console)
     customers_page.add_routes(router, console)
     users_page.add_routes(router, console)
+    saved_filters.add_routes(router, console)
     if secrets is not None:
         setup_page.add_routes(router, console, secrets)
     app.include_router(router)

@@ -2,8 +2,9 @@
 yellow / red by status, expanding (htmx) to its steps with the ERP's own text and the hint;
 filters (connection, transaction number, period, full text), status toggles, CSV export.
 
-The transactions come from :func:`ledgerlink.sync.table.integration_log` (newest first, the
-newest :data:`WINDOW` of the connection); the filters narrow what it returned.
+The filters are the use-case's (:func:`ledgerlink.sync.table.log_entries`, which the JSON API
+calls too): the page reads them from the query string and shows the newest :data:`WINDOW`
+transactions that pass them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import NotFoundError, ValidationError
-from ledgerlink.domain.transfers import Transfer, TransferStatus, TransferStep
+from ledgerlink.domain.transfers import TransferStatus, TransferStep
 from ledgerlink.sync import table
+from ledgerlink.sync.table import LogEntry, LogFilter
 from ledgerlink.web.auth import Reader
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ STATUSES = (
     (TransferStatus.PARTIALLY_FAILED, "Partially failed"),
     (TransferStatus.SUCCESSFUL, "Successful"),
 )
+#: The page's name among the saved filters.
+PAGE = "log"
 #: A CSV cell starting with one of these is a formula to a spreadsheet: an ERP's error text
 #: must never run as one (OWASP "CSV injection").
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -59,6 +63,19 @@ class LogFilters:
         ]
         pairs += [("status", s.value) for s in self.statuses]
         return urlencode([(k, v) for k, v in pairs if v])
+
+    def where(self) -> LogFilter:
+        """The use-case's filter (every status chosen: no status filter)."""
+        period = None
+        if self.posted_from or self.posted_to:
+            period = (self.posted_from or date.min, self.posted_to or date.max)
+        everything = set(self.statuses) == {s for s, _ in STATUSES}
+        return LogFilter(
+            transaction_id=self.transaction,
+            period=period,
+            text=self.text,
+            statuses=() if everything else self.statuses,
+        )
 
 
 def _int(value: str | None, what: str) -> int | None:
@@ -87,7 +104,7 @@ def log_filters(params: Any) -> LogFilters:
             statuses.append(TransferStatus(name))
         except ValueError:
             raise ValidationError(f"there is no status '{name}'") from None
-    return LogFilters(
+    filters = LogFilters(
         connection=_int(params.get("connection"), "the connection"),
         transaction=_int(params.get("transaction"), "the transaction number"),
         posted_from=_date(params.get("from"), "'From'"),
@@ -95,64 +112,22 @@ def log_filters(params: Any) -> LogFilters:
         text=(params.get("q") or "").strip(),
         statuses=tuple(statuses) or tuple(s for s, _ in STATUSES),
     )
+    filters.where()  # refuses what the use-case would (a period that ends before it starts)
+    return filters
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """A transaction of the log with the document it carried."""
-
-    transfer: Transfer
-    document: str  # e.g. "invoice 1001"
-    number: int | None
-    customer: str
+def saved_query(params: Any) -> str:
+    """The page's filter as it is saved: read (and refused) as the page reads it."""
+    return log_filters(params).query()
 
 
 def log_entries(console: Console, filters: LogFilters) -> tuple[int, list[LogEntry]]:
-    """The connection's transactions that pass the filters (connection id, entries)."""
-    connection = console.connection(filters.connection)
-    connection_id = require_id(connection)
-    logged = table.integration_log(console.engine, connection_id, limit=WINDOW)
-    with console.uow() as uow:
-        documents = {require_id(i): i for i in uow.invoices.list(connection.legal_entity_id)}
-        customers = {require_id(c): c for c in uow.customers.list(connection.legal_entity_id)}
-    entries = []
-    needle = filters.text.casefold()
-    for transfer in logged:
-        if transfer.status not in filters.statuses:
-            continue
-        if filters.transaction is not None and transfer.id != filters.transaction:
-            continue
-        day = _day(transfer.started_at)
-        if filters.posted_from and (day is None or day < filters.posted_from):
-            continue
-        if filters.posted_to and (day is None or day > filters.posted_to):
-            continue
-        invoice = documents.get(transfer.invoice_id)
-        customer = customers.get(invoice.customer_id) if invoice else None
-        entry = LogEntry(
-            transfer=transfer,
-            document=invoice.describe() if invoice else f"document #{transfer.invoice_id}",
-            number=invoice.number if invoice else None,
-            customer=f"{customer.number} {customer.name}" if customer else "",
-        )
-        if needle and needle not in _searchable(entry).casefold():
-            continue
-        entries.append(entry)
-    return connection_id, entries
-
-
-def _day(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).date()
-
-
-def _searchable(entry: LogEntry) -> str:
-    parts = [str(entry.transfer.id), entry.document, entry.customer, entry.transfer.message]
-    for step in entry.transfer.steps:
-        parts += [step.kind.value, step.message, step.erp_text, step.hint, step.external_id]
-    return "\n".join(parts)
+    """The connection's transactions that pass the filters (connection id, entries): the
+    newest :data:`WINDOW` of them, found by the use-case."""
+    connection_id = require_id(console.connection(filters.connection))
+    return connection_id, table.log_entries(
+        console.engine, connection_id, filters.where(), limit=WINDOW
+    )
 
 
 def _cell(value: object) -> str:
@@ -221,6 +196,8 @@ def add_routes(router: APIRouter, console: Console) -> None:
             filters.text,
             filters.statuses,
         )
+        with console.uow() as uow:
+            saved = uow.saved_filters.list(require_id(principal.user), PAGE)
         return console.page(
             request,
             "log.html",
@@ -231,6 +208,11 @@ def add_routes(router: APIRouter, console: Console) -> None:
             statuses=STATUSES,
             entries=entries,
             window=WINDOW,
+            saved_filters=saved,
+            saved_page=PAGE,
+            saved_path="/log",
+            saved_query=filters.query(),
+            done=request.query_params.get("done", ""),
         )
 
     @router.get("/log.csv", include_in_schema=False)

@@ -23,7 +23,7 @@ from ledgerlink.connectors._kit.requestor import decode_json, encode_json
 from ledgerlink.domain.entity import require_id
 from ledgerlink.domain.errors import NotFoundError, ValidationError
 from ledgerlink.domain.invoices import DocumentType
-from ledgerlink.domain.transfers import Transfer, TransferView
+from ledgerlink.domain.transfers import Connection, Transfer, TransferView
 from ledgerlink.sync import table, transfers
 from ledgerlink.web.auth import Finance, Reader
 
@@ -40,6 +40,8 @@ VIEWS = (
 )
 #: Views whose rows can be sent (pre-selected, as in the reference product).
 SENDABLE = (TransferView.NON_TRANSFERRED, TransferView.FAILED, TransferView.ATTENTION)
+#: The page's name among the saved filters.
+PAGE = "transfers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,11 @@ class Filters:
     posted_from: str
     posted_to: str
     text: str
+    entity: int | None = None  # the legal entity whose connections the picker offers
 
     def query(self, **override: str) -> str:
         values = {
+            "entity": "" if self.entity is None else str(self.entity),
             "connection": "" if self.connection is None else str(self.connection),
             "view": self.view.value,
             "customer": self.customer,
@@ -103,7 +107,46 @@ def filters_of(params: Any) -> Filters:
         posted_from=params.get("from") or "",
         posted_to=params.get("to") or "",
         text=(params.get("q") or "").strip(),
+        entity=_int(params.get("entity"), "the legal entity"),
     )
+
+
+def saved_query(params: Any) -> str:
+    """The page's filter as it is saved: read (and refused) as the page reads it."""
+    filters = filters_of(params)
+    _date(filters.posted_from, "'Posted from'")
+    _date(filters.posted_to, "'Posted to'")
+    return filters.query()
+
+
+@dataclass(frozen=True, slots=True)
+class EntityChoice:
+    """A legal entity in the page's picker (only those with a connection)."""
+
+    id: int
+    code: str
+    name: str
+
+
+def chosen_connection(console: Console, filters: Filters) -> tuple[Connection, list[EntityChoice]]:
+    """The connection the page shows and the legal entities to pick from. A connection is a
+    legal entity × ERP: with ``entity`` given, the connection must be one of that entity's
+    (else its first one is shown: the user just picked another entity); without it, the
+    connection asked for (or the first one) decides the entity."""
+    with console.uow() as uow:
+        found = uow.connections.list()
+        entities = uow.legal_entities.list()
+    having = {c.legal_entity_id for c in found}
+    choices = [EntityChoice(require_id(e), e.code, e.name) for e in entities if e.id in having]
+    if filters.entity is None:
+        return console.connection(filters.connection), choices
+    if filters.entity not in having:
+        raise NotFoundError(
+            f"legal entity #{filters.entity} has no connection: pick one of the list"
+        )
+    of_entity = [c for c in found if c.legal_entity_id == filters.entity]
+    wanted = [c for c in of_entity if c.id == filters.connection]
+    return (wanted or of_entity)[0], choices
 
 
 def table_filter(
@@ -135,9 +178,9 @@ def add_routes(router: APIRouter, console: Console) -> None:
     @router.get("/transfers", response_class=HTMLResponse, include_in_schema=False)
     def transfer_table(request: Request, principal: Reader) -> HTMLResponse:
         filters = filters_of(request.query_params)
-        connection = console.connection(filters.connection)
+        connection, entities = chosen_connection(console, filters)
         connection_id = require_id(connection)
-        filters = replace(filters, connection=connection_id)
+        filters = replace(filters, connection=connection_id, entity=connection.legal_entity_id)
         everything = table.transfer_table(
             engine, connection_id, table_filter(console, connection_id, filters, views=False)
         )
@@ -148,12 +191,19 @@ def add_routes(router: APIRouter, console: Console) -> None:
         )
         with console.uow() as uow:
             customers = uow.customers.list(connection.legal_entity_id)
+            of_entity = {require_id(c) for c in uow.connections.list(connection.legal_entity_id)}
+            saved = uow.saved_filters.list(require_id(principal.user), PAGE)
         return console.page(
             request,
             "transfers.html",
             principal,
             connection=connection,
-            connections=console.connections(),
+            connections=[c for c in console.connections() if c.id in of_entity],
+            entities=entities,
+            saved_filters=saved,
+            saved_page=PAGE,
+            saved_path="/transfers",
+            saved_query=filters.query(),
             filters=filters,
             views=VIEWS,
             counts=counts,
