@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from ledgerlink.domain.entity import require_id
@@ -35,6 +35,7 @@ from ledgerlink.domain.invoices import LineKind
 from ledgerlink.domain.transfers import ProductNumberPrinciples, TransferView
 from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
+from ledgerlink.store.tables import WorkerRow
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, table
 from ledgerlink.sync.engine import Engine
@@ -228,3 +229,25 @@ def test_a_worker_killed_mid_transfer_is_recovered_and_every_invoice_exists_exac
     assert {r.view for r in rows if r.invoice.number in {i.number for i in invoices}} == {
         TransferView.TRANSFERRED
     }
+
+    stop_with_sigterm(hub, database)
+
+
+def stop_with_sigterm(hub: Hub, database: Database) -> None:
+    """A running worker stopped by SIGTERM (systemd, docker, Kubernetes) stops cleanly: it
+    says so, exits 0 and, with nothing left running, leaves the registry."""
+    running = hub.start("serving", "worker", "--interval", "600")
+    deadline = time.monotonic() + 60
+    while not _registered(database, running.pid):
+        assert running.poll() is None and time.monotonic() < deadline, hub.log("serving")
+        time.sleep(0.1)
+    running.send_signal(signal.SIGTERM)
+    assert running.wait(timeout=60) == 0, hub.log("serving")
+    assert "Stopping (SIGTERM)" in hub.log("serving")
+    assert not _registered(database, running.pid)
+
+
+def _registered(database: Database, pid: int) -> bool:
+    with database.engine.connect() as connection:
+        found = connection.execute(select(WorkerRow.pid).where(WorkerRow.pid == pid)).first()
+    return found is not None

@@ -67,6 +67,13 @@ ROUTES = (
     ("POST", "/users/nobody/disable", Permission.ADMINISTER),
     ("POST", "/users/nobody/enable", Permission.ADMINISTER),
     ("POST", "/logout", Permission.READ),
+    # saved filters
+    ("POST", "/saved-filters", Permission.READ),
+    ("POST", "/saved-filters/delete", Permission.READ),
+    # locale
+    ("POST", "/users/formats", Permission.ADMINISTER),
+    ("GET", "/users/me", Permission.READ),
+    ("POST", "/users/me", Permission.READ),
 )
 #: The route of each walked path whose ids are not its route's parameters.
 TEMPLATES = {

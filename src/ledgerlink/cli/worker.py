@@ -5,7 +5,9 @@ own Prometheus metrics (issue 14 item 11), as each process Prometheus watches do
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -114,18 +116,42 @@ def worker(
         )
         engine = Engine(state.database, ConnectorProvider(secrets, environment=environment))
         workers = workers_of(state, engine)
-        workers.start()
-        try:
-            run_worker(
-                engine,
-                workers,
-                until_idle=until_idle,
-                interval=interval,
-                on_idle=lambda: state.console.print("No transfers waiting; stopping."),
-            )
-        finally:
-            workers.stop()
-            engine.connectors.close()
+        stop = threading.Event()
+        with _stopped_by_sigterm(stop, state.console.print):
+            workers.start()
+            try:
+                run_worker(
+                    engine,
+                    workers,
+                    until_idle=until_idle,
+                    interval=interval,
+                    stop=stop,
+                    on_idle=lambda: state.console.print("No transfers waiting; stopping."),
+                )
+            finally:
+                workers.stop()
+                engine.connectors.close()
+
+
+@contextmanager
+def _stopped_by_sigterm(stop: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
+    """SIGTERM (``systemctl stop``, ``docker stop``, Kubernetes) stops the worker as Ctrl-C
+    does: no new work, the running transfers get a grace period, and what is left is
+    recovered by the next worker. Only the main thread can take signals; elsewhere nothing
+    changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _on_sigterm(_signum: int, _frame: object) -> None:
+        say("Stopping (SIGTERM): finishing what is running; the next worker recovers the rest.")
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -78,8 +78,7 @@ class WorkerRegistry:
             connection.execute(statement)
 
     def leave(self, me: WorkerIdentity) -> None:
-        """``me`` stops cleanly (its workflows were finished or will be recovered by the
-        next worker through DBOS's own record)."""
+        """``me`` stopped with nothing left running (see ``Workers.stop``): nothing to claim."""
         with self._db.engine.begin() as connection:
             connection.execute(delete(WorkerRow).where(WorkerRow.executor_id == me.executor_id))
 

@@ -237,6 +237,8 @@ class WorkerOptions:
     stale_after: float = 60.0
     #: where the expense export reads relative receipt file names (None: no export here)
     receipts_dir: Path | None = None
+    #: seconds a stopping worker gives its running workflows to finish (see Workers.stop)
+    stop_grace: int = 10
 
 
 class Workers:
@@ -294,16 +296,43 @@ class Workers:
         self._beat.start()
 
     def stop(self) -> None:
+        """Stop taking work, give the workflows running here up to ``stop_grace`` seconds to
+        finish, and leave. A worker that leaves something running (the grace ran out) stays
+        in the registry: the next worker claims it once this process is gone (or, on another
+        host, its beat is stale) and recovers what it left — nothing is stranded by a stop."""
         self._beating.set()
         if self._beat is not None:
             self._beat.join(timeout=5)
             self._beat = None
         if Runtime.launched:
-            DBOS.destroy(destroy_registry=False)
+            DBOS.destroy(
+                destroy_registry=False,
+                workflow_completion_timeout_sec=self.options.stop_grace,
+            )
             Runtime.launched = False
-            self.registry.leave(self.identity)
+            if not self._left_running():
+                self.registry.leave(self.identity)
         Runtime.engine = None
         Runtime.receipts = None
+
+    def _left_running(self) -> bool:
+        """Whether workflows of this worker are still pending in the system database."""
+        client = DBOSClient(
+            system_database_url=self.options.system_database_url,
+            dbos_system_schema=self.options.system_database_schema or "dbos",
+        )
+        try:
+            running: list[Any] = client.list_workflows(
+                status="PENDING",
+                executor_id=self.identity.executor_id,
+                load_input=False,
+                load_output=False,
+            )
+        except SQLAlchemyError:  # cannot tell: stay claimable
+            return True
+        finally:
+            client.destroy()
+        return bool(running)
 
     def recover_dead(self, also: Sequence[str] = ()) -> int:
         """Say this worker is alive, claim the workers that are not, and hand their pending
