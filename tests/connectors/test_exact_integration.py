@@ -49,7 +49,6 @@ from ledgerlink.emulators.exact import ExactEmulator, rules
 from ledgerlink.emulators.exact.model import RESOURCES
 from ledgerlink.emulators.exact.seed import MAIN, seed_id
 from ledgerlink.psa import invoicing
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, pulls, table
@@ -63,6 +62,7 @@ from tests.contract.registry import (
     exact_values,
     grant_on_emulator,
 )
+from tests.sample import load_sample_data
 
 QUICK_RETRY = RetryPolicy(attempts=3, timeout=5, wait_initial=0.01, wait_max=0.05, wait_jitter=0)
 PRINCIPLES = ProductNumberPrinciples(

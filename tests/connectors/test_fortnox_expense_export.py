@@ -27,7 +27,6 @@ from ledgerlink.domain.expense_exports import ExportStepKind, expense_correlatio
 from ledgerlink.domain.transfers import EntityType, StepStatus, TransferStatus
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.fortnox import FortnoxEmulator
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, expense_export
@@ -36,6 +35,7 @@ from ledgerlink.sync.expense_export import ExportReport, ReceiptFiles
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from tests.contract.registry import FORTNOX_CLIENT, FORTNOX_SECRET, fortnox_values
+from tests.sample import load_sample_data
 
 QUICK_RETRY = RetryPolicy(attempts=2, timeout=5, wait_initial=0.01, wait_max=0.02, wait_jitter=0)
 #: The sample receipts of the Swedish project P-200 (SEK, employee SL).

@@ -30,7 +30,6 @@ from ledgerlink.domain.transfers import (
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.fortnox import FortnoxEmulator
 from ledgerlink.psa import invoicing
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, pulls, table
@@ -38,6 +37,7 @@ from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
 from tests.contract.registry import FORTNOX_CLIENT, FORTNOX_SECRET, fortnox_values
+from tests.sample import load_sample_data
 
 QUICK_RETRY = RetryPolicy(attempts=3, timeout=5, wait_initial=0.01, wait_max=0.05, wait_jitter=0)
 PRINCIPLES = ProductNumberPrinciples(

@@ -29,13 +29,13 @@ from ledgerlink.domain.transfers import (
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.psa import invoicing
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, pulls, table
 from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
+from tests.sample import load_sample_data
 
 APP, GRANT = "app-secret", "grant-token"
 #: The connector retries quickly, and a deferred transfer runs once more before it fails.

@@ -27,13 +27,13 @@ from ledgerlink.domain.transfers import (
     TransferView,
 )
 from ledgerlink.psa import invoicing
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import connections, pulls, table, transfers
 from ledgerlink.sync.engine import DeferPolicy, Engine
 from ledgerlink.sync.registry import ConnectorProvider
 from ledgerlink.sync.secrets import SecretBox
+from tests.sample import load_sample_data
 
 PRINCIPLES = ProductNumberPrinciples(by_kind={LineKind.WORK: "WORK"}, default="EXP")
 #: Deferred runs wait 10 ms here; the third run is the last.

@@ -37,7 +37,6 @@ from ledgerlink.emulators._kit.oauth import (
     oauth_router,
 )
 from ledgerlink.emulators._kit.serve import running
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.tokens import TokenStore
 from ledgerlink.store.uow import UnitOfWork
@@ -45,6 +44,7 @@ from ledgerlink.sync import connections
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
 from ledgerlink.sync.secrets import SecretBox
+from tests.sample import load_sample_data
 from tests.sync.test_oauth_processes import approve_in_browser
 
 SECRET = "app-secret"

@@ -113,6 +113,7 @@ def test_rows(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
         "30.0",
         "1.00×",
         "20.0 s",
+        f"{len(one.runs)} ({600 / len(one.runs):.1f})",
         "200 ms / 200 ms",
         "1.10",
         "600 of 600",
@@ -123,7 +124,7 @@ def test_rows(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     row = two.row(one.rate)
     assert row[2:4] == ["50.0", "1.67×"]
-    assert row[7] == "600 of 600 (1 duplicated, 2 missing)"
+    assert row[8] == "600 of 600 (1 duplicated, 2 missing)"
     assert one.cpu_row() == [
         "1", "20 ms", "5 ms + 0 ms", "3 ms", "0 ms", "60 %", "12 ms", "–", "31",
     ]  # fmt: skip

@@ -25,7 +25,6 @@ from ledgerlink.domain.users import Role
 from ledgerlink.emulators._kit.serve import running
 from ledgerlink.emulators.economic import EconomicEmulator
 from ledgerlink.emulators.fortnox import FortnoxEmulator
-from ledgerlink.psa.sample import load_sample_data
 from ledgerlink.store.database import Database
 from ledgerlink.store.tokens import TokenStore
 from ledgerlink.store.uow import UnitOfWork
@@ -33,6 +32,7 @@ from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.web.app import create_app
 from ledgerlink.web.console import ConsoleOptions
 from ledgerlink.web.users import add_user
+from tests.sample import load_sample_data
 from tests.web.support import CHEAP, PASSWORD, Browser
 
 APP_SECRET = "app-SECRET-7f3a9c"

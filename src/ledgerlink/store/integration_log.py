@@ -24,9 +24,11 @@ class LogSearch:
     (inclusive) and ``started_before`` (exclusive) bound when a transaction started; ``text``
     is found, case-insensitively, in the transaction number, the document ("invoice 1001"),
     the customer's number and name, the transaction's message and its steps' kind, message,
-    ERP text, hint and ERP id."""
+    ERP text, hint and ERP id. ``before_id``: only transactions older than that one (a page
+    of the log after the one that ended there)."""
 
     transfer_id: int | None = None
+    before_id: int | None = None
     invoice_id: int | None = None
     started_from: datetime | None = None
     started_before: datetime | None = None
@@ -83,6 +85,8 @@ class IntegrationLogRepository:
             query = query.where(TransferRow.id == where.transfer_id)
         if where.invoice_id is not None:
             query = query.where(TransferRow.invoice_id == where.invoice_id)
+        if where.before_id is not None:
+            query = query.where(TransferRow.id < where.before_id)
         if where.statuses:
             query = query.where(TransferRow.status.in_([s.value for s in where.statuses]))
         if where.started_from is not None:

@@ -138,9 +138,11 @@ class LogFilter:
     nothing. ``period``: the days (UTC) the transactions started, both included. ``text`` is
     found case-insensitively in the transaction number, the document ("invoice 1001"), the
     customer, the messages, and the steps' ERP text, hint and ERP id. ``statuses``: the
-    transactions' statuses shown (none given: all)."""
+    transactions' statuses shown (none given: all). ``before``: only transactions older than
+    that one (the next page of a log that ended there)."""
 
     transaction_id: int | None = None
+    before: int | None = None
     invoice_id: int | None = None
     period: tuple[date, date] | None = None
     text: str = ""
@@ -175,6 +177,7 @@ def _search(where: LogFilter) -> LogSearch:
             started_before = datetime.combine(last + timedelta(days=1), time.min, UTC)
     return LogSearch(
         transfer_id=where.transaction_id,
+        before_id=where.before,
         invoice_id=where.invoice_id,
         started_from=started_from,
         started_before=started_before,

@@ -30,12 +30,12 @@ Limit = Annotated[
         description=f"How many items per page: {DEFAULT_LIMIT} unless given, at most {MAX_LIMIT}.",
     ),
 ]
-#: A cursor: two whole numbers, dot-separated (opaque to clients; they follow ``next``).
+#: A cursor: one or two whole numbers, dot-separated (opaque to clients; they follow ``next``).
 Cursor = Annotated[
     str | None,
     Query(
         max_length=40,
-        pattern=r"^[0-9]{1,19}\.[0-9]{1,19}$",
+        pattern=r"^[0-9]{1,19}(\.[0-9]{1,19})?$",
         description="Where the previous page ended: leave it out for the first page, then "
         "follow `next` (it carries the cursor and the filters).",
     ),

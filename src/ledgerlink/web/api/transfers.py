@@ -144,26 +144,18 @@ def _table_page(
     return [TransferRowOut.of(r) for r in page], following
 
 
-#: A bound on the rows a log page reads (a cursor's count is the client's to send).
-_MAX_WINDOW = 2**31
-
-
 def _log_page(
     engine: Engine,
     connection_id: int,
     *,
     number: int | None,
-    before: tuple[int, ...] | None,
+    before: int | None,
     limit: int,
 ) -> tuple[list[TransferOut], str | None]:
-    """A page of the log (newest first): the transfers older than the cursor's, and the cursor
-    of the following page (None: this is the last).
-
-    The cursor is the last transfer answered and how many transfers were at or above it then.
-    ``integration_log`` reads the newest ones first and takes no lower bound, so a page reads
-    that many plus a page and keeps those below the cursor; when transfers started since push
-    the page out of that window, the window doubles until it holds the page or the whole log.
-    """
+    """A page of the log (newest first): the transfers older than the cursor — the last
+    transfer the previous page answered — and the cursor of the following page (None: this
+    is the last). One query per page however deep, and transfers started meanwhile (newer,
+    so above the cursor) neither repeat nor shift a row."""
     invoice_id = None
     with engine.uow() as uow:
         connection = uow.connections.get(connection_id)
@@ -175,19 +167,14 @@ def _log_page(
                     "/documents lists the posted documents and their numbers"
                 )
             invoice_id = found.id
-    below, seen = before if before is not None else (None, 0)
-    window = min(seen, _MAX_WINDOW) + limit + 1
-    while True:
-        logged = table.integration_log(engine, connection_id, invoice_id=invoice_id, limit=window)
-        older = [t for t in logged if below is None or require_id(t) < below]
-        if len(older) > limit or len(logged) < window or window >= _MAX_WINDOW:
-            break
-        window = min(2 * window, _MAX_WINDOW)
-    page = older[:limit]
-    following = None
-    if len(older) > limit:
-        last = require_id(page[-1])
-        following = f"{last}.{sum(1 for t in logged if require_id(t) >= last)}"
+    logged = table.integration_log(
+        engine,
+        connection_id,
+        limit=limit + 1,
+        where=table.LogFilter(invoice_id=invoice_id, before=before),
+    )
+    page = logged[:limit]
+    following = str(require_id(page[-1])) if len(logged) > limit else None
     return _described(engine, connection_id, page), following
 
 
@@ -314,9 +301,14 @@ def transfers_router(
         cursor: Cursor = None,
         _caller: Caller = read,
     ) -> TransferPage:
-        before = cursor_parts(cursor, 2)
+        before = cursor_parts(cursor, 1)
         items, following = await run_in_threadpool(
-            _log_page, engine, connection_id, number=number, before=before, limit=limit
+            _log_page,
+            engine,
+            connection_id,
+            number=number,
+            before=None if before is None else before[0],
+            limit=limit,
         )
         return TransferPage(items=items, limit=limit, next=next_link(request, response, following))
 
