@@ -122,7 +122,8 @@ class Listening:
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}/"
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is this machine's loopback."""
     if host == "localhost":
         return True
     try:
@@ -190,7 +191,7 @@ def listening_of(
                 "give --tls-cert and --tls-key to serve HTTPS, or --behind-proxy with "
                 "--trusted-proxy behind a reverse proxy that terminates TLS"
             )
-        if not _loopback(host):
+        if not is_loopback(host):
             raise UserError(
                 "--behind-proxy without --tls-cert serves plain HTTP, so only on a loopback "
                 "--host (127.0.0.1, ::1); for a proxy on another machine give --tls-cert and "

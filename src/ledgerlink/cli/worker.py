@@ -4,7 +4,6 @@ own Prometheus metrics (issue 14 item 11), as each process Prometheus watches do
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ import typer
 
 from ledgerlink.cli.context import UserError, state_of
 from ledgerlink.cli.integration import secrets_of, workers_of
-from ledgerlink.cli.serve import count_erp_requests
+from ledgerlink.cli.serve import count_erp_requests, is_loopback
 from ledgerlink.store.database import Database
 from ledgerlink.sync.engine import Engine
 from ledgerlink.sync.registry import ConnectorProvider, hub_environment
@@ -33,15 +32,6 @@ class WorkerMetrics:
     metrics: HubMetrics
     limiter: MeteredLimiter
     url: str
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @contextmanager
@@ -106,7 +96,7 @@ def worker(
     with _metrics_if(state.database, metrics_port, metrics_host, state.verbose) as metered:
         if metered is not None:
             state.console.print(f"Metrics of this worker: {metered.url}")
-            if not _loopback(metrics_host):
+            if not is_loopback(metrics_host):
                 state.console.print(
                     f"The metrics listen on {metrics_host} without sign-in: let only the "
                     "scraper reach that port."
