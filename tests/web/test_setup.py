@@ -32,6 +32,7 @@ from ledgerlink.sync.secrets import SecretBox
 from ledgerlink.web.app import create_app
 from ledgerlink.web.console import ConsoleOptions
 from ledgerlink.web.users import add_user
+from tests.financialhost.conftest import start_host
 from tests.sample import load_sample_data
 from tests.web.support import CHEAP, PASSWORD, Browser
 
@@ -451,3 +452,35 @@ def test_a_spec_with_a_division_field_has_the_choose_step(hub: Hub) -> None:
     assert _checks(page)["account"]
     assert "division 4711" in page
     assert f'action="/connections/{connection.id}/account"' in page
+
+
+def test_financialhost_connects_with_its_address_certificate_and_key(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """FinancialHost's form (issue 14 item 5): the host's https address, the certificate to
+    trust and the hub key; connecting verifies against the running host (a signed
+    connection.test over TLS) and a wrong secret is the host's own refusal, nothing stored."""
+    for live in start_host(tmp_path):
+        pem = Path(live.certificate.cert_file).read_text(encoding="ascii")
+        form = {
+            "erp": "financialhost",
+            "legal_entity": hub.entity_id,
+            "erp_system": "nav",
+            "key_id": live.key.key_id,
+            "base_url": live.url,
+            "tls_certificate": pem,
+        }
+        with hub.client() as browser:
+            wrong = browser.post("/connections/new", {**form, "secret": "not-the-secret"})
+            assert wrong.status_code == 400, wrong.text[:500]
+            assert "FinancialHost refused our signature" in html.unescape(wrong.text)
+            with UnitOfWork(hub.database) as uow:
+                assert uow.connections.find(hub.entity_id, "financialhost") is None
+            answer = browser.post("/connections/new", {**form, "secret": live.key.secret.decode()})
+            assert answer.status_code == 303, answer.text[:500]
+            connection = hub.connection("financialhost")
+            page = hub.get(browser, f"/connections/{connection.id}/setup")
+            checks = _checks(page)
+            assert checks["connect"] and checks["verify"], checks
+            assert "✔ Connection established" in page
+            assert pem not in page and "not-the-secret" not in page
