@@ -18,8 +18,10 @@ from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import TransferStatus
 from ledgerlink.store.database import Database
 from ledgerlink.store.tables import TransferRow
+from ledgerlink.store.uow import UnitOfWork
 from ledgerlink.sync import table
 from ledgerlink.sync.table import LogFilter
+from tests.sync.bulk import post_invoices
 from tests.sync.test_engine import Hub, build_hub
 
 #: When the two transactions started: an hour apart, either side of midnight UTC.
@@ -116,3 +118,25 @@ def test_entries_say_which_document_and_customer(hub: Hub, database: Database) -
     assert any(step.message == "Kunden har ingen valuta" for step in entry.transfer.steps)
     # The rows, their transfers and their steps: no query per row.
     assert count.statements <= 5, count.texts
+
+
+def test_the_transfer_table_costs_the_same_statements_however_many_documents(
+    hub: Hub, database: Database
+) -> None:
+    """The table reads each kind of record once for all rows (the latest transfers with
+    their steps included): ten more transferred documents add no statement."""
+
+    def statements() -> int:
+        with database.count_statements() as count:
+            rows = table.transfer_table(hub.engine, hub.connection_id)
+        assert rows
+        return count.statements
+
+    for invoice in hub.invoices:
+        hub.transfer(invoice)
+    few = statements()
+    with hub.engine.uow() as uow:
+        entity = uow.connections.get(hub.connection_id).legal_entity_id
+    for invoice in post_invoices(UnitOfWork(database), entity, count=10):
+        hub.transfer(invoice)
+    assert statements() == few

@@ -775,7 +775,11 @@ class TransferRepository:
             .where(TransferRow.connection_id == connection_id)
             .group_by(TransferRow.invoice_id)
         )
-        rows = self._session.scalars(select(TransferRow).where(TransferRow.id.in_(newest)))
+        rows = self._session.scalars(
+            select(TransferRow)
+            .where(TransferRow.id.in_(newest))
+            .options(selectinload(TransferRow.steps))  # one query for all their steps
+        )
         return {row.invoice_id: _transfer(row) for row in rows}
 
     def list(
@@ -791,7 +795,11 @@ class TransferRepository:
             query = query.where(TransferRow.invoice_id == invoice_id)
         if statuses:
             query = query.where(TransferRow.status.in_([s.value for s in statuses]))
-        query = query.order_by(TransferRow.id.desc()).limit(limit)
+        query = (
+            query.order_by(TransferRow.id.desc())
+            .limit(limit)
+            .options(selectinload(TransferRow.steps))
+        )
         return [_transfer(row) for row in self._session.scalars(query)]
 
 
