@@ -25,6 +25,7 @@ from ledgerlink.domain.transfers import TransferStatus, TransferStep
 from ledgerlink.sync import table
 from ledgerlink.sync.table import LogEntry, LogFilter
 from ledgerlink.web.auth import Reader
+from ledgerlink.web.form_values import iso_date, whole_number
 
 if TYPE_CHECKING:
     from ledgerlink.web.console import Console
@@ -78,24 +79,6 @@ class LogFilters:
         )
 
 
-def _int(value: str | None, what: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a number, not '{value}'") from None
-
-
-def _date(value: str | None, what: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not '{value}'") from None
-
-
 def log_filters(params: Any) -> LogFilters:
     chosen = params.getlist("status")
     statuses = []
@@ -105,10 +88,10 @@ def log_filters(params: Any) -> LogFilters:
         except ValueError:
             raise ValidationError(f"there is no status '{name}'") from None
     filters = LogFilters(
-        connection=_int(params.get("connection"), "the connection"),
-        transaction=_int(params.get("transaction"), "the transaction number"),
-        posted_from=_date(params.get("from"), "'From'"),
-        posted_to=_date(params.get("to"), "'To'"),
+        connection=whole_number(params.get("connection"), "the connection"),
+        transaction=whole_number(params.get("transaction"), "the transaction number"),
+        posted_from=iso_date(params.get("from"), "'From'"),
+        posted_to=iso_date(params.get("to"), "'To'"),
         text=(params.get("q") or "").strip(),
         statuses=tuple(statuses) or tuple(s for s, _ in STATUSES),
     )

@@ -6,7 +6,6 @@ same report as CSV. Everything is computed by :mod:`ledgerlink.sync.reconcile`."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -14,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ledgerlink.domain.entity import require_id
-from ledgerlink.domain.errors import ValidationError
 from ledgerlink.domain.transfers import TransferView
 from ledgerlink.sync import reconcile
 from ledgerlink.sync.reconcile import DocumentLine, ReconcileStatus
 from ledgerlink.web.auth import Reader
+from ledgerlink.web.form_values import iso_date, whole_number
 
 if TYPE_CHECKING:
     from ledgerlink.web.console import Console
@@ -42,26 +41,14 @@ class ReconcileForm:
         return urlencode({k: v for k, v in values.items() if v})
 
     def period(self) -> reconcile.Period:
-        return reconcile.Period(start=_date(self.start, "'From'"), end=_date(self.end, "'To'"))
-
-
-def _date(value: str, what: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not '{value}'") from None
+        return reconcile.Period(
+            start=iso_date(self.start, "'From'"), end=iso_date(self.end, "'To'")
+        )
 
 
 def form_of(params: Any) -> ReconcileForm:
-    raw = params.get("connection") or ""
-    try:
-        connection = int(raw) if raw else None
-    except ValueError:
-        raise ValidationError(f"the connection must be a number, not '{raw}'") from None
     return ReconcileForm(
-        connection=connection,
+        connection=whole_number(params.get("connection"), "the connection"),
         start=(params.get("from") or "").strip(),
         end=(params.get("to") or "").strip(),
     )

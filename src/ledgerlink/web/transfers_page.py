@@ -26,6 +26,7 @@ from ledgerlink.domain.invoices import DocumentType
 from ledgerlink.domain.transfers import Connection, Transfer, TransferView
 from ledgerlink.sync import table, transfers
 from ledgerlink.web.auth import Finance, Reader
+from ledgerlink.web.form_values import iso_date, whole_number
 
 if TYPE_CHECKING:
     from ledgerlink.web.console import Console
@@ -72,24 +73,6 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v})
 
 
-def _int(value: str | None, what: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a number, not '{value}'") from None
-
-
-def _date(value: str, what: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not '{value}'") from None
-
-
 def filters_of(params: Any) -> Filters:
     view_name = params.get("view") or TransferView.NON_TRANSFERRED.value
     try:
@@ -100,22 +83,22 @@ def filters_of(params: Any) -> Filters:
     if document_type and document_type not in {t.value for t in DocumentType}:
         raise ValidationError(f"'{document_type}' is not a document type")
     return Filters(
-        connection=_int(params.get("connection"), "the connection"),
+        connection=whole_number(params.get("connection"), "the connection"),
         view=view,
         customer=(params.get("customer") or "").strip(),
         document_type=document_type,
         posted_from=params.get("from") or "",
         posted_to=params.get("to") or "",
         text=(params.get("q") or "").strip(),
-        entity=_int(params.get("entity"), "the legal entity"),
+        entity=whole_number(params.get("entity"), "the legal entity"),
     )
 
 
 def saved_query(params: Any) -> str:
     """The page's filter as it is saved: read (and refused) as the page reads it."""
     filters = filters_of(params)
-    _date(filters.posted_from, "'Posted from'")
-    _date(filters.posted_to, "'Posted to'")
+    iso_date(filters.posted_from, "'Posted from'")
+    iso_date(filters.posted_to, "'Posted to'")
     return filters.query()
 
 
@@ -161,8 +144,8 @@ def table_filter(
         if found is None:
             raise NotFoundError(f"there is no customer {filters.customer}")
         customer_id = found.id
-    start = _date(filters.posted_from, "'Posted from'")
-    end = _date(filters.posted_to, "'Posted to'")
+    start = iso_date(filters.posted_from, "'Posted from'")
+    end = iso_date(filters.posted_to, "'Posted to'")
     return table.TableFilter(
         views=(filters.view,) if views else (),
         customer_id=customer_id,
@@ -215,10 +198,10 @@ def add_routes(router: APIRouter, console: Console) -> None:
 
     async def selection(request: Request) -> tuple[int, list[int], Filters]:
         form = await request.form()
-        connection_id = _int(str(form.get("connection") or ""), "the connection")
+        connection_id = whole_number(str(form.get("connection") or ""), "the connection")
         if connection_id is None:
             raise ValidationError("no connection given")
-        numbers = [_int(str(n), "a document number") for n in form.getlist("invoice")]
+        numbers = [whole_number(str(n), "a document number") for n in form.getlist("invoice")]
         chosen = [n for n in numbers if n is not None]
         if not chosen:
             raise ValidationError("select at least one document")
